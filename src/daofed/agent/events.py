@@ -1,0 +1,47 @@
+"""What a member agent reports about each step it takes.
+
+One :class:`AgentEvent` per step, so a person (progress on stderr), a script (one JSON line
+per step) and a test (a list) all see the same record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+
+class Step(StrEnum):
+    """The things an agent can do (or decide not to do) in one step."""
+
+    WAITING = "waiting"
+    SUBMITTED = "submitted"
+    EXCLUDED = "excluded"
+    VOTED = "voted"
+    CLOSED = "closed"
+    ACCEPTED = "accepted"
+    ERROR = "error"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class AgentEvent:
+    """One step of one member in one round; ``detail`` holds step-specific fields."""
+
+    step: Step
+    round: int
+    member: str
+    message: str
+    detail: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """One log line; keys are stable so scripts can grep and parse them."""
+        return json.dumps(asdict(self), sort_keys=True, default=str)
+
+
+EventSink = Callable[[AgentEvent], None]
+
+
+def discard(_event: AgentEvent) -> None:
+    """An event sink that drops everything (the default)."""

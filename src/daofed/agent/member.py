@@ -1,0 +1,173 @@
+"""A federation member as a state machine driven only by chain state and the blob store.
+
+Each :meth:`MemberAgent.step` reads where the current round stands on-chain and does the
+one thing this member still owes it (train + submit, aggregate + vote, or close an expired
+round). Nothing is remembered between steps that the chain or the store does not also
+hold, so an agent killed at any point and started again carries on where it was, and the
+contract's once-per-member rules make a repeated step harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from eth_account.signers.local import LocalAccount
+
+from daofed.agent.events import AgentEvent, EventSink, Step, discard
+from daofed.agent.round_aggregate import RoundAggregate, UpdatePolicy, aggregate_round
+from daofed.chain import Federation, Phase
+from daofed.errors import ContractRevert
+from daofed.learning import MemberData, ModelConfig, TrainConfig, model_spec, train_local
+from daofed.learning.aggregation import parse_rule
+from daofed.storage import BlobRef, BlobStore, Weights, decode, encode
+
+
+@dataclass(frozen=True)
+class MemberSettings:
+    """How this member trains; its own business, not the federation's."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    training: TrainConfig = field(default_factory=TrainConfig)
+    policy: UpdatePolicy = field(default_factory=UpdatePolicy)
+    seed: int = 0
+    auto_vote: bool = True
+
+
+def training_seed(seed: int, round_number: int, member: str) -> int:
+    """A per-(round, member) seed, so a restarted member retrains to the same update."""
+    material = f"{seed}:{round_number}:{member.lower()}".encode()
+    return int.from_bytes(hashlib.sha256(material).digest()[:8], "big") >> 1
+
+
+class MemberAgent:
+    """One member of a federation: its key, its data, its view of the chain and store."""
+
+    def __init__(
+        self,
+        federation: Federation,
+        store: BlobStore,
+        account: LocalAccount,
+        data: MemberData,
+        settings: MemberSettings | None = None,
+        on_event: EventSink = discard,
+    ) -> None:
+        self.federation = federation
+        self.store = store
+        self.account = account
+        self.data = data
+        self.settings = settings or MemberSettings()
+        self.on_event = on_event
+        self.spec = model_spec(self.settings.model)
+        self._aggregates: dict[int, RoundAggregate] = {}
+
+    @property
+    def address(self) -> str:
+        """This member's checksum address."""
+        return str(self.account.address)
+
+    def step(self) -> AgentEvent:
+        """Do the one thing the current round needs from this member, and report it."""
+        round_number = self.federation.current_round()
+        phase = self.federation.phase(round_number)
+        if not self.federation.is_member(self.address, round_number):
+            return self._emit(Step.WAITING, round_number, "not a member of this round")
+        if phase is Phase.SUBMIT and not self.federation.has_submitted(round_number, self.address):
+            return self._submit(round_number)
+        if phase is Phase.VOTE and not self.federation.has_voted(round_number, self.address):
+            return self._aggregate_and_vote(round_number)
+        if phase is Phase.EXPIRED:
+            return self._close(round_number)
+        return self._emit(Step.WAITING, round_number, f"waiting ({phase.name.lower()} phase)")
+
+    def aggregate(self, round_number: int) -> RoundAggregate:
+        """This member's aggregate for a round (computed once, then cached)."""
+        if round_number not in self._aggregates:
+            info = self.federation.round_info(round_number)
+            self._aggregates[round_number] = aggregate_round(
+                round_number,
+                self._fetch_model(info.base),
+                self.federation.updates(round_number),
+                self.store,
+                self.spec,
+                parse_rule(self.federation.rule_of(round_number)),
+                self.settings.policy,
+            )
+        return self._aggregates[round_number]
+
+    def _submit(self, round_number: int) -> AgentEvent:
+        info = self.federation.round_info(round_number)
+        base = self._fetch_model(info.base)
+        trained = train_local(
+            self.settings.model,
+            base,
+            self.data.train,
+            train=self.settings.training,
+            seed=training_seed(self.settings.seed, round_number, self.address),
+        )
+        delta = {name: trained[name] - base[name] for name in base}
+        ref = self.store.put(encode(delta))
+        num_samples = len(self.data.train.y)
+        if not self._transact(
+            lambda: self.federation.submit_update(self.account, round_number, ref, num_samples)
+        ):
+            return self._emit(Step.WAITING, round_number, "submission no longer possible")
+        return self._emit(
+            Step.SUBMITTED,
+            round_number,
+            f"submitted update {ref.hex[:12]} ({num_samples} samples)",
+            digest=ref.hex,
+            cid=ref.locator,
+            num_samples=num_samples,
+        )
+
+    def _aggregate_and_vote(self, round_number: int) -> AgentEvent:
+        result = self.aggregate(round_number)
+        for exclusion in result.excluded:
+            self._emit(
+                Step.EXCLUDED,
+                round_number,
+                f"excluded update of {exclusion.member}: {exclusion.message}",
+                excluded_member=exclusion.member,
+                reason=exclusion.reason,
+                digest=exclusion.digest,
+            )
+        ref = self.store.put(result.blob)
+        detail = {"digest": ref.hex, "cid": ref.locator, "included": len(result.included)}
+        if not self.settings.auto_vote:
+            return self._emit(
+                Step.WAITING,
+                round_number,
+                f"aggregate {ref.hex[:12]} ready; vote with `daofed vote aggregate`",
+                **detail,
+            )
+        if not self._transact(lambda: self.federation.vote_aggregate(self.account, round_number, ref)):
+            return self._emit(Step.WAITING, round_number, "voting no longer possible")
+        return self._emit(Step.VOTED, round_number, f"voted for aggregate {ref.hex[:12]}", **detail)
+
+    def _close(self, round_number: int) -> AgentEvent:
+        self._transact(lambda: self.federation.close_round(self.account, round_number))
+        return self._emit(Step.CLOSED, round_number, "closed round without quorum")
+
+    def _transact(self, send: Callable[[], object]) -> bool:
+        """Send a transaction; False when the round moved on meanwhile (a lost race).
+
+        Another member may have closed the phase between our read and our transaction:
+        that is normal and not an error. Every other revert is a real problem and raises.
+        """
+        try:
+            send()
+        except ContractRevert as revert:
+            if revert.error in {"WrongPhase", "WrongRound", "AlreadySubmitted", "AlreadyVoted"}:
+                return False
+            raise
+        return True
+
+    def _fetch_model(self, ref: BlobRef) -> Weights:
+        return decode(self.store.get(ref), self.spec)
+
+    def _emit(self, step: Step, round_number: int, message: str, **detail: object) -> AgentEvent:
+        event = AgentEvent(step, round_number, self.address, message, dict(detail))
+        self.on_event(event)
+        return event

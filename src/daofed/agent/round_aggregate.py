@@ -1,0 +1,113 @@
+"""The protocol's definition of a round's aggregate: what every honest member computes.
+
+Given the round's base model, its on-chain submissions, the blob store and the rule in
+force, every honest member (and later the auditor) must arrive at the same bytes. So this
+module fixes the order (by member address), the validation (an update that fails any check
+is excluded, with its reason) and the encoding (canonical safetensors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from daofed.chain import UpdateSubmitted
+from daofed.errors import BlobNotFound, DigestMismatch, InvalidBlob
+from daofed.learning.aggregation import AggregationRule, MemberUpdate, apply_delta, l2_norm
+from daofed.storage import BlobRef, BlobStore, ModelSpec, Weights, decode, encode
+
+
+@dataclass(frozen=True)
+class UpdatePolicy:
+    """Limits every fetched update must meet; governed values, the same for every member.
+
+    ``max_bytes`` stops a member from making others download an arbitrarily large blob;
+    ``max_norm`` (L2 norm of the whole delta) rejects updates no honest training produces.
+    """
+
+    max_bytes: int = 64 * 1024 * 1024
+    max_norm: float | None = None
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """An update left out of the aggregate, and why (``reason`` is a stable tag)."""
+
+    member: str
+    digest: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RoundAggregate:
+    """The result of aggregating one round: new global weights and their canonical bytes."""
+
+    round: int
+    weights: Weights
+    blob: bytes
+    included: tuple[str, ...]
+    excluded: tuple[Exclusion, ...]
+
+
+_EXCLUSION_REASONS: dict[type[Exception], str] = {
+    DigestMismatch: "wrong-digest",
+    BlobNotFound: "missing-blob",
+}
+
+
+def fetch_update(
+    store: BlobStore, submission: UpdateSubmitted, spec: ModelSpec, policy: UpdatePolicy
+) -> MemberUpdate:
+    """Fetch, verify and validate one member's update; raise InvalidBlob/DigestMismatch if bad."""
+    ref = BlobRef(digest=submission.digest, locator=submission.cid)
+    delta = decode(store.get(ref, max_bytes=policy.max_bytes), spec)
+    if policy.max_norm is not None:
+        norm = l2_norm(delta)
+        if not norm <= policy.max_norm:
+            raise InvalidBlob(
+                "norm-bound",
+                f"update norm {norm:.4g} exceeds the federation's bound {policy.max_norm:.4g}",
+            )
+    return MemberUpdate(member=submission.member, num_samples=submission.num_samples, delta=delta)
+
+
+def aggregate_round(
+    round_number: int,
+    base: Weights,
+    submissions: Sequence[UpdateSubmitted],
+    store: BlobStore,
+    spec: ModelSpec,
+    rule: AggregationRule,
+    policy: UpdatePolicy,
+) -> RoundAggregate:
+    """Aggregate a round's valid updates onto ``base`` under ``rule``.
+
+    Bad or missing bytes are the submitting member's fault and are excluded, never fatal:
+    the round goes on with the honest updates. A store that cannot be reached is *not* a
+    reason to exclude (another member may reach it), so StoreUnavailable propagates and the
+    caller retries later. With no valid update the model stays as it was.
+    """
+    included: list[MemberUpdate] = []
+    excluded: list[Exclusion] = []
+    for submission in sorted(submissions, key=lambda s: s.member.lower()):
+        try:
+            included.append(fetch_update(store, submission, spec, policy))
+        except (InvalidBlob, DigestMismatch, BlobNotFound) as error:
+            reason = _EXCLUSION_REASONS.get(type(error)) or getattr(error, "reason", "invalid")
+            excluded.append(
+                Exclusion(submission.member, submission.digest.hex(), reason, str(error))
+            )
+    if included:
+        weights = apply_delta(base, rule.aggregate(included))
+    else:
+        weights = {name: np.array(value, copy=True) for name, value in base.items()}
+    return RoundAggregate(
+        round=round_number,
+        weights=weights,
+        blob=encode(weights),
+        included=tuple(update.member for update in included),
+        excluded=tuple(excluded),
+    )

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/**
+ * @title IFederation
+ * @notice Rounds of federated learning run by a fixed set of members, with no owner.
+ *
+ * In round `r` every member trains on its private data from the base model of `r` and
+ * commits to its update with {submitUpdate} (the sha256 digest of the update's bytes, and
+ * the CID or locator where to fetch them). When every member has submitted, or the
+ * submission window is over, members aggregate the updates off-chain with the round's rule
+ * and vote for the digest of the aggregate with {voteAggregate}. The first digest to reach
+ * the round's quorum is the accepted model and the base of round `r + 1`, which opens in
+ * the same transaction. A round whose vote window ends without quorum is expired: anyone
+ * can {closeRound} it, which opens the next round on the same base.
+ *
+ * Members and parameters (quorum, windows, aggregation rule) are governed state: a change
+ * takes effect from the round after the current one, and every round keeps the values it
+ * was opened with. Events carry every digest, CID, sample count and voter: they are the
+ * audit log. Storage holds only what the contract itself reads.
+ */
+interface IFederation {
+    /**
+     * @notice Where a round stands. Derived from timestamps and counters by {phase}, never
+     * stored, so it cannot disagree with them.
+     * @dev `None`: not opened yet. `Submit`: before the submission deadline and not every
+     * member has submitted. `Vote`: submissions are over and the vote deadline has not
+     * passed. `Accepted`: an aggregate reached quorum. `Expired`: the vote deadline passed
+     * without quorum and nobody has closed the round yet. `Closed`: closed by {closeRound}.
+     */
+    enum Phase {
+        None,
+        Submit,
+        Vote,
+        Accepted,
+        Expired,
+        Closed
+    }
+
+    /// @notice One version of the governed round parameters.
+    struct Config {
+        uint32 quorum; // votes for one digest that accept it
+        uint32 submitWindow; // seconds from a round's opening to its submission deadline
+        uint32 voteWindow; // seconds from the submission deadline to the vote deadline
+        string rule; // aggregation rule spec, e.g. "fedavg" or "trimmed-mean:beta=0.2"
+    }
+
+    /// @notice Everything a member or auditor needs to know about one round, see {roundInfo}.
+    struct RoundInfo {
+        bytes32 baseDigest; // the model the round trains from
+        bytes32 acceptedDigest; // the aggregate accepted in this round, or zero
+        uint64 startTime;
+        uint64 submitDeadline;
+        uint64 voteDeadline;
+        uint32 configVersion; // the Config the round was opened with
+        uint32 quorum;
+        uint32 memberCount; // members of this round
+        uint32 submissions;
+        Phase phase;
+    }
+
+    /**
+     * @notice Round `round` opened on the model `baseDigest` (fetch it from `baseCid`), with
+     * the parameters snapshotted from config `configVersion`.
+     */
+    event RoundOpened(
+        uint64 indexed round,
+        bytes32 baseDigest,
+        string baseCid,
+        uint64 submitDeadline,
+        uint64 voteDeadline,
+        uint32 quorum,
+        uint32 memberCount,
+        uint32 configVersion
+    );
+
+    /// @notice `member` committed to its update of round `round`, trained on `numSamples` samples.
+    event UpdateSubmitted(
+        uint64 indexed round, address indexed member, bytes32 digest, string cid, uint64 numSamples
+    );
+
+    /// @notice `member` voted for the aggregate `digest`, which now has `tally` votes.
+    event AggregateVoted(
+        uint64 indexed round, address indexed member, bytes32 indexed digest, string cid, uint32 tally
+    );
+
+    /// @notice The aggregate `digest` reached quorum with `votes` votes: it is the base of the next round.
+    event ModelAccepted(uint64 indexed round, bytes32 digest, string cid, uint32 votes);
+
+    /// @notice The expired round `round` was closed without an accepted model.
+    event RoundClosed(uint64 indexed round);
+
+    /// @notice `account` is a member from round `fromRound` on.
+    event MemberAdded(address indexed account, uint64 fromRound);
+
+    /// @notice `account` is no longer a member from round `fromRound` on.
+    event MemberRemoved(address indexed account, uint64 fromRound);
+
+    /// @notice Config `version` holds these parameters; rounds opened from `fromRound` on use it.
+    event ConfigChanged(
+        uint32 indexed version,
+        uint32 quorum,
+        uint32 submitWindow,
+        uint32 voteWindow,
+        string rule,
+        uint64 fromRound
+    );
+
+    /// @notice `account` is not a member of round `round`.
+    error NotMember(address account, uint64 round);
+
+    /// @notice `account` is already a member of the coming rounds.
+    error MemberExists(address account);
+
+    /// @notice `account` cannot be a member (the zero address).
+    error InvalidMember(address account);
+
+    /// @notice The call names round `given`, but only the current round `current` accepts it.
+    error WrongRound(uint64 given, uint64 current);
+
+    /// @notice Round `round` is in phase `current`; the call needs phase `expected`.
+    error WrongPhase(uint64 round, Phase current, Phase expected);
+
+    /// @notice `member` has already submitted its update for round `round`.
+    error AlreadySubmitted(uint64 round, address member);
+
+    /// @notice `member` has already voted in round `round`.
+    error AlreadyVoted(uint64 round, address member);
+
+    /// @notice A digest must be the sha256 of some bytes, never zero.
+    error ZeroDigest();
+
+    /// @notice A CID (where to fetch the bytes) must not be empty.
+    error EmptyCid();
+
+    /// @notice An update must be trained on at least one sample.
+    error ZeroSamples();
+
+    /// @notice `quorum` must be between 1 and the `memberCount` members of the coming rounds.
+    error InvalidQuorum(uint32 quorum, uint32 memberCount);
+
+    /// @notice Both windows must last at least one second.
+    error InvalidWindows(uint32 submitWindow, uint32 voteWindow);
+
+    /// @notice The aggregation rule must be named.
+    error EmptyRule();
+
+    /**
+     * @notice Commit to the update the caller trained in round `round`.
+     * @dev Requires: caller is a member of `round`, `round` is the current round, phase
+     * Submit, first submission of the caller in this round, nonzero `digest`, nonempty
+     * `cid`, `numSamples > 0`. Emits {UpdateSubmitted}.
+     * @param digest sha256 of the update's canonical bytes.
+     * @param cid where to fetch those bytes (IPFS CID, or the hex digest for a local store).
+     * @param numSamples how many samples the update was trained on (weights FedAvg).
+     */
+    function submitUpdate(uint64 round, bytes32 digest, string calldata cid, uint64 numSamples) external;
+
+    /**
+     * @notice Vote for the aggregate the caller computed for round `round`.
+     * @dev Requires: caller is a member of `round`, `round` is the current round, phase
+     * Vote, first vote of the caller in this round, nonzero `digest`, nonempty `cid`. Emits
+     * {AggregateVoted}; when `digest` reaches the round's quorum also {ModelAccepted} and
+     * {RoundOpened} for the next round, based on `digest`.
+     */
+    function voteAggregate(uint64 round, bytes32 digest, string calldata cid) external;
+
+    /**
+     * @notice Close the expired round `round` and open the next one on the same base.
+     * @dev Anyone may call it, so a round never stays stuck. Requires phase Expired. Emits
+     * {RoundClosed} and {RoundOpened}.
+     */
+    function closeRound(uint64 round) external;
+
+    /// @notice The open round (the last one opened); rounds start at 1 and only grow.
+    function currentRound() external view returns (uint64);
+
+    /// @notice The phase of round `round` now.
+    function phase(uint64 round) external view returns (Phase);
+
+    /// @notice The snapshot and state of round `round` (all zero and phase None if not opened).
+    function roundInfo(uint64 round) external view returns (RoundInfo memory);
+
+    /// @notice The base model of the current round: its digest and where to fetch it.
+    function currentBase() external view returns (bytes32 digest, string memory cid);
+
+    /// @notice Votes the aggregate `digest` has in round `round`.
+    function tally(uint64 round, bytes32 digest) external view returns (uint32);
+
+    /// @notice Whether `account` has submitted an update in round `round`.
+    function hasSubmitted(uint64 round, address account) external view returns (bool);
+
+    /// @notice Whether `account` has voted in round `round`.
+    function hasVoted(uint64 round, address account) external view returns (bool);
+
+    /**
+     * @notice Whether `account` is a member of round `round`.
+     * @dev Exact for the current and coming rounds. Membership in earlier rounds is in the
+     * {MemberAdded} and {MemberRemoved} events; an account removed and added again answers
+     * here for its latest membership only.
+     */
+    function isMember(address account, uint64 round) external view returns (bool);
+
+    /// @notice The members of round `round`, in order of first admission. For off-chain use: loops.
+    function members(uint64 round) external view returns (address[] memory);
+
+    /// @notice How many members the rounds opened from now on will have.
+    function memberCount() external view returns (uint32);
+
+    /// @notice The latest config version: the one the next opened round will use.
+    function configVersion() external view returns (uint32);
+
+    /// @notice The parameters of config `version`.
+    function config(uint32 version) external view returns (Config memory);
+
+    /// @notice The aggregation rule of round `round`.
+    function ruleOf(uint64 round) external view returns (string memory);
+
+    /// @notice The block this contract was deployed in: where event queries start.
+    function deploymentBlock() external view returns (uint64);
+}

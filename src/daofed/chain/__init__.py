@@ -1,0 +1,1 @@
+"""Everything daofed does on the chain: compiled contracts, nodes, the Federation wrapper."""

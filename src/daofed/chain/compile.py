@@ -1,0 +1,150 @@
+"""Compile ``contracts/`` into the artifact the package ships (a development tool).
+
+Run ``python -m daofed.chain.compile`` after changing a contract, and commit the result;
+``--check`` only tells whether the committed artifact is up to date. The compiler is the
+pinned solc: a native binary if py-solc-x has that version installed, else the npm
+``solc`` package (``npm ci``) behind ``tools/solc/solc.js``. Both give the same bytecode,
+since the metadata hash in it names the version, not the build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import solcx
+from packaging.version import Version
+from solcx.exceptions import SolcError
+from solcx.wrapper import get_solc_version
+
+from daofed.chain.artifacts import Artifact
+from daofed.errors import ChainError, ConfigError
+
+SOLC_VERSION = Version("0.8.37")
+EVM_VERSION = "cancun"
+OPTIMIZER_RUNS = 200
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+CONTRACTS_DIR = REPO_ROOT / "contracts"
+ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+SOLC_JS = REPO_ROOT / "tools" / "solc" / "solc.js"
+DEPLOYABLE = ("Federation",)
+
+
+def find_solc() -> Path:
+    """Find the pinned compiler: native solc from py-solc-x if installed, else solc-js."""
+    if SOLC_VERSION in solcx.get_installed_solc_versions():
+        return Path(solcx.install.get_executable(SOLC_VERSION))
+    if shutil.which("node") is None or not (REPO_ROOT / "node_modules" / "solc").is_dir():
+        raise ConfigError(
+            f"no solc {SOLC_VERSION} found: run `npm ci` in {REPO_ROOT} (installs solc-js), "
+            f"or install a native one with `python -m solcx.install v{SOLC_VERSION}`"
+        )
+    found = get_solc_version(SOLC_JS)
+    if found != SOLC_VERSION:
+        raise ConfigError(
+            f"node_modules/solc is {found}, daofed pins {SOLC_VERSION}: run `npm ci` in {REPO_ROOT}"
+        )
+    return SOLC_JS
+
+
+def read_sources(contracts_dir: Path = CONTRACTS_DIR) -> dict[str, str]:
+    """Read the sources: unit name (``contracts/X.sol``) -> text, sorted by name."""
+    files = sorted(contracts_dir.glob("*.sol"))
+    if not files:
+        raise ConfigError(f"no Solidity sources in {contracts_dir}")
+    return {f"contracts/{path.name}": path.read_text(encoding="utf-8") for path in files}
+
+
+def source_hash(sources: dict[str, str]) -> str:
+    """Hash names and texts of the sources (sha256), to tell which sources an artifact is from."""
+    digest = hashlib.sha256()
+    for name in sorted(sources):
+        for part in (name, sources[name]):
+            data = part.encode()
+            digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def standard_input(sources: dict[str, str]) -> dict[str, Any]:
+    """Build the Standard JSON input: optimizer on, EVM version pinned, ABI and bytecode out."""
+    return {
+        "language": "Solidity",
+        "sources": {name: {"content": text} for name, text in sources.items()},
+        "settings": {
+            "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
+            "evmVersion": EVM_VERSION,
+            "outputSelection": {
+                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
+            },
+        },
+    }
+
+
+def compile_contracts(
+    contracts_dir: Path = CONTRACTS_DIR, solc: Path | None = None
+) -> dict[str, Artifact]:
+    """Compile every source in ``contracts_dir``; artifacts of the deployable contracts by name."""
+    sources = read_sources(contracts_dir)
+    solc = solc or find_solc()
+    try:
+        output = solcx.compile_standard(
+            standard_input(sources), solc_binary=solc, base_path=contracts_dir.parent
+        )
+    except SolcError as error:
+        raise ChainError(f"compiling {contracts_dir} failed:\n{error}") from None
+    warnings = [e["formattedMessage"] for e in output.get("errors", [])]
+    if warnings:
+        print("\n".join(warnings), file=sys.stderr)
+    compiler = {
+        "version": str(get_solc_version(solc, with_commit_hash=True)),
+        "evmVersion": EVM_VERSION,
+        "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
+    }
+    artifacts = {}
+    for name in DEPLOYABLE:
+        contract = output["contracts"][f"contracts/{name}.sol"][name]
+        artifacts[name] = Artifact(
+            contract_name=name,
+            abi=contract["abi"],
+            bytecode="0x" + contract["evm"]["bytecode"]["object"],
+            deployed_bytecode="0x" + contract["evm"]["deployedBytecode"]["object"],
+            compiler=compiler,
+            source_hash=source_hash(sources),
+        )
+    return artifacts
+
+
+def artifact_text(artifact: Artifact) -> str:
+    """Render an artifact as its file text (stable key order, so diffs stay readable)."""
+    return json.dumps(artifact.to_json(), indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write (or with ``--check`` compare) ``src/daofed/chain/artifacts/*.json``."""
+    parser = argparse.ArgumentParser(prog="python -m daofed.chain.compile", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if an artifact is stale")
+    args = parser.parse_args(argv)
+    stale = []
+    for name, artifact in compile_contracts().items():
+        path = ARTIFACTS_DIR / f"{name}.json"
+        text = artifact_text(artifact)
+        if args.check:
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                stale.append(path)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
+    for path in stale:
+        print(f"{path} is stale: run `python -m daofed.chain.compile`", file=sys.stderr)
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

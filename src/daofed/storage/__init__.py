@@ -1,17 +1,19 @@
 """Blob storage: put bytes, get them back verified; and the tensor codec for what is stored.
 
-Backends: :class:`LocalStore` (embedded, default) and ``daofed.storage.ipfs.IpfsStore``
-(a Kubo node). Every backend verifies sha256 on every fetch, so callers can trust bytes
-from any of them as much as the digest they asked for.
+Backends: :class:`LocalStore` (embedded, default) and :class:`IpfsStore` (a Kubo node).
+Every backend verifies sha256 on every fetch, so callers can trust bytes from any of them
+as much as the digest they asked for.
 """
 
 from daofed.storage.codec import ModelSpec, TensorSpec, Weights, decode, encode
+from daofed.storage.ipfs import IpfsStore
 from daofed.storage.local import LocalStore
 from daofed.storage.store import BlobRef, BlobStore, verify
 
 __all__ = [
     "BlobRef",
     "BlobStore",
+    "IpfsStore",
     "LocalStore",
     "ModelSpec",
     "TensorSpec",

@@ -1,0 +1,357 @@
+"""The IPFS backend: blobs on a Kubo node, through its RPC HTTP API (``/api/v0``).
+
+Spoken directly with httpx (see IPFS.md for why not ``ipfshttpclient``). Blobs are added
+with ``cid-version=1``, ``raw-leaves=true`` and Kubo's default chunker pinned explicitly
+(``size-262144``): a blob of at most 256 KiB is then a single raw block whose CID is just
+its sha256 in multiformat dress, so for every model this project trains the CID and the
+on-chain digest are the same hash, and ``put`` checks the node's answer against it.
+Larger blobs get a UnixFS DAG root CID; ``get`` verifies sha256 either way, so the node is
+never trusted with integrity, only with availability.
+
+Retries: connection failures, timeouts and 5xx answers that are not Kubo's own error
+reports are retried with exponential backoff. A Kubo error report (a JSON body with
+``"Type": "error"``, which Kubo sends with status 500 for any failed command) is a
+definitive answer and is not retried. ``add`` is safe to retry: content addressing makes
+it idempotent.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from daofed.errors import BlobNotFound, ConfigError, StorageError, StoreUnavailable
+from daofed.storage.store import BlobRef, check_size, sha256_digest, verify_digest
+
+CHUNK_SIZE = 262_144
+"""Kubo's default chunk size, passed explicitly so the node's config cannot change CIDs."""
+
+_ADD_PARAMS = {
+    "pin": "true",
+    "cid-version": "1",
+    "raw-leaves": "true",
+    "chunker": f"size-{CHUNK_SIZE}",
+    "hash": "sha2-256",
+    "quieter": "true",
+}
+_START_HINT = (
+    "Start a node with `ipfs daemon` (Kubo; run `ipfs init` once first) and check that its "
+    "RPC API listens there (`ipfs config Addresses.API`), or use the local store instead"
+)
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class IpfsNodeInfo:
+    """Who the node is: from ``/api/v0/id``."""
+
+    peer_id: str
+    agent_version: str
+    addresses: tuple[str, ...]
+
+
+def raw_cid(digest: bytes) -> str:
+    """Compute the CIDv1 (base32, raw codec, sha2-256) of a blob whose sha256 is ``digest``.
+
+    It is what Kubo answers for a blob of at most one chunk added with raw leaves.
+    """
+    prefix = bytes([0x01, 0x55, 0x12, 0x20])  # CIDv1, raw, sha2-256, 32 bytes
+    return "b" + base64.b32encode(prefix + digest).decode("ascii").lower().rstrip("=")
+
+
+class IpfsStore:
+    """A BlobStore on a Kubo node; the locator of a blob is its CID.
+
+    ``timeout`` bounds every network wait (connect, each read, each write) in seconds;
+    ``retries`` is how many times a transient failure is retried; ``backoff`` is the first
+    pause in seconds, doubled before each further retry.
+    """
+
+    def __init__(
+        self,
+        api_url: str = "http://127.0.0.1:5001",
+        *,
+        timeout: float = 30.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+    ) -> None:
+        if timeout <= 0 or retries < 0 or backoff < 0:
+            raise ConfigError(
+                f"IPFS client settings timeout={timeout}, retries={retries}, backoff={backoff}"
+                " are invalid: timeout must be > 0, retries and backoff >= 0"
+            )
+        self._url = _http_url(api_url)
+        self._timeout = timeout
+        self._retries = retries
+        self._backoff = backoff
+        # trust_env=False: the node is usually on loopback, and a proxy from the
+        # environment would only get in the way of reaching it.
+        self._client = httpx.Client(
+            base_url=f"{self._url}/api/v0/", timeout=timeout, trust_env=False
+        )
+
+    @property
+    def api_url(self) -> str:
+        """The node's RPC API base URL (without ``/api/v0``)."""
+        return self._url
+
+    def describe(self) -> str:
+        """Name this store in messages."""
+        return f"IPFS node at {self._url}"
+
+    def put(self, data: bytes) -> BlobRef:
+        """Add and pin ``data``; return its sha256 and the CID the node gave it.
+
+        The bytes go from memory to the socket as they are (httpx's multipart passes a
+        ``bytes`` payload through without copying it).
+        """
+        digest = sha256_digest(data)
+        cid = self._run(
+            "add",
+            _ADD_PARAMS,
+            _added_cid,
+            subject="a new blob",
+            files={"file": ("blob", data, "application/octet-stream")},
+        )
+        if len(data) <= CHUNK_SIZE and cid != raw_cid(digest):
+            raise StorageError(
+                f"{self.describe()} stored a {len(data)}-byte blob under CID {cid}, but a "
+                f"single-chunk raw blob must have CID {raw_cid(digest)}; the node altered "
+                "the data or ignored the add options. Use another node"
+            )
+        return BlobRef(digest=digest, locator=cid)
+
+    def get(self, ref: BlobRef, *, max_bytes: int | None = None) -> bytes:
+        """Stream the blob named by ``ref.locator`` (a CID), hashing and counting as it comes.
+
+        More than ``max_bytes`` bytes raise InvalidBlob(reason="oversized") as soon as they
+        arrive; the node is also asked for at most ``max_bytes + 1`` bytes.
+        """
+        cid = _cid_of(ref)
+        params = {"arg": cid}
+        if max_bytes is not None:
+            params["length"] = str(max_bytes + 1)
+        source = f"{self.describe()} (CID {cid})"
+
+        def read(response: httpx.Response) -> bytes:
+            announced = response.headers.get("X-Content-Length") or response.headers.get(
+                "Content-Length"
+            )
+            if announced is not None and announced.isdigit():
+                check_size(int(announced), max_bytes, ref, source=source)
+            hasher = hashlib.sha256()
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                check_size(size, max_bytes, ref, source=source)
+                hasher.update(chunk)
+                chunks.append(chunk)
+            verify_digest(hasher.digest(), ref, source=source)
+            return b"".join(chunks)
+
+        return self._run("cat", params, read, subject=f"blob {cid}")
+
+    def pin(self, ref: BlobRef) -> None:
+        """Keep the blob on this node (fetching it from the network if needed)."""
+        cid = _cid_of(ref)
+        self._run("pin/add", {"arg": cid}, _discard, subject=f"blob {cid}")
+
+    def unpin(self, ref: BlobRef) -> None:
+        """Let the node's garbage collector drop the blob; fine if it was not pinned."""
+        cid = _cid_of(ref)
+        try:
+            self._call("pin/rm", {"arg": cid}, _discard)
+        except _NodeRefusalError as refusal:
+            if "not pinned" not in refusal.node_message:
+                raise self._refusal_error("pin/rm", f"blob {cid}", refusal.node_message) from None
+
+    def ping(self) -> str:
+        """Check the node answers; return its Kubo version (``/api/v0/version``)."""
+        answer = self._run("version", {}, _json_object, subject="its version")
+        return str(answer.get("Version", "unknown"))
+
+    def info(self) -> IpfsNodeInfo:
+        """Identify the node (``/api/v0/id``): peer id, agent version, listen addresses."""
+        answer = self._run("id", {}, _json_object, subject="its identity")
+        addresses = answer.get("Addresses") or []
+        return IpfsNodeInfo(
+            peer_id=str(answer.get("ID", "")),
+            agent_version=str(answer.get("AgentVersion", "")),
+            addresses=tuple(str(address) for address in addresses),
+        )
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._client.close()
+
+    def __enter__(self) -> IpfsStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"IpfsStore({self._url!r})"
+
+    def _run(
+        self,
+        command: str,
+        params: Mapping[str, str],
+        read: Callable[[httpx.Response], _T],
+        *,
+        subject: str,
+        files: Mapping[str, Any] | None = None,
+    ) -> _T:
+        """Call ``command``, turning the node's own error reports into daofed errors."""
+        try:
+            return self._call(command, params, read, files=files)
+        except _NodeRefusalError as refusal:
+            raise self._refusal_error(command, subject, refusal.node_message) from None
+
+    def _call(
+        self,
+        command: str,
+        params: Mapping[str, str],
+        read: Callable[[httpx.Response], _T],
+        *,
+        files: Mapping[str, Any] | None = None,
+    ) -> _T:
+        """POST ``command`` and ``read`` the answer, retrying transient failures."""
+        failures: list[str] = []
+        for attempt in range(self._retries + 1):
+            if attempt:
+                time.sleep(self._backoff * 2 ** (attempt - 1))
+            try:
+                with self._client.stream("POST", command, params=params, files=files) as answer:
+                    if answer.is_success:
+                        return read(answer)
+                    answer.read()
+                    node_message = _kubo_error(answer.content)
+                    if node_message is not None:
+                        raise _NodeRefusalError(node_message)
+                    if answer.status_code < 500:
+                        raise StorageError(
+                            f"{self.describe()} answered HTTP {answer.status_code} to "
+                            f"/api/v0/{command}; is {self._url} a Kubo RPC API (usually port "
+                            "5001) and not a gateway (usually 8080)?"
+                        )
+                    failures.append(f"HTTP {answer.status_code}")
+            except httpx.TimeoutException as error:
+                failures.append(f"no answer within {self._timeout} s ({type(error).__name__})")
+            except httpx.TransportError as error:
+                failures.append(f"{type(error).__name__}: {error}")
+        raise StoreUnavailable(
+            f"{self.describe()} failed /api/v0/{command} {len(failures)} time(s): "
+            f"{'; '.join(failures)}. {_START_HINT}. (A node that is up but slow may be "
+            "searching the network for a CID nobody provides.)"
+        )
+
+    def _refusal_error(self, command: str, subject: str, node_message: str) -> StorageError:
+        lowered = node_message.lower()
+        if "not found" in lowered or "could not find" in lowered:
+            return BlobNotFound(
+                f"{self.describe()} does not have {subject} ({node_message}); the member "
+                "who published it may be offline, or it was never added"
+            )
+        return StorageError(
+            f"{self.describe()} refused /api/v0/{command} for {subject}: {node_message}"
+        )
+
+
+class _NodeRefusalError(StorageError):
+    """Kubo answered with its own error report: a definitive answer, not retried."""
+
+    def __init__(self, node_message: str) -> None:
+        super().__init__(node_message)
+        self.node_message = node_message
+
+
+def _kubo_error(body: bytes) -> str | None:
+    """Kubo's error message if ``body`` is a Kubo error report, else None."""
+    try:
+        report = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(report, dict) and report.get("Type") == "error":
+        return str(report.get("Message", "unknown error"))
+    return None
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        value = json.loads(response.read())
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise StorageError(
+            f"{response.url} did not answer with a JSON object; is it a Kubo RPC API?"
+        )
+    return value
+
+
+def _added_cid(response: httpx.Response) -> str:
+    """Pick the root CID out of ``add``'s answer (one JSON object per line)."""
+    cid: str | None = None
+    for line in response.read().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("Hash"), str):
+            cid = str(entry["Hash"])
+    if not cid:
+        raise StorageError(f"{response.url} answered add without a CID; is it a Kubo RPC API?")
+    return cid
+
+
+def _discard(response: httpx.Response) -> None:
+    response.read()
+
+
+def _cid_of(ref: BlobRef) -> str:
+    """Choose the CID to ask for: the locator, or the raw CID when the locator is no CID.
+
+    A ref from the local store carries its hex digest; its raw CID finds it on IPFS if it
+    was added as a single chunk (every blob up to 256 KiB).
+    """
+    if not ref.locator or ref.locator.lower() == ref.hex:
+        return raw_cid(ref.digest)
+    return ref.locator
+
+
+def _http_url(api: str) -> str:
+    """Normalise an API address: an http(s) URL, or a multiaddr as Kubo writes it."""
+    text = api.strip()
+    if text.startswith("/"):
+        parts = text.strip("/").split("/")
+        protocols = {"ip4", "ip6", "dns", "dns4", "dns6"}
+        if len(parts) in (4, 5) and parts[0] in protocols and parts[2] == "tcp":
+            scheme = parts[4] if len(parts) == 5 else "http"
+            host = f"[{parts[1]}]" if parts[0] == "ip6" else parts[1]
+            if scheme in ("http", "https") and parts[3].isdigit():
+                return f"{scheme}://{host}:{parts[3]}"
+    else:
+        try:
+            url = httpx.URL(text)
+        except httpx.InvalidURL:
+            url = httpx.URL()
+        if url.scheme in ("http", "https") and url.host:
+            return str(url.copy_with(query=None, fragment=None)).rstrip("/").removesuffix("/api/v0")
+    raise ConfigError(
+        f"{api!r} is not an IPFS RPC API address; use e.g. http://127.0.0.1:5001 or "
+        "/ip4/127.0.0.1/tcp/5001"
+    )

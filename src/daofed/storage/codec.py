@@ -24,6 +24,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -96,7 +97,7 @@ class ModelSpec:
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.tensors, key=lambda spec: spec.name))
         names = [spec.name for spec in ordered]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
+        duplicates = sorted({a for a, b in pairwise(names) if a == b})
         if duplicates:
             raise StorageError(f"model spec names tensor(s) {duplicates} more than once")
         object.__setattr__(self, "tensors", ordered)
@@ -171,7 +172,8 @@ def decode(data: bytes, spec: ModelSpec) -> Weights:
             f"blob lacks tensor(s) {_listing(missing)} that the model has; it was made "
             "for a different model and cannot be used",
         )
-    extra = sorted(name for name in found if name not in spec.names)
+    expected = set(spec.names)
+    extra = sorted(name for name in found if name not in expected)
     if extra:
         raise InvalidBlob(
             "extra-tensor",
@@ -208,11 +210,12 @@ def _reject_duplicate_keys(data: bytes) -> None:
     """Refuse headers with a repeated key, which parsers may resolve differently."""
 
     def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [key for key, _ in pairs]
-        repeated = sorted({key for key in keys if keys.count(key) > 1})
-        if repeated:
-            raise ValueError(f"header repeats key(s) {repeated}")
-        return dict(pairs)
+        result: dict[str, Any] = {}
+        for key, value in pairs:  # linear: the header comes from an untrusted sender
+            if key in result:
+                raise ValueError(f"header repeats key {key!r}")
+            result[key] = value
+        return result
 
     length = int.from_bytes(data[:_LENGTH_BYTES], "little")
     json.loads(data[_LENGTH_BYTES : _LENGTH_BYTES + length], object_pairs_hook=unique)

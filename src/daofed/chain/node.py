@@ -1,0 +1,204 @@
+"""Chains to run on: an embedded one in this process, a local anvil, or any JSON-RPC URL.
+
+The embedded chain (py-evm through eth-tester) needs nothing but Python and suits tests
+and small demos; its log queries slow down with many events, so longer runs want anvil.
+Both hold the same funded dev accounts (anvil's standard test mnemonic), so code and
+tests never ask which chain they are on; :func:`advance_time` moves either one's clock.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from functools import cache
+from pathlib import Path
+from types import TracebackType
+
+import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_tester import EthereumTester, PyEVMBackend
+from web3 import EthereumTesterProvider, Web3
+from web3.exceptions import Web3Exception
+
+from daofed.errors import ChainError, ConfigError, RpcUnavailable
+
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+"""anvil's (and Hardhat's) standard test mnemonic: the keys are public, for local chains only."""
+DEV_HD_PATH = "m/44'/60'/0'/0"  # account i is at DEV_HD_PATH/i, as in anvil and Hardhat
+DEV_ACCOUNT_COUNT = 10
+DEV_BALANCE_WEI = 10_000 * 10**18  # anvil's default
+ANVIL_CHAIN_ID = 31337
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+Account.enable_unaudited_hdwallet_features()
+
+
+@cache
+def dev_account(index: int) -> LocalAccount:
+    """Return dev account ``index`` of the standard test mnemonic (funded on local chains)."""
+    if not 0 <= index < DEV_ACCOUNT_COUNT:
+        raise ConfigError(f"dev account {index} does not exist: use 0 to {DEV_ACCOUNT_COUNT - 1}")
+    path = f"{DEV_HD_PATH}/{index}"
+    account: LocalAccount = Account.from_mnemonic(DEV_MNEMONIC, account_path=path)
+    return account
+
+
+def dev_accounts(n: int = DEV_ACCOUNT_COUNT) -> list[LocalAccount]:
+    """Return the first ``n`` dev accounts, funded on the embedded chain and anvil alike."""
+    if not 0 <= n <= DEV_ACCOUNT_COUNT:
+        raise ConfigError(f"only {DEV_ACCOUNT_COUNT} dev accounts exist, {n} were asked for")
+    return [dev_account(i) for i in range(n)]
+
+
+def embedded_chain() -> Web3:
+    """Start a fresh chain inside this process whose funded accounts are the dev accounts."""
+    backend = PyEVMBackend.from_mnemonic(
+        DEV_MNEMONIC,
+        num_accounts=DEV_ACCOUNT_COUNT,
+        hd_path=DEV_HD_PATH,
+        genesis_state_overrides={"balance": DEV_BALANCE_WEI},
+    )
+    return Web3(EthereumTesterProvider(EthereumTester(backend)))
+
+
+def connect(url: str, *, timeout: float = 30.0) -> Web3:
+    """Connect to the JSON-RPC node at ``url`` and check it answers (RpcUnavailable if not)."""
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+    try:
+        w3.eth.chain_id  # noqa: B018 (a request that any node answers)
+    except (requests.RequestException, OSError, Web3Exception) as error:
+        raise RpcUnavailable(
+            f"no Ethereum JSON-RPC node answers at {url} ({error}): start one there "
+            "(e.g. `anvil`) or give the right RPC URL"
+        ) from None
+    return w3
+
+
+def advance_time(w3: Web3, seconds: int) -> None:
+    """Move the chain's clock ``seconds`` forward and mine a block there (tests, demos)."""
+    if seconds < 0:
+        raise ConfigError(f"cannot move the chain's clock back ({seconds} s): time only grows")
+    provider = w3.provider
+    if isinstance(provider, EthereumTesterProvider) and provider.ethereum_tester is not None:
+        latest = w3.eth.get_block("latest")["timestamp"]
+        # eth-tester mines the block one second before the time it travels to
+        provider.ethereum_tester.time_travel(latest + seconds + 1)
+        return
+    for method, params in (("evm_increaseTime", [seconds]), ("evm_mine", [])):
+        response = provider.make_request(method, params)  # type: ignore[arg-type]
+        if "error" in response:
+            raise ChainError(f"{method} failed: {response['error']}: use a local dev chain")
+
+
+def find_anvil() -> Path:
+    """Find the anvil binary: the one npm pinned in this checkout, else the one on PATH."""
+    for root in (REPO_ROOT, Path.cwd()):
+        candidate = root / "node_modules" / ".bin" / "anvil"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    found = shutil.which("anvil")
+    if found is None:
+        raise ConfigError(
+            f"anvil not found: run `npm ci` in {REPO_ROOT} (installs it into node_modules), "
+            "or put Foundry's anvil on PATH"
+        )
+    return Path(found)
+
+
+class AnvilNode:
+    """An anvil this process started: loopback only, a free port, stopped on exit.
+
+    Use ``with AnvilNode.start() as node: w3 = node.web3()``. With ``state_file`` the
+    chain is loaded from that file if it exists and written back to it on :meth:`stop`.
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+        self.process = process
+        self.url = url
+        self.log = log
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        binary: Path | None = None,
+        state_file: Path | None = None,
+        block_time: float | None = None,
+        chain_id: int = ANVIL_CHAIN_ID,
+        timeout: float = 30.0,
+    ) -> AnvilNode:
+        """Start anvil and wait until it answers JSON-RPC."""
+        command = [
+            str(binary or find_anvil()),
+            "--host", "127.0.0.1",
+            "--port", "0",  # anvil picks a free port and prints it
+            "--chain-id", str(chain_id),
+            "--mnemonic", DEV_MNEMONIC,
+            "--accounts", str(DEV_ACCOUNT_COUNT),
+        ]  # fmt: skip
+        if state_file is not None:
+            command += ["--state", str(state_file)]
+        if block_time is not None:
+            command += ["--block-time", str(block_time)]
+        log = Path(tempfile.mkstemp(prefix="daofed-anvil-", suffix=".log")[1])
+        with log.open("wb") as out:
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            url = _wait_listening(process, log, timeout)
+            node = cls(process, url, log)
+            connect(url)
+        except BaseException:
+            _terminate(process)
+            log.unlink(missing_ok=True)
+            raise
+        return node
+
+    def web3(self) -> Web3:
+        """Connect a Web3 to this node."""
+        return connect(self.url)
+
+    def stop(self) -> None:
+        """Stop anvil (gracefully, so it writes its state file) and wait for it."""
+        _terminate(self.process)
+        self.log.unlink(missing_ok=True)
+
+    def __enter__(self) -> AnvilNode:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _wait_listening(process: subprocess.Popen[bytes], log: Path, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        if match := re.search(r"Listening on (127\.0\.0\.1:\d+)", text):
+            return f"http://{match.group(1)}"
+        if process.poll() is not None:
+            raise ChainError(f"anvil exited with code {process.returncode}:\n{text[-2000:]}")
+        time.sleep(0.05)
+    raise ChainError(
+        f"anvil did not start listening within {timeout:.0f} s:\n{log.read_text()[-2000:]}"
+    )
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)  # anvil dumps --state on SIGINT/SIGTERM
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

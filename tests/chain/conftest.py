@@ -1,0 +1,100 @@
+"""Chain fixtures: every Federation test runs on the embedded chain AND on a real anvil.
+
+anvil comes from ``node_modules/.bin`` (``npm ci``); this file starts one per test session
+on a free loopback port and stops it at the end. A missing anvil fails the tests with the
+command to run: they never skip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from daofed.chain import AnvilNode, Federation, dev_accounts, embedded_chain
+from daofed.errors import ConfigError
+from daofed.storage import BlobRef
+
+SUBMIT_WINDOW = 600
+VOTE_WINDOW = 600
+QUORUM = 3
+
+
+def blob(name: str) -> BlobRef:
+    """A reference to the (imaginary) blob ``name``, with a CIDv0-long locator."""
+    digest = hashlib.sha256(name.encode()).digest()
+    return BlobRef(digest, "Qm" + digest.hex()[:44])
+
+
+@pytest.fixture(scope="session")
+def anvil() -> Iterator[AnvilNode]:
+    try:
+        node = AnvilNode.start()
+    except ConfigError as error:
+        pytest.fail(f"{error}\n(the chain tests need anvil: run `npm ci` in the repository root)")
+    with node:
+        yield node
+
+
+@pytest.fixture(params=["embedded", "anvil"])
+def w3(request: pytest.FixtureRequest) -> Iterator[Web3]:
+    """A chain to test on; on anvil each test runs from a snapshot reverted afterwards."""
+    if request.param == "embedded":
+        yield embedded_chain()
+        return
+    chain = request.getfixturevalue("anvil").web3()
+    snapshot = chain.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    yield chain
+    chain.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def deployer() -> LocalAccount:
+    return dev_accounts(1)[0]
+
+
+@pytest.fixture
+def members() -> list[LocalAccount]:
+    """Four members (dev accounts 1-4)."""
+    return dev_accounts(5)[1:]
+
+
+@pytest.fixture
+def outsider() -> LocalAccount:
+    """A funded account that is not a member."""
+    return dev_accounts(10)[9]
+
+
+@pytest.fixture
+def genesis() -> BlobRef:
+    return blob("genesis")
+
+
+@pytest.fixture
+def deploy(
+    w3: Web3, deployer: LocalAccount, members: list[LocalAccount], genesis: BlobRef
+) -> Callable[..., Federation]:
+    """Deploy a federation of the four members; keyword arguments override the defaults."""
+
+    def _deploy(**overrides: Any) -> Federation:
+        settings: dict[str, Any] = {
+            "members": [m.address for m in members],
+            "quorum": QUORUM,
+            "submit_window": SUBMIT_WINDOW,
+            "vote_window": VOTE_WINDOW,
+            "rule": "fedavg",
+            "genesis": genesis,
+        }
+        settings.update(overrides)
+        return Federation.deploy(w3, deployer, **settings)
+
+    return _deploy
+
+
+@pytest.fixture
+def federation(deploy: Callable[..., Federation]) -> Federation:
+    return deploy()

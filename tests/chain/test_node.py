@@ -1,0 +1,77 @@
+"""Chains: funded dev accounts on both backends, clock control, anvil's lifecycle, connect."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from web3 import Web3
+
+from daofed.chain import AnvilNode, Federation, advance_time, connect, dev_account, dev_accounts
+from daofed.chain import node as node_module
+from daofed.errors import ConfigError, RpcUnavailable
+
+from .conftest import blob
+
+
+def test_dev_accounts_are_the_standard_ones_and_funded(w3: Web3) -> None:
+    accounts = dev_accounts()
+    assert accounts[0].address == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # anvil's first
+    assert len({a.address for a in accounts}) == 10
+    assert all(w3.eth.get_balance(a.address) >= 1000 * 10**18 for a in accounts)
+    assert dev_account(3) == accounts[3]
+    with pytest.raises(ConfigError):
+        dev_accounts(11)
+
+
+def test_advance_time_moves_the_chain_clock(w3: Web3) -> None:
+    before = w3.eth.get_block("latest")["timestamp"]
+    advance_time(w3, 3600)
+    assert w3.eth.get_block("latest")["timestamp"] >= before + 3600
+    with pytest.raises(ConfigError):
+        advance_time(w3, -1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_connect_names_the_url_it_could_not_reach() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(RpcUnavailable, match=url.replace(".", r"\.")):
+        connect(url, timeout=2)
+
+
+def test_anvil_keeps_its_chain_in_the_state_file_across_restarts(tmp_path: Path) -> None:
+    state = tmp_path / "chain.json"
+    with AnvilNode.start(state_file=state) as node:
+        assert node.url.startswith("http://127.0.0.1:")
+        federation = Federation.deploy(
+            node.web3(),
+            dev_account(0),
+            members=[dev_account(1).address],
+            quorum=1,
+            submit_window=60,
+            vote_window=60,
+            rule="fedavg",
+            genesis=blob("genesis"),
+        )
+    assert node.process.poll() is not None  # stopped
+    assert state.is_file()
+    with AnvilNode.start(state_file=state) as again:
+        restored = Federation.at(again.web3(), federation.address)
+        assert restored.current_round() == 1
+        assert restored.round_info(1).base == blob("genesis")
+
+
+def test_a_missing_anvil_says_to_run_npm_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(node_module, "REPO_ROOT", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ConfigError, match="npm ci"):
+        AnvilNode.start()

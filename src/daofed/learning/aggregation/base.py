@@ -1,0 +1,111 @@
+"""What every aggregation rule shares: the update value, the rule interface, input checks.
+
+Modelled on Flower's strategies: a small abstract base, one rule per module, and the
+arithmetic in pure functions (updates in, arrays out) that are trivial to test.
+"""
+
+from __future__ import annotations
+
+import itertools
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from daofed.errors import LearningError
+from daofed.learning.aggregation.numeric import F64
+from daofed.learning.weights import Weights, check_layout
+
+
+@dataclass(frozen=True, eq=False)
+class MemberUpdate:
+    """One member's contribution to a round.
+
+    ``delta`` is ``local_weights - base_weights`` (float32 arrays by tensor name);
+    ``num_samples`` is the self-reported size of the member's training set (FedAvg
+    weights by it; robust rules ignore it, since a liar could buy weight with it).
+    """
+
+    member: str
+    num_samples: int
+    delta: Weights
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.member, str) or not self.member:
+            raise LearningError("an update needs the member's address")
+        if isinstance(self.num_samples, bool) or not isinstance(self.num_samples, int):
+            raise LearningError(f"num_samples must be an int, got {self.num_samples!r}")
+        if self.num_samples < 1:
+            raise LearningError(
+                f"update from {self.member} claims {self.num_samples} samples; must be >= 1"
+            )
+
+
+class AggregationRule(ABC):
+    """Turns a round's member updates into one aggregated delta.
+
+    Implementations are pure and deterministic: the result depends only on the set of
+    updates (not on their order) and is bit-identical on every machine, because every
+    honest member computes it independently and votes for its sha256 digest.
+    """
+
+    name: ClassVar[str]
+
+    @property
+    @abstractmethod
+    def spec(self) -> str:
+        """Canonical spec string; ``parse_rule(rule.spec) == rule``."""
+
+    @property
+    def min_updates(self) -> int:
+        """Fewest updates this rule can aggregate."""
+        return 1
+
+    @abstractmethod
+    def aggregate(self, updates: Sequence[MemberUpdate]) -> Weights:
+        """Aggregate ``updates`` (any order) into one float32 delta."""
+
+    def __str__(self) -> str:
+        return self.spec
+
+
+def sorted_updates(updates: Sequence[MemberUpdate]) -> list[MemberUpdate]:
+    """Check ``updates`` are aggregatable and return them sorted by lower-case member.
+
+    Sorting here, whatever the caller did, makes every rule independent of input order.
+    Checks: at least one update, no member twice, identical tensor names and shapes,
+    float32, finite.
+    """
+    if not updates:
+        raise LearningError("no updates to aggregate; wait for submissions or close the round")
+    ordered = sorted(updates, key=lambda u: u.member.lower())
+    for before, after in itertools.pairwise(ordered):
+        if before.member.lower() == after.member.lower():
+            raise LearningError(
+                f"two updates from {after.member}; keep one update per member per round"
+            )
+    reference = ordered[0].delta
+    if not reference:
+        raise LearningError(f"update from {ordered[0].member} has no tensors")
+    for update in ordered:
+        what = f"update from {update.member}"
+        check_layout(reference, update.delta, what)
+        for name in sorted(update.delta):
+            array = update.delta[name]
+            if array.dtype != np.float32:
+                raise LearningError(
+                    f"{what}: tensor {name!r} is {array.dtype}; deltas must be float32"
+                )
+            if not np.isfinite(array).all():
+                raise LearningError(
+                    f"{what}: tensor {name!r} has NaN or infinity; drop invalid updates "
+                    "before aggregating"
+                )
+    return ordered
+
+
+def stacked(updates: Sequence[MemberUpdate], name: str) -> F64:
+    """Tensor ``name`` of every update as float64, stacked on a new first axis in order."""
+    return np.stack([np.asarray(u.delta[name], dtype=np.float64) for u in updates])

@@ -1,0 +1,51 @@
+"""FedAvg: the sample-weighted mean of updates.
+
+McMahan, Moore, Ramage, Hampson, Agüera y Arcas. "Communication-Efficient Learning of
+Deep Networks from Decentralized Data", AISTATS 2017 (arXiv:1602.05629).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from daofed.learning.aggregation.base import AggregationRule, MemberUpdate, sorted_updates
+from daofed.learning.aggregation.numeric import to_float32
+from daofed.learning.weights import Weights
+
+
+def fedavg(updates: Sequence[MemberUpdate]) -> Weights:
+    """``sum_i n_i * delta_i / sum_i n_i`` per element.
+
+    Accumulated in float64, member by member in sorted-member order, so the additions
+    happen in the same order everywhere; the division and the float32 cast are single
+    correctly rounded operations.
+    """
+    ordered = sorted_updates(updates)
+    total = float(sum(u.num_samples for u in ordered))  # exact: integers below 2**53
+    result: Weights = {}
+    for name in sorted(ordered[0].delta):
+        acc = np.zeros(ordered[0].delta[name].shape, dtype=np.float64)
+        for update in ordered:
+            acc += float(update.num_samples) * update.delta[name].astype(np.float64)
+        result[name] = to_float32(acc / total)
+    return result
+
+
+@dataclass(frozen=True)
+class FedAvg(AggregationRule):
+    """Sample-weighted mean. Not robust: one member can move the model anywhere."""
+
+    name: ClassVar[str] = "fedavg"
+
+    @property
+    def spec(self) -> str:
+        """Canonical spec: ``fedavg``."""
+        return self.name
+
+    def aggregate(self, updates: Sequence[MemberUpdate]) -> Weights:
+        """See :func:`fedavg`."""
+        return fedavg(updates)

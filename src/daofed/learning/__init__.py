@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         model_with,
         weights_of,
     )
+    from daofed.learning.simulation import SimulationResult, simulate
     from daofed.learning.train import TrainConfig, evaluate, train_centralized, train_local
     from daofed.learning.weights import Weights
 
@@ -56,6 +57,7 @@ _HOME = {
         "model_with",
         "weights_of",
     ),
+    "daofed.learning.simulation": ("SimulationResult", "simulate"),
     "daofed.learning.train": ("TrainConfig", "evaluate", "train_centralized", "train_local"),
     "daofed.learning.weights": ("Weights",),
 }
@@ -66,6 +68,7 @@ __all__ = [
     "FederatedSplit",
     "MemberData",
     "ModelConfig",
+    "SimulationResult",
     "TrainConfig",
     "Weights",
     "build_model",
@@ -79,6 +82,7 @@ __all__ = [
     "save_csv",
     "save_member_file",
     "save_npz",
+    "simulate",
     "split_federated",
     "train_centralized",
     "train_local",

@@ -120,16 +120,14 @@ def run_demo(
     if config.members < 1 or config.rounds < 1:
         raise ConfigError("--members and --rounds must be at least 1")
     started = time.perf_counter()
-    split = split_federated(
-        load_digits(), config.members, alpha=config.alpha, seed=config.seed
-    )
+    split = split_federated(load_digits(), config.members, alpha=config.alpha, seed=config.seed)
     with ExitStack() as stack:
         store_dir = config.store_dir or Path(
             stack.enter_context(tempfile.TemporaryDirectory(prefix="daofed-store-"))
         )
         store = LocalStore(store_dir)
         w3, chain_name = stack.enter_context(_chain(config.chain))
-        deployer, *accounts = dev_accounts(w3, config.members + 1)
+        deployer, *accounts = dev_accounts(config.members + 1)
         genesis = store.put(encode(initial_weights(config.model, config.seed)))
         federation = Federation.deploy(
             w3,

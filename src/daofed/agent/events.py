@@ -44,4 +44,4 @@ EventSink = Callable[[AgentEvent], None]
 
 
 def discard(_event: AgentEvent) -> None:
-    """An event sink that drops everything (the default)."""
+    """Drop an event: the default sink."""

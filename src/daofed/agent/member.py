@@ -36,7 +36,7 @@ class MemberSettings:
 
 
 def training_seed(seed: int, round_number: int, member: str) -> int:
-    """A per-(round, member) seed, so a restarted member retrains to the same update."""
+    """Derive a per-(round, member) seed, so a restarted member retrains the same update."""
     material = f"{seed}:{round_number}:{member.lower()}".encode()
     return int.from_bytes(hashlib.sha256(material).digest()[:8], "big") >> 1
 
@@ -64,7 +64,7 @@ class MemberAgent:
 
     @property
     def address(self) -> str:
-        """This member's checksum address."""
+        """Checksum address of this member."""
         return str(self.account.address)
 
     def step(self) -> AgentEvent:
@@ -82,7 +82,7 @@ class MemberAgent:
         return self._emit(Step.WAITING, round_number, f"waiting ({phase.name.lower()} phase)")
 
     def aggregate(self, round_number: int) -> RoundAggregate:
-        """This member's aggregate for a round (computed once, then cached)."""
+        """Compute this member's aggregate for a round (once; then it is cached)."""
         if round_number not in self._aggregates:
             info = self.federation.round_info(round_number)
             self._aggregates[round_number] = aggregate_round(
@@ -142,7 +142,9 @@ class MemberAgent:
                 f"aggregate {ref.hex[:12]} ready; vote with `daofed vote aggregate`",
                 **detail,
             )
-        if not self._transact(lambda: self.federation.vote_aggregate(self.account, round_number, ref)):
+        if not self._transact(
+            lambda: self.federation.vote_aggregate(self.account, round_number, ref)
+        ):
             return self._emit(Step.WAITING, round_number, "voting no longer possible")
         return self._emit(Step.VOTED, round_number, f"voted for aggregate {ref.hex[:12]}", **detail)
 

@@ -21,13 +21,12 @@ from daofed.storage import BlobRef, BlobStore, ModelSpec, Weights, decode, encod
 
 @dataclass(frozen=True)
 class UpdatePolicy:
-    """Limits every fetched update must meet; governed values, the same for every member.
+    """Limits every fetched update must meet, beyond matching the model exactly.
 
-    ``max_bytes`` stops a member from making others download an arbitrarily large blob;
     ``max_norm`` (L2 norm of the whole delta) rejects updates no honest training produces.
+    No size limit is needed here: a fetch never reads past the model's exact encoded size.
     """
 
-    max_bytes: int = 64 * 1024 * 1024
     max_norm: float | None = None
 
 
@@ -52,7 +51,7 @@ class RoundAggregate:
     excluded: tuple[Exclusion, ...]
 
 
-_EXCLUSION_REASONS: dict[type[Exception], str] = {
+_REASONS: dict[type[Exception], str] = {
     DigestMismatch: "wrong-digest",
     BlobNotFound: "missing-blob",
 }
@@ -63,7 +62,7 @@ def fetch_update(
 ) -> MemberUpdate:
     """Fetch, verify and validate one member's update; raise InvalidBlob/DigestMismatch if bad."""
     ref = BlobRef(digest=submission.digest, locator=submission.cid)
-    delta = decode(store.get(ref, max_bytes=policy.max_bytes), spec)
+    delta = decode(store.get(ref, max_bytes=spec.encoded_size), spec)
     if policy.max_norm is not None:
         norm = l2_norm(delta)
         if not norm <= policy.max_norm:
@@ -96,7 +95,7 @@ def aggregate_round(
         try:
             included.append(fetch_update(store, submission, spec, policy))
         except (InvalidBlob, DigestMismatch, BlobNotFound) as error:
-            reason = _EXCLUSION_REASONS.get(type(error)) or getattr(error, "reason", "invalid")
+            reason = error.reason if isinstance(error, InvalidBlob) else _REASONS[type(error)]
             excluded.append(
                 Exclusion(submission.member, submission.digest.hex(), reason, str(error))
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from daofed import __version__
+from daofed.cli.account import account_app
 from daofed.cli.demo import demo
 
 app = typer.Typer(
@@ -15,6 +16,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command()(demo)
+app.add_typer(account_app, name="account")
 
 
 @app.command()

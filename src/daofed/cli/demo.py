@@ -8,7 +8,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from daofed.cli.output import console, err_console, friendly_errors, print_json, short
+from daofed.cli.output import (
+    console,
+    err_console,
+    friendly_errors,
+    limit_torch_threads,
+    print_json,
+    short,
+    to_jsonable,
+)
 from daofed.demo import DemoConfig, DemoReport, run_demo
 from daofed.learning import TrainConfig
 
@@ -29,6 +37,7 @@ def demo(
         int | None, typer.Option(help="Votes needed to accept a model (default: all).")
     ] = None,
     epochs: Annotated[int, typer.Option(help="Local epochs per round.")] = TrainConfig().epochs,
+    threads: Annotated[int, typer.Option(help="Torch threads for training.")] = 1,
     json_output: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
 ) -> None:
     """Run a federation of MEMBERS agents for ROUNDS rounds and print what happened."""
@@ -42,10 +51,17 @@ def demo(
         quorum=quorum,
         training=TrainConfig(epochs=epochs),
     )
+    limit_torch_threads(threads)
     with friendly_errors():
         report = _run_with_progress(config, quiet=json_output)
     if json_output:
-        print_json(report)
+        print_json(
+            {
+                **to_jsonable(report),
+                "final_accuracy": report.final_accuracy,
+                "unanimous": report.unanimous,
+            }
+        )
     else:
         _print_report(report)
 

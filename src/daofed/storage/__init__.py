@@ -8,6 +8,7 @@ as much as the digest they asked for.
 from daofed.storage.codec import ModelSpec, TensorSpec, Weights, decode, encode
 from daofed.storage.ipfs import IpfsStore
 from daofed.storage.local import LocalStore
+from daofed.storage.open import open_store
 from daofed.storage.store import BlobRef, BlobStore, verify
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "Weights",
     "decode",
     "encode",
+    "open_store",
     "verify",
 ]

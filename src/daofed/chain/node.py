@@ -131,13 +131,14 @@ class AnvilNode:
         state_file: Path | None = None,
         block_time: float | None = None,
         chain_id: int = ANVIL_CHAIN_ID,
+        port: int = 0,
         timeout: float = 30.0,
     ) -> AnvilNode:
-        """Start anvil and wait until it answers JSON-RPC."""
+        """Start anvil and wait until it answers JSON-RPC (``port=0``: a free port)."""
         command = [
             str(binary or find_anvil()),
             "--host", "127.0.0.1",
-            "--port", "0",  # anvil picks a free port and prints it
+            "--port", str(port),  # 0: anvil picks a free port and prints it
             "--chain-id", str(chain_id),
             "--mnemonic", DEV_MNEMONIC,
             "--accounts", str(DEV_ACCOUNT_COUNT),

@@ -6,7 +6,11 @@ import typer
 
 from daofed import __version__
 from daofed.cli.account import account_app
+from daofed.cli.agent import agent_app
+from daofed.cli.chain import chain_app, deploy
+from daofed.cli.data import data_app
 from daofed.cli.demo import demo
+from daofed.cli.vote import vote_app
 
 app = typer.Typer(
     name="daofed",
@@ -16,7 +20,12 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command()(demo)
+app.command()(deploy)
 app.add_typer(account_app, name="account")
+app.add_typer(agent_app, name="agent")
+app.add_typer(chain_app, name="chain")
+app.add_typer(data_app, name="data")
+app.add_typer(vote_app, name="vote")
 
 
 @app.command()

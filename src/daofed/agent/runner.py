@@ -1,0 +1,63 @@
+"""Run one member agent until told to stop: the loop behind ``daofed agent run``.
+
+The loop only adds what a long-running process needs around :meth:`MemberAgent.step`:
+polling while there is nothing to do, retrying with backoff when the chain or the blob
+store is down (the failure is reported, never fatal), and a stop flag that signal
+handlers set so SIGINT/SIGTERM end the process between steps, never in the middle of one.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from daofed.agent.events import AgentEvent, Step
+from daofed.agent.member import MemberAgent
+from daofed.errors import RpcUnavailable, StoreUnavailable
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How eagerly to poll and how patiently to retry."""
+
+    poll_interval: float = 1.0
+    max_backoff: float = 30.0
+    until_round: int | None = None
+
+
+def run_agent(agent: MemberAgent, options: RunOptions, stop: threading.Event) -> None:
+    """Step ``agent`` until ``stop`` is set or round ``options.until_round`` has ended.
+
+    Unreachable services are retried with exponential backoff (capped), because a
+    restarted node or a network blip must not lose the member its place in the round:
+    the next step re-reads the chain and carries on.
+    """
+    backoff = options.poll_interval
+    while not stop.is_set():
+        try:
+            if options.until_round is not None and _finished(agent, options.until_round):
+                agent.on_event(
+                    AgentEvent(Step.DONE, options.until_round, agent.address, "target round ended")
+                )
+                return
+            event = agent.step()
+        except (RpcUnavailable, StoreUnavailable) as error:
+            agent.on_event(
+                AgentEvent(
+                    Step.ERROR,
+                    -1,
+                    agent.address,
+                    f"{error} (retrying in {backoff:.0f} s)",
+                    {"error": type(error).__name__},
+                )
+            )
+            stop.wait(backoff)
+            backoff = min(backoff * 2, options.max_backoff)
+            continue
+        backoff = options.poll_interval
+        if event.step is Step.WAITING:
+            stop.wait(options.poll_interval)
+
+
+def _finished(agent: MemberAgent, until_round: int) -> bool:
+    return agent.federation.current_round() > until_round

@@ -1,0 +1,117 @@
+"""``daofed agent run``: one member, as a long-running process."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from daofed.agent import AgentEvent, MemberAgent, MemberSettings, Step, UpdatePolicy
+from daofed.agent.runner import RunOptions, run_agent
+from daofed.cli.options import (
+    DEFAULT_DEPLOYMENT,
+    DeploymentOpt,
+    DevKeyOpt,
+    KeystoreOpt,
+    PasswordFileOpt,
+    RpcUrlOpt,
+    StoreOpt,
+    session,
+    unlock,
+)
+from daofed.cli.output import err_console, friendly_errors, limit_torch_threads
+from daofed.learning import MemberData, TrainConfig, load_member_file
+
+agent_app = typer.Typer(help="Run a member agent.")
+
+
+class StepLog:
+    """Report each step: one JSON line on stdout, a human line on stderr.
+
+    Repeats of the same waiting message are dropped, so a member idling through a long
+    window does not flood its log.
+    """
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self._last_wait: tuple[int, str] | None = None
+
+    def __call__(self, event: AgentEvent) -> None:
+        """Log one event (unless it repeats the last waiting message)."""
+        if event.step is Step.WAITING:
+            if self._last_wait == (event.round, event.message):
+                return
+            self._last_wait = (event.round, event.message)
+        else:
+            self._last_wait = None
+        sys.stdout.write(event.to_json() + "\n")
+        sys.stdout.flush()
+        if not self.quiet:
+            style = {Step.ERROR: "red", Step.EXCLUDED: "yellow"}.get(event.step, "cyan")
+            err_console.print(
+                f"[{style}]round {event.round} {event.step.value}[/] {event.message}",
+                highlight=False,
+            )
+
+
+@agent_app.command("run")
+def run(
+    data: Annotated[Path, typer.Option(help="This member's private data (.npz or .csv).")],
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    keystore: KeystoreOpt = None,
+    password_file: PasswordFileOpt = None,
+    dev: DevKeyOpt = None,
+    rpc_url: RpcUrlOpt = None,
+    store: StoreOpt = None,
+    rounds: Annotated[
+        int | None, typer.Option(help="Stop after this round has ended (default: run forever).")
+    ] = None,
+    manual_vote: Annotated[
+        bool,
+        typer.Option(help="Compute and upload the aggregate, but leave the vote to a person."),
+    ] = False,
+    epochs: Annotated[int, typer.Option(help="Local epochs per round.")] = TrainConfig().epochs,
+    max_norm: Annotated[
+        float | None, typer.Option(help="Exclude updates whose L2 norm exceeds this.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of this member's training.")] = 0,
+    poll: Annotated[float, typer.Option(help="Seconds between chain polls when idle.")] = 1.0,
+    threads: Annotated[int, typer.Option(help="Torch threads for training.")] = 1,
+    quiet: Annotated[bool, typer.Option(help="No progress lines on stderr.")] = False,
+) -> None:
+    """Run this member until stopped (Ctrl-C / SIGTERM), following rounds as they open.
+
+    Safe to restart at any point: the agent resumes from what the chain records.
+    """
+    limit_torch_threads(threads)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with friendly_errors():
+        account = unlock(keystore, password_file, dev)
+        opened = session(deployment, rpc_url, store)
+        train = load_member_file(data)
+        agent = MemberAgent(
+            opened.federation,
+            opened.store,
+            account,
+            MemberData(train=train, val=train.subset(np.arange(0))),
+            MemberSettings(
+                training=TrainConfig(epochs=epochs),
+                policy=UpdatePolicy(max_norm=max_norm),
+                seed=seed,
+                auto_vote=not manual_vote,
+            ),
+            on_event=StepLog(quiet),
+        )
+        err_console.print(
+            f"member {account.address} on {opened.deployment.contract} "
+            f"({opened.deployment.rpc_url}, store {opened.store.describe()})"
+        )
+        run_agent(agent, RunOptions(poll_interval=poll, until_round=rounds), stop)
+    err_console.print("agent stopped")

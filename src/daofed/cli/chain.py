@@ -1,0 +1,115 @@
+"""``daofed chain up`` and ``daofed deploy``: a local chain and a federation on it."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from daofed.chain import AnvilNode, Federation, connect
+from daofed.chain.deployment import Deployment
+from daofed.cli.options import (
+    DEFAULT_DEPLOYMENT,
+    DevKeyOpt,
+    JsonOpt,
+    KeystoreOpt,
+    PasswordFileOpt,
+    unlock,
+)
+from daofed.cli.output import console, err_console, friendly_errors, print_json
+from daofed.errors import ConfigError
+from daofed.learning import ModelConfig, initial_weights
+from daofed.session import abi_version
+from daofed.storage import encode, open_store
+
+chain_app = typer.Typer(help="Run a local development chain (anvil).")
+
+
+@chain_app.command("up")
+def up(
+    port: Annotated[int, typer.Option(help="Loopback port for JSON-RPC.")] = 8545,
+    state: Annotated[
+        Path,
+        typer.Option(help="State file: loaded at start, written at stop (restarts keep it)."),
+    ] = Path(".daofed/anvil-state.json"),
+    block_time: Annotated[
+        float | None, typer.Option(help="Mine a block every N seconds (default: on each tx).")
+    ] = None,
+) -> None:
+    """Start anvil on 127.0.0.1 and keep it running until Ctrl-C (state is saved)."""
+    state.parent.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with (
+        friendly_errors(),
+        AnvilNode.start(port=port, state_file=state, block_time=block_time) as node,
+    ):
+        err_console.print(f"anvil listening on {node.url} (chain id {node.web3().eth.chain_id})")
+        err_console.print(f"state file: {state}; dev keys: `--dev 0..9`; stop with Ctrl-C")
+        stop.wait()
+    err_console.print("anvil stopped, state saved")
+
+
+def deploy(
+    member: Annotated[
+        list[str], typer.Option("--member", "-m", help="Member address (repeat for each).")
+    ],
+    quorum: Annotated[int, typer.Option(help="Votes needed to accept a model.")],
+    rpc_url: Annotated[str, typer.Option(help="JSON-RPC URL of the chain.")] = (
+        "http://127.0.0.1:8545"
+    ),
+    store: Annotated[
+        str, typer.Option(help="Shared blob store: local:/dir or ipfs:http://127.0.0.1:5001.")
+    ] = "local:.daofed/blobs",
+    submit_window: Annotated[int, typer.Option(help="Seconds members have to submit.")] = 600,
+    vote_window: Annotated[int, typer.Option(help="Seconds members have to vote.")] = 600,
+    rule: Annotated[str, typer.Option(help="Aggregation rule, e.g. fedavg, median.")] = "fedavg",
+    seed: Annotated[int, typer.Option(help="Seed of the genesis model.")] = 0,
+    out: Annotated[Path, typer.Option(help="Deployment file to write.")] = DEFAULT_DEPLOYMENT,
+    keystore: KeystoreOpt = None,
+    password_file: PasswordFileOpt = None,
+    dev: DevKeyOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Deploy a federation: upload the genesis model, deploy the contract, write OUT.
+
+    The deployer pays for the deployment and holds no privilege afterwards.
+    """
+    with friendly_errors():
+        if out.exists():
+            raise ConfigError(f"{out} exists: choose another --out or remove it")
+        account = unlock(keystore, password_file, dev)
+        blob_store = open_store(store)
+        genesis = blob_store.put(encode(initial_weights(ModelConfig(), seed)))
+        w3 = connect(rpc_url)
+        federation = Federation.deploy(
+            w3,
+            account,
+            members=member,
+            quorum=quorum,
+            submit_window=submit_window,
+            vote_window=vote_window,
+            rule=rule,
+            genesis=genesis,
+        )
+        deployment = Deployment(
+            chain_id=w3.eth.chain_id,
+            rpc_url=rpc_url,
+            contract=federation.address,
+            deploy_block=federation.deploy_block,
+            abi_version=abi_version(),
+            store=store,
+        )
+        deployment.save(out)
+    if json_output:
+        print_json(deployment)
+        return
+    console.print(f"federation deployed at {federation.address} (block {federation.deploy_block})")
+    console.print(
+        f"{len(member)} members, quorum {quorum}, rule {rule}, genesis {genesis.hex[:12]}"
+    )
+    console.print(f"deployment file: {out}")

@@ -1,0 +1,64 @@
+"""Options shared by the commands that act on a deployed federation, and key unlocking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from eth_account.signers.local import LocalAccount
+
+from daofed.chain import dev_account
+from daofed.chain.deployment import DEFAULT_DEPLOYMENT_FILE
+from daofed.chain.keystore import load_keystore, read_password
+from daofed.errors import ConfigError
+from daofed.session import FederationSession, open_session
+
+DeploymentOpt = Annotated[
+    Path, typer.Option("--deployment", "-d", help="Deployment file written by `daofed deploy`.")
+]
+RpcUrlOpt = Annotated[
+    str | None, typer.Option(help="Reach the chain through this JSON-RPC URL instead.")
+]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(help="Use this blob store instead: local:/dir or ipfs:http://host:5001."),
+]
+KeystoreOpt = Annotated[
+    Path | None, typer.Option(help="Encrypted keystore file of the member's key.")
+]
+PasswordFileOpt = Annotated[
+    Path | None,
+    typer.Option(help="Read the keystore password from this file (else $DAOFED_PASSWORD)."),
+]
+DevKeyOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--dev", help="Use anvil's public dev key N instead of a keystore (local chains only)."
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+DEFAULT_DEPLOYMENT = DEFAULT_DEPLOYMENT_FILE
+
+
+def unlock(keystore: Path | None, password_file: Path | None, dev: int | None) -> LocalAccount:
+    """Load the signing account: a keystore (password from file, env or prompt) or a dev key."""
+    if dev is not None:
+        if keystore is not None:
+            raise ConfigError("give either --keystore or --dev, not both")
+        return dev_account(dev)
+    if keystore is None:
+        raise ConfigError(
+            "no key given: pass --keystore FILE (see `daofed account new`), "
+            "or --dev N on a local test chain"
+        )
+    password = read_password(password_file)
+    if password is None:
+        password = typer.prompt(f"Password for {keystore}", hide_input=True)
+    return load_keystore(keystore, password)
+
+
+def session(deployment: Path, rpc_url: str | None, store: str | None) -> FederationSession:
+    """Open the deployed federation the command acts on."""
+    return open_session(deployment, rpc_url=rpc_url, store=store)

@@ -20,7 +20,7 @@ from daofed.agent.round_aggregate import RoundAggregate, UpdatePolicy, aggregate
 from daofed.chain import Federation, Phase
 from daofed.errors import ContractRevert
 from daofed.learning import MemberData, ModelConfig, TrainConfig, model_spec, train_local
-from daofed.learning.aggregation import parse_rule
+from daofed.learning.aggregation import compute_delta, parse_rule
 from daofed.storage import BlobRef, BlobStore, Weights, decode, encode
 
 
@@ -96,9 +96,13 @@ class MemberAgent:
             )
         return self._aggregates[round_number]
 
-    def _submit(self, round_number: int) -> AgentEvent:
-        info = self.federation.round_info(round_number)
-        base = self._fetch_model(info.base)
+    def local_update(self, round_number: int) -> bytes:
+        """Train from the round's base on this member's data; return the update's bytes.
+
+        Seeded by (seed, round, member), so a member that crashed after uploading and
+        before submitting produces the very same bytes, hence the same digest, again.
+        """
+        base = self._fetch_model(self.federation.round_info(round_number).base)
         trained = train_local(
             self.settings.model,
             base,
@@ -106,8 +110,10 @@ class MemberAgent:
             train=self.settings.training,
             seed=training_seed(self.settings.seed, round_number, self.address),
         )
-        delta = {name: trained[name] - base[name] for name in base}
-        ref = self.store.put(encode(delta))
+        return encode(compute_delta(base, trained))
+
+    def _submit(self, round_number: int) -> AgentEvent:
+        ref = self.store.put(self.local_update(round_number))
         num_samples = len(self.data.train.y)
         if not self._transact(
             lambda: self.federation.submit_update(self.account, round_number, ref, num_samples)

@@ -1,0 +1,144 @@
+"""MemberAgent on the embedded chain: a full round, restarts, manual votes, expiry."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from daofed.agent import AgentEvent, MemberAgent, MemberSettings, Step
+from daofed.chain import Federation, Phase, advance_time, dev_accounts, embedded_chain
+from daofed.learning import (
+    FederatedSplit,
+    ModelConfig,
+    TrainConfig,
+    initial_weights,
+    load_digits,
+    split_federated,
+)
+from daofed.storage import BlobRef, LocalStore, encode
+
+MEMBERS = 3
+WINDOW = 600
+SETTINGS = MemberSettings(training=TrainConfig(epochs=1))
+
+MakeAgent = Callable[..., MemberAgent]
+
+
+@pytest.fixture(scope="module")
+def split() -> FederatedSplit:
+    return split_federated(load_digits(), MEMBERS, alpha=None, seed=0)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalStore:
+    return LocalStore(tmp_path / "blobs")
+
+
+@pytest.fixture
+def accounts() -> list[LocalAccount]:
+    deployer, *members = dev_accounts(MEMBERS + 1)
+    return [deployer, *members]
+
+
+@pytest.fixture
+def federation(store: LocalStore, accounts: list[LocalAccount]) -> Federation:
+    deployer, *members = accounts
+    return Federation.deploy(
+        embedded_chain(),
+        deployer,
+        members=[m.address for m in members],
+        quorum=MEMBERS,
+        submit_window=WINDOW,
+        vote_window=WINDOW,
+        rule="fedavg",
+        genesis=store.put(encode(initial_weights(ModelConfig(), 0))),
+    )
+
+
+@pytest.fixture
+def make_agent(
+    federation: Federation, store: LocalStore, accounts: list[LocalAccount], split: FederatedSplit
+) -> MakeAgent:
+    def make(
+        index: int, settings: MemberSettings = SETTINGS, events: list[AgentEvent] | None = None
+    ) -> MemberAgent:
+        sink = events.append if events is not None else (lambda _e: None)
+        return MemberAgent(
+            federation, store, accounts[index + 1], split.members[index], settings, sink
+        )
+
+    return make
+
+
+def test_a_round_is_accepted_with_every_members_digest(
+    federation: Federation, make_agent: MakeAgent
+) -> None:
+    agents = [make_agent(i) for i in range(MEMBERS)]
+    assert [a.step().step for a in agents] == [Step.SUBMITTED] * MEMBERS
+    assert federation.phase(1) is Phase.VOTE
+    voted = [a.step() for a in agents]
+    assert [e.step for e in voted] == [Step.VOTED] * MEMBERS
+    digests = {e.detail["digest"] for e in voted}
+    assert len(digests) == 1
+    info = federation.round_info(1)
+    assert info.accepted is not None and info.accepted.hex in digests
+    assert federation.current_round() == 2
+    assert federation.round_info(2).base.digest == info.accepted.digest
+
+
+def test_a_restarted_agent_resumes_without_submitting_twice(
+    federation: Federation, make_agent: MakeAgent
+) -> None:
+    first = make_agent(0)
+    assert first.step().step is Step.SUBMITTED
+    restarted = make_agent(0)  # same key, same data, nothing carried over
+    assert restarted.step().step is Step.WAITING
+    for i in (1, 2):
+        make_agent(i).step()
+    assert restarted.step().step is Step.VOTED
+    assert len([u for u in federation.updates(1) if u.member == restarted.address]) == 1
+
+
+def test_retraining_after_a_crash_reproduces_the_same_update(make_agent: MakeAgent) -> None:
+    """A member killed between upload and submission uploads the very same bytes again."""
+    events: list[AgentEvent] = []
+    make_agent(0, events=events).step()
+    retrained = make_agent(0).local_update(1)
+    assert BlobRef.from_hex(str(events[0].detail["digest"])) == BlobRef.from_hex(
+        hashlib.sha256(retrained).hexdigest()
+    )
+
+
+def test_manual_vote_leaves_the_vote_to_a_person(
+    federation: Federation, make_agent: MakeAgent
+) -> None:
+    manual = MemberSettings(training=TrainConfig(epochs=1), auto_vote=False)
+    agents = [make_agent(0, manual), make_agent(1), make_agent(2)]
+    for agent in agents:
+        agent.step()
+    waiting = agents[0].step()
+    assert waiting.step is Step.WAITING and "daofed vote aggregate" in waiting.message
+    assert not federation.has_voted(1, agents[0].address)
+    for agent in agents[1:]:
+        agent.step()
+    assert federation.phase(1) is Phase.VOTE  # unanimity needs the person's vote
+    digest = waiting.detail["digest"]
+    assert isinstance(digest, str)
+    federation.vote_aggregate(agents[0].account, 1, BlobRef.from_hex(digest))
+    assert federation.phase(1) is Phase.ACCEPTED
+
+
+def test_an_expired_round_is_closed_and_the_base_carries_over(
+    federation: Federation, make_agent: MakeAgent
+) -> None:
+    agent = make_agent(0)
+    assert agent.step().step is Step.SUBMITTED
+    advance_time(federation.w3, 2 * WINDOW + 1)
+    assert federation.phase(1) is Phase.EXPIRED
+    assert agent.step().step is Step.CLOSED
+    assert federation.current_round() == 2
+    assert federation.round_info(2).base == federation.round_info(1).base

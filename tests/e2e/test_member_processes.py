@@ -1,0 +1,243 @@
+"""A federation as it runs for real: separate member processes, anvil, a real IPFS node.
+
+Each member is its own ``daofed agent run`` OS process with an encrypted keystore; they
+share only the chain (anvil, JSON-RPC) and the IPFS node (Kubo RPC API). The disturbed run
+kills a member with SIGKILL in the middle of a round and takes the IPFS node down for a
+while; it must end with exactly the accepted digests of the undisturbed run of the same seed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from daofed.chain import AnvilNode, Federation, connect, dev_account
+from daofed.chain.deployment import Deployment
+from daofed.storage import IpfsStore
+from daofed.storage.ipfs_node import IpfsNode
+
+MEMBERS = 4
+ROUNDS = 3
+PASSWORD = "correct horse battery staple"
+pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.ipfs]
+
+
+def daofed(*args: str, cwd: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a subprocess, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "daofed", *args],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "DAOFED_PASSWORD": PASSWORD, "PYTHONUNBUFFERED": "1"}
+
+
+@dataclass
+class Federated:
+    """One deployed federation and its member processes."""
+
+    root: Path
+    keystores: list[Path]
+    agents: dict[int, subprocess.Popen[bytes]]
+
+    @property
+    def deployment(self) -> Deployment:
+        return Deployment.load(self.root / "daofed.toml")
+
+    def log(self, member: int) -> Path:
+        return self.root / f"agent-{member}.jsonl"
+
+    def events(self, member: int) -> list[dict[str, object]]:
+        lines = self.log(member).read_text().splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def start_agent(self, member: int) -> None:
+        with (
+            self.log(member).open("ab") as out,
+            (self.root / f"agent-{member}.err").open("ab") as err,
+        ):
+            self.agents[member] = subprocess.Popen(
+                [
+                    sys.executable, "-m", "daofed", "agent", "run",
+                    "--keystore", str(self.keystores[member]),
+                    "--data", str(self.root / "data" / f"member-{member + 1}.npz"),
+                    "--rounds", str(ROUNDS), "--poll", "0.2", "--epochs", "2",
+                ],
+                cwd=self.root, env=_env(), stdout=out, stderr=err,
+            )  # fmt: skip
+
+    def wait_for(self, predicate: Callable[[], bool], what: str, timeout: float = 240) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            crashed = {m: p.returncode for m, p in self.agents.items() if p.poll() not in (None, 0)}
+            if crashed or time.monotonic() > deadline:
+                raise AssertionError(
+                    f"{what}: agents exited {crashed} or timed out\n{self.stderr()}"
+                )
+            time.sleep(0.2)
+
+    def wait_all(self) -> None:
+        self.wait_for(lambda: all(p.poll() == 0 for p in self.agents.values()), "all agents finish")
+
+    def stderr(self) -> str:
+        return "\n".join(
+            f"--- member {m}:\n" + (self.root / f"agent-{m}.err").read_text()[-1500:]
+            for m in range(MEMBERS)
+        )
+
+    def stop(self) -> None:
+        for process in self.agents.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="module")
+def anvil() -> Iterator[AnvilNode]:
+    with AnvilNode.start() as node:
+        yield node
+
+
+@pytest.fixture(scope="module")
+def ipfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsNode]:
+    with IpfsNode.start(tmp_path_factory.mktemp("ipfs-repo")) as node:
+        yield node
+
+
+@pytest.fixture(scope="module")
+def keystores(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    directory = tmp_path_factory.mktemp("keystore")
+    paths = []
+    for member in range(MEMBERS):
+        out = daofed(
+            "account", "import", "--dev", str(member + 1),
+            "--keystore-dir", str(directory), "--json", cwd=directory,
+        )  # fmt: skip
+        paths.append(Path(json.loads(out.stdout)["path"]))
+    return paths
+
+
+def deploy(root: Path, anvil: AnvilNode, ipfs: IpfsNode, keystores: list[Path]) -> Federated:
+    members = [arg for m in range(MEMBERS) for arg in ("-m", dev_account(m + 1).address)]
+    daofed(
+        "deploy", *members, "--quorum", str(MEMBERS), "--rpc-url", anvil.url,
+        "--store", f"ipfs:{ipfs.api_url}", "--submit-window", "300", "--vote-window", "300",
+        "--dev", "0", cwd=root,
+    )  # fmt: skip
+    daofed("data", "split", "--members", str(MEMBERS), "--out-dir", "data", cwd=root)
+    return Federated(root, keystores, {})
+
+
+def accepted_digests(federated: Federated) -> list[str]:
+    deployment = federated.deployment
+    federation = Federation.at(
+        connect(deployment.rpc_url), deployment.contract, deployment.deploy_block
+    )
+    return [event.ref.hex for event in federation.accepted()]
+
+
+def voted_digests(federated: Federated, member: int) -> dict[int, str]:
+    return {
+        int(e["round"]): str(e["detail"]["digest"])  # type: ignore[index]
+        for e in federated.events(member)
+        if e["step"] == "voted"
+    }
+
+
+@pytest.fixture(scope="module")
+def undisturbed(
+    tmp_path_factory: pytest.TempPathFactory,
+    anvil: AnvilNode,
+    ipfs: IpfsNode,
+    keystores: list[Path],
+) -> Iterator[Federated]:
+    federated = deploy(tmp_path_factory.mktemp("undisturbed"), anvil, ipfs, keystores)
+    try:
+        for member in range(MEMBERS):
+            federated.start_agent(member)
+        federated.wait_all()
+        yield federated
+    finally:
+        federated.stop()
+
+
+def test_four_member_processes_complete_three_rounds(
+    undisturbed: Federated, ipfs: IpfsNode
+) -> None:
+    digests = accepted_digests(undisturbed)
+    assert len(digests) == ROUNDS
+    deployment = undisturbed.deployment
+    federation = Federation.at(
+        connect(deployment.rpc_url), deployment.contract, deployment.deploy_block
+    )
+    with IpfsStore(ipfs.api_url) as store:
+        for event in federation.accepted():
+            store.get(event.ref)  # raises DigestMismatch unless IPFS holds exactly these bytes
+    for member in range(MEMBERS):
+        assert voted_digests(undisturbed, member) == {r + 1: d for r, d in enumerate(digests)}
+
+
+def test_sigkill_and_ipfs_outage_end_with_the_same_digests(
+    tmp_path: Path, undisturbed: Federated, anvil: AnvilNode, ipfs: IpfsNode, keystores: list[Path]
+) -> None:
+    federated = deploy(tmp_path, anvil, ipfs, keystores)
+    try:
+        for member in range(MEMBERS):
+            federated.start_agent(member)
+
+        def submitted(member: int, round_number: int) -> bool:
+            return any(
+                e["step"] == "submitted" and e["round"] == round_number
+                for e in federated.events(member)
+            )
+
+        # SIGKILL member 1 right after it submitted in round 1, then restart it.
+        federated.wait_for(lambda: submitted(1, 1), "member 1 submits in round 1")
+        federated.agents[1].send_signal(signal.SIGKILL)
+        federated.agents[1].wait()
+        federated.start_agent(1)
+
+        # Take IPFS down as round 2 starts, bring it back a few seconds later.
+        federated.wait_for(lambda: any(submitted(m, 2) for m in range(MEMBERS)), "round 2 starts")
+        os.kill(ipfs.pid or 0, signal.SIGKILL)
+        federated.wait_for(
+            lambda: any(e["step"] == "error" for m in range(MEMBERS) for e in federated.events(m)),
+            "an agent reports the IPFS outage",
+        )
+        time.sleep(2)
+        ipfs.restart()
+        federated.wait_all()
+    finally:
+        federated.stop()
+
+    assert accepted_digests(federated) == accepted_digests(undisturbed)
+    errors = [e for m in range(MEMBERS) for e in federated.events(m) if e["step"] == "error"]
+    assert errors and all(ipfs.api_url in str(e["message"]) for e in errors)
+    deployment = federated.deployment
+    federation = Federation.at(
+        connect(deployment.rpc_url), deployment.contract, deployment.deploy_block
+    )
+    per_member_round: dict[tuple[str, int], int] = defaultdict(int)
+    for round_number in range(1, ROUNDS + 1):
+        for update in federation.updates(round_number):
+            per_member_round[(update.member, round_number)] += 1
+    assert len(per_member_round) == MEMBERS * ROUNDS
+    assert set(per_member_round.values()) == {1}

@@ -1,0 +1,169 @@
+"""A federation's history as plain frozen values, rebuilt from its contract's events.
+
+Digests are 64-character lower-case hex strings (no ``0x``) and addresses are checksummed:
+the same text a person reads in a table, greps in ``--json`` output or pastes into
+``daofed vote``. Nothing here refers back to the chain, so a history can be kept, compared
+or serialised after the node that served it is gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    """How a round ended, as its events tell it."""
+
+    ACCEPTED = "accepted"  # an aggregate reached quorum (ModelAccepted)
+    CLOSED = "closed"  # expired without quorum and closed (RoundClosed): base carried over
+    OPEN = "open"  # no ending event yet: still running, or expired and not yet closed
+
+
+@dataclass(frozen=True)
+class UpdateRecord:
+    """One member's committed update: what it claims to have trained, and where to fetch it."""
+
+    member: str
+    digest: str
+    cid: str
+    num_samples: int
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class VoteRecord:
+    """One member's vote for an aggregate."""
+
+    member: str
+    digest: str
+    cid: str
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class DigestTally:
+    """The votes one aggregate digest received in a round, and from whom."""
+
+    digest: str
+    cid: str
+    votes: int
+    voters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """One round: its base model, the parameters it was opened with, updates, votes, outcome.
+
+    ``rule`` is the aggregation rule of the round's config version (the rule in force for
+    this round, whatever the DAO decided later); ``members`` are the round's members as
+    the membership events define them, in order of admission.
+    """
+
+    round: int
+    base_digest: str
+    base_cid: str
+    config_version: int
+    rule: str
+    quorum: int
+    member_count: int
+    members: tuple[str, ...]
+    submit_deadline: int
+    vote_deadline: int
+    opened_block: int
+    updates: tuple[UpdateRecord, ...]
+    votes: tuple[VoteRecord, ...]
+    tallies: tuple[DigestTally, ...]  # most votes first
+    outcome: Outcome
+    accepted_digest: str | None
+    accepted_cid: str | None
+
+    @property
+    def result_digest(self) -> str:
+        """The model this round leaves behind: the accepted one, else its base (unchanged)."""
+        return self.accepted_digest if self.accepted_digest is not None else self.base_digest
+
+    @property
+    def result_cid(self) -> str:
+        """Where to fetch :attr:`result_digest`."""
+        return self.accepted_cid if self.accepted_cid is not None else self.base_cid
+
+
+@dataclass(frozen=True)
+class ConfigRecord:
+    """One version of the governed round parameters, used by rounds from ``from_round`` on."""
+
+    version: int
+    quorum: int
+    submit_window: int
+    vote_window: int
+    rule: str
+    from_round: int
+    block_number: int
+
+
+class Change(StrEnum):
+    """What happened to a membership."""
+
+    ADDED = "added"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class MembershipChange:
+    """``account`` was added to or removed from the rounds starting at ``from_round``."""
+
+    account: str
+    change: Change
+    from_round: int
+    block_number: int
+
+
+@dataclass(frozen=True)
+class ProposalVoteRecord:
+    """One member's vote on a proposal."""
+
+    member: str
+    support: bool
+    block_number: int
+
+
+@dataclass(frozen=True)
+class ProposalRecord:
+    """A governance proposal: what it asks, who voted how, and whether it was executed."""
+
+    id: int
+    proposer: str
+    kind: str
+    summary: str  # what it does, in words ("add member 0xAb..", "rule -> median")
+    created_block: int
+    votes: tuple[ProposalVoteRecord, ...]
+    yes: int
+    no: int
+    executed: bool
+    executed_block: int | None
+
+
+@dataclass(frozen=True)
+class History:
+    """Everything a federation's contract recorded, from its deploy block to ``latest_block``."""
+
+    chain_id: int
+    contract: str
+    deploy_block: int
+    latest_block: int
+    genesis_digest: str
+    genesis_cid: str
+    rounds: tuple[RoundRecord, ...]
+    configs: tuple[ConfigRecord, ...]
+    membership: tuple[MembershipChange, ...]
+    proposals: tuple[ProposalRecord, ...]
+
+    def round(self, number: int) -> RoundRecord:
+        """Return round ``number``; KeyError if the history has no such round."""
+        for record in self.rounds:
+            if record.round == number:
+                return record
+        raise KeyError(number)

@@ -1,0 +1,135 @@
+"""Where the current round stands right now: phase, deadlines, who submitted, the votes.
+
+Read from the contract's views (phase, deadlines) and the round's events (updates,
+votes). With the blob store, the submitted updates are also checked the way every member
+will check them, so a person sees which updates will be excluded, and which aggregate an
+honest member computes, before voting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from daofed.agent import Exclusion, UpdatePolicy, aggregate_round
+from daofed.audit.history import tally, update_record, vote_record
+from daofed.audit.model import fetch_genesis
+from daofed.audit.records import DigestTally, UpdateRecord
+from daofed.chain import Federation, Phase, RoundInfo, RoundOpened, UpdateSubmitted
+from daofed.chain.tx import rpc_errors
+from daofed.errors import ChainError, ConfigError, LearningError, StorageError
+from daofed.learning.aggregation import parse_rule
+from daofed.storage import BlobStore, decode
+
+
+@dataclass(frozen=True)
+class MemberState:
+    """One member of the current round and what it has done in it."""
+
+    address: str
+    submitted: bool
+    voted: bool
+
+
+@dataclass(frozen=True)
+class RoundStatus:
+    """The current round as a person deciding what to do needs to see it.
+
+    ``now`` is the chain's clock: the later of the latest block's timestamp and this
+    machine's clock, since the next block (where a transaction lands) carries at least
+    both. Seconds left are counted from it and never negative.
+    """
+
+    chain_id: int
+    contract: str
+    block: int
+    now: int
+    round: int
+    phase: Phase
+    base_digest: str
+    rule: str
+    config_version: int
+    quorum: int
+    submit_deadline: int
+    vote_deadline: int
+    submit_seconds_left: int
+    vote_seconds_left: int
+    members: tuple[MemberState, ...]
+    updates: tuple[UpdateRecord, ...]
+    tallies: tuple[DigestTally, ...]
+    exclusions: tuple[Exclusion, ...] | None  # None: unknown (no store, or it failed)
+    expected_aggregate: str | None  # what honest members compute (vote phase, with store)
+    store_problem: str | None  # why exclusions are unknown, if a store was given
+
+
+def read_status(
+    federation: Federation, store: BlobStore | None = None, *, policy: UpdatePolicy | None = None
+) -> RoundStatus:
+    """Describe the current round of ``federation`` (checking updates if ``store`` is given)."""
+    with rpc_errors(federation.w3, "reading the latest block"):
+        block = federation.w3.eth.get_block("latest")
+        chain_id = int(federation.w3.eth.chain_id)
+    now = max(int(block["timestamp"]), int(time.time()))
+    r = federation.current_round()
+    info = federation.round_info(r)
+    submissions = federation.updates(r)
+    votes = federation.votes(r)
+    members = federation.members(r)
+    submitted = {u.member for u in submissions}
+    voted = {v.member for v in votes}
+    exclusions, expected, problem = None, None, None
+    if store is not None:
+        try:
+            exclusions, expected = _check_updates(federation, store, info, submissions, policy)
+        except (StorageError, ConfigError, ChainError, LearningError) as error:
+            problem = str(error)
+    return RoundStatus(
+        chain_id=chain_id,
+        contract=federation.address,
+        block=int(block["number"]),
+        now=now,
+        round=r,
+        phase=info.phase,
+        base_digest=info.base.hex,
+        rule=federation.rule_of(r),
+        config_version=info.config_version,
+        quorum=info.quorum,
+        submit_deadline=info.submit_deadline,
+        vote_deadline=info.vote_deadline,
+        submit_seconds_left=max(0, info.submit_deadline - now),
+        vote_seconds_left=max(0, info.vote_deadline - now),
+        members=tuple(MemberState(m, m in submitted, m in voted) for m in members),
+        updates=tuple(update_record(u) for u in submissions),
+        tallies=tally(vote_record(v) for v in votes),
+        exclusions=exclusions,
+        expected_aggregate=expected,
+        store_problem=problem,
+    )
+
+
+def _check_updates(
+    federation: Federation,
+    store: BlobStore,
+    info: RoundInfo,
+    submissions: list[UpdateSubmitted],
+    policy: UpdatePolicy | None,
+) -> tuple[tuple[Exclusion, ...], str | None]:
+    """Aggregate the round's updates as a member would: exclusions, and the digest if final."""
+    opened = federation.events(RoundOpened, round=1)
+    if not opened:
+        raise ChainError(f"no RoundOpened event for round 1 at {federation.address}")
+    spec, _ = fetch_genesis(store, opened[0].base)
+    base = decode(store.get(info.base, max_bytes=spec.encoded_size), spec)
+    result = aggregate_round(
+        info.round,
+        base,
+        submissions,
+        store,
+        spec,
+        parse_rule(federation.rule_of(info.round)),
+        policy or UpdatePolicy(),
+    )
+    final = info.phase is not Phase.SUBMIT  # submissions are over: the aggregate is settled
+    digest = hashlib.sha256(result.blob).hexdigest() if final else None
+    return result.excluded, digest

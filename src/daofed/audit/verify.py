@@ -1,0 +1,325 @@
+"""Re-check a rebuilt history against the blob store: every digest, every aggregate.
+
+For every round this re-fetches the base model and every update (each fetch verifies
+sha256 against the on-chain digest), checks the base is the model the previous round left
+behind, and re-runs the round's aggregation with :func:`daofed.agent.aggregate_round`, the
+protocol's own definition, under the rule in force at that round (its config version).
+The recomputed digest must equal the accepted one.
+
+An update whose bytes a member got wrong (not safetensors, wrong shape, not in the store)
+was excluded by every honest member at the time too: when the recomputed aggregate still
+matches, it is listed as an *exclusion* of a verified round. When the aggregate does not
+match, those same exclusions are the suspects and are reported as *findings*: a blob that
+was fine when the round ran and is not now (tampered with, lost) changes the aggregate.
+
+The model the federation trains is read from the genesis blob (see :mod:`.model`).
+Members' local update policies (``UpdatePolicy.max_norm``) are not on chain: pass the one
+the federation agreed on, if any; the default is the agent's default (no norm bound).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+
+from daofed.agent import Exclusion, RoundAggregate, UpdatePolicy, aggregate_round
+from daofed.audit.model import fetch_genesis
+from daofed.audit.records import History, Outcome, RoundRecord, UpdateRecord
+from daofed.chain import UpdateSubmitted
+from daofed.errors import BlobNotFound, DigestMismatch, InvalidBlob, LearningError
+from daofed.learning.aggregation import AggregationRule, parse_rule
+from daofed.storage import BlobRef, BlobStore, ModelSpec, Weights, decode
+
+
+class Verdict(StrEnum):
+    """What the audit concluded about one round."""
+
+    VERIFIED = "verified"  # recomputed aggregate == accepted digest, every blob checks out
+    MISMATCH = "mismatch"  # something does not match: see the round's findings
+    CLOSED = "closed"  # closed without quorum: no model was accepted to compare with
+    OPEN = "open"  # still running: nothing accepted yet
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing that does not match, said exactly (``reason`` is a stable tag)."""
+
+    round: int
+    member: str | None  # the member whose update is concerned, if any
+    digest: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RoundVerification:
+    """The audit of one round."""
+
+    round: int
+    verdict: Verdict
+    rule: str
+    base_digest: str
+    accepted_digest: str | None
+    recomputed_digest: str | None
+    included: tuple[str, ...]  # members whose updates the recomputed aggregate used
+    exclusions: tuple[Exclusion, ...]  # updates left out, as the protocol requires
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The audit of every round of a history against one store."""
+
+    store: str
+    model: ModelSpec
+    rounds: tuple[RoundVerification, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether no round has a mismatch (open and closed rounds are fine)."""
+        return all(r.verdict is not Verdict.MISMATCH for r in self.rounds)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every finding of every round, in round order."""
+        return tuple(finding for r in self.rounds for finding in r.findings)
+
+
+_FETCH_ERRORS = (BlobNotFound, DigestMismatch, InvalidBlob)
+
+
+def verify_history(
+    history: History, store: BlobStore, *, policy: UpdatePolicy | None = None
+) -> Verification:
+    """Verify every round of ``history`` against the blobs in ``store``.
+
+    Raises ConfigError when ``store`` does not hold the genesis model (wrong store), and
+    StorageError when its copy is corrupt; everything else is a per-round finding.
+    """
+    genesis = BlobRef.from_hex(history.genesis_digest, history.genesis_cid)
+    spec, genesis_weights = fetch_genesis(store, genesis)
+    models = _Models(store, spec, {history.genesis_digest: genesis_weights})
+    expected_base = history.genesis_digest
+    rounds = []
+    for record in history.rounds:
+        rounds.append(_verify_round(record, expected_base, models, policy or UpdatePolicy()))
+        expected_base = record.result_digest
+    return Verification(store=store.describe(), model=spec, rounds=tuple(rounds))
+
+
+class _Models:
+    """Models fetched so far, by digest: a round's base is the previous round's result."""
+
+    def __init__(self, store: BlobStore, spec: ModelSpec, known: dict[str, Weights]) -> None:
+        self.store = store
+        self.spec = spec
+        self._known = known
+
+    def fetch(self, digest: str, cid: str) -> Weights:
+        """Return the model ``digest``; raises the store's or codec's error if unusable."""
+        if digest not in self._known:
+            data = self.store.get(BlobRef.from_hex(digest, cid), max_bytes=self.spec.encoded_size)
+            self._known[digest] = decode(data, self.spec)
+        return self._known[digest]
+
+    def remember(self, digest: str, weights: Weights) -> None:
+        """Keep a model whose bytes were recomputed and matched ``digest``."""
+        self._known[digest] = weights
+
+
+_VERDICTS = {
+    Outcome.ACCEPTED: Verdict.VERIFIED,
+    Outcome.CLOSED: Verdict.CLOSED,
+    Outcome.OPEN: Verdict.OPEN,
+}
+
+
+def _verify_round(
+    record: RoundRecord, expected_base: str, models: _Models, policy: UpdatePolicy
+) -> RoundVerification:
+    findings = [*_base_findings(record, expected_base), *_member_count_findings(record)]
+    base = _fetch_base(record, models, findings)
+    rule = _rule(record, findings)
+    if base is None or rule is None or record.outcome is Outcome.OPEN:
+        return _result(record, findings, None)
+    submissions = [_submission(record.round, update) for update in record.updates]
+    aggregate = aggregate_round(
+        record.round, base, submissions, models.store, models.spec, rule, policy
+    )
+    if record.outcome is Outcome.ACCEPTED:
+        findings.extend(_aggregate_findings(record, aggregate, models))
+    return _result(record, findings, aggregate)
+
+
+def _result(
+    record: RoundRecord, findings: list[Finding], aggregate: RoundAggregate | None
+) -> RoundVerification:
+    return RoundVerification(
+        round=record.round,
+        verdict=Verdict.MISMATCH if findings else _VERDICTS[record.outcome],
+        rule=record.rule,
+        base_digest=record.base_digest,
+        accepted_digest=record.accepted_digest,
+        recomputed_digest=hashlib.sha256(aggregate.blob).hexdigest() if aggregate else None,
+        included=aggregate.included if aggregate else (),
+        exclusions=aggregate.excluded if aggregate else (),
+        findings=tuple(findings),
+    )
+
+
+def _aggregate_findings(
+    record: RoundRecord, aggregate: RoundAggregate, models: _Models
+) -> list[Finding]:
+    """Compare the recomputed aggregate with the accepted one, and check the accepted blob."""
+    r, accepted = record.round, record.accepted_digest
+    assert accepted is not None  # outcome ACCEPTED
+    recomputed = hashlib.sha256(aggregate.blob).hexdigest()
+    findings = []
+    if recomputed == accepted:
+        models.remember(accepted, aggregate.weights)
+    else:
+        findings.append(
+            Finding(
+                r,
+                None,
+                accepted,
+                "aggregate-mismatch",
+                f"round {r}: recomputed aggregate {_short(recomputed)} != accepted "
+                f"{_short(accepted)} (rule {record.rule}, {len(aggregate.included)} of "
+                f"{len(record.updates)} updates usable)",
+            )
+        )
+        findings.extend(_suspect(r, exclusion) for exclusion in aggregate.excluded)
+    return findings + _accepted_blob_findings(record, models)
+
+
+def _base_findings(record: RoundRecord, expected: str) -> list[Finding]:
+    if record.base_digest == expected:
+        return []
+    r = record.round
+    source = "the genesis model" if r == 1 else f"the model round {r - 1} left"
+    return [
+        Finding(
+            r,
+            None,
+            record.base_digest,
+            "base-mismatch",
+            f"round {r}: base {_short(record.base_digest)} is not {source} ({_short(expected)})",
+        )
+    ]
+
+
+def _member_count_findings(record: RoundRecord) -> list[Finding]:
+    if len(record.members) == record.member_count:
+        return []
+    r = record.round
+    return [
+        Finding(
+            r,
+            None,
+            record.base_digest,
+            "member-count",
+            f"round {r}: opened with {record.member_count} members but the membership "
+            f"events give {len(record.members)} ({', '.join(record.members)})",
+        )
+    ]
+
+
+def _fetch_base(record: RoundRecord, models: _Models, findings: list[Finding]) -> Weights | None:
+    try:
+        return models.fetch(record.base_digest, record.base_cid)
+    except _FETCH_ERRORS as error:
+        r = record.round
+        findings.append(
+            Finding(
+                r,
+                None,
+                record.base_digest,
+                _reason(error),
+                f"round {r}: base model {_short(record.base_digest)} cannot be used: "
+                f"{_reason(error)} ({error})",
+            )
+        )
+        return None
+
+
+def _rule(record: RoundRecord, findings: list[Finding]) -> AggregationRule | None:
+    try:
+        return parse_rule(record.rule)
+    except LearningError as error:
+        r = record.round
+        findings.append(
+            Finding(
+                r,
+                None,
+                record.base_digest,
+                "unknown-rule",
+                f"round {r}: its rule {record.rule!r} (config version "
+                f"{record.config_version}) cannot be applied: {error}",
+            )
+        )
+        return None
+
+
+def _accepted_blob_findings(record: RoundRecord, models: _Models) -> list[Finding]:
+    """Check the accepted model is fetchable: it is every member's next base."""
+    assert record.accepted_digest is not None and record.accepted_cid is not None
+    try:
+        models.store.get(
+            BlobRef.from_hex(record.accepted_digest, record.accepted_cid),
+            max_bytes=models.spec.encoded_size,
+        )
+    except _FETCH_ERRORS as error:
+        r = record.round
+        return [
+            Finding(
+                r,
+                None,
+                record.accepted_digest,
+                _reason(error),
+                f"round {r}: accepted model {_short(record.accepted_digest)} does not match "
+                f"its blob: {_reason(error)} ({error})",
+            )
+        ]
+    return []
+
+
+def _suspect(round_number: int, exclusion: Exclusion) -> Finding:
+    """Report an update the mismatching recomputation left out: likely what changed."""
+    what = {
+        "wrong-digest": "does not match its blob",
+        "missing-blob": "has no blob in the store",
+    }.get(exclusion.reason, "is not a valid update")
+    return Finding(
+        round_number,
+        exclusion.member,
+        exclusion.digest,
+        exclusion.reason,
+        f"round {round_number}: update of {exclusion.member} (digest "
+        f"{_short(exclusion.digest)}) {what}: {exclusion.reason}",
+    )
+
+
+def _submission(round_number: int, update: UpdateRecord) -> UpdateSubmitted:
+    """Rebuild the on-chain submission ``aggregate_round`` takes from its record."""
+    return UpdateSubmitted(
+        round=round_number,
+        member=update.member,
+        digest=bytes.fromhex(update.digest),
+        cid=update.cid,
+        num_samples=update.num_samples,
+        block_number=update.block_number,
+        tx_hash=update.tx_hash,
+        log_index=0,  # not kept in the record; aggregate_round does not read it
+    )
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, InvalidBlob):
+        return error.reason
+    return "wrong-digest" if isinstance(error, DigestMismatch) else "missing-blob"
+
+
+def _short(digest: str) -> str:
+    return digest[:12] + ".."

@@ -1,0 +1,242 @@
+"""``daofed audit``: a federation's history from its events, verified and plotted on request.
+
+A thin layer over :func:`daofed.audit.run_audit`: options in, tables or one JSON document
+out, and exit status 1 when any round does not verify (so scripts and CI can gate on it).
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from daofed.audit import (
+    DEFAULT_TEST_SEED,
+    AuditReport,
+    History,
+    Outcome,
+    RoundVerification,
+    Verdict,
+    default_test_set,
+    load_test_set,
+    open_source,
+    run_audit,
+)
+from daofed.cli.options import DEFAULT_DEPLOYMENT, DeploymentOpt, JsonOpt, RpcUrlOpt
+from daofed.cli.output import console, err_console, friendly_errors, print_json, short, to_jsonable
+
+ContractOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Audit the federation at this address (with --rpc-url); no deployment file needed."
+    ),
+]
+AuditStoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="The members' blob store (local:/dir or ipfs:http://host:5001); "
+        "default: the deployment file's.",
+    ),
+]
+
+_VERDICT_STYLE = {
+    Verdict.VERIFIED: "[green]verified[/]",
+    Verdict.MISMATCH: "[bold red]MISMATCH[/]",
+    Verdict.CLOSED: "[yellow]closed[/]",
+    Verdict.OPEN: "open",
+}
+
+
+def audit(
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    rpc_url: RpcUrlOpt = None,
+    contract: ContractOpt = None,
+    store: AuditStoreOpt = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Re-fetch every blob, re-check every digest, re-run every round's aggregation.",
+        ),
+    ] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="Write a PNG of test accuracy and participation per round."),
+    ] = None,
+    test_data: Annotated[
+        Path | None,
+        typer.Option(help="Test set (.npz with x, y; or .csv, label last) for the accuracy."),
+    ] = None,
+    test_seed: Annotated[
+        int,
+        typer.Option(help="Without --test-data: seed of the digits' held-out split."),
+    ] = DEFAULT_TEST_SEED,
+    json_output: JsonOpt = False,
+) -> None:
+    """Rebuild the federation's history from contract events; --verify re-checks every round.
+
+    Works on any chain: give --rpc-url and --contract (and --store to verify), or a
+    deployment file. Accuracy is evaluated with --verify or --plot. Exit status 1 when a
+    round does not verify.
+    """
+    with friendly_errors():
+        source = open_source(deployment=deployment, rpc_url=rpc_url, contract=contract, store=store)
+        needs_store = verify or plot is not None
+        test = None
+        if needs_store:
+            test = load_test_set(test_data) if test_data else default_test_set(test_seed)
+        working = err_console.status("auditing the federation's history")
+        with nullcontext() if json_output else working:
+            report = run_audit(
+                source.federation,
+                source.require_store("--verify and --plot") if needs_store else None,
+                verify=verify,
+                evaluate=needs_store,
+                test=test,
+                plot=plot,
+            )
+    if json_output:
+        print_json(_json(report))
+    else:
+        _print(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _json(report: AuditReport) -> dict[str, Any]:
+    document: dict[str, Any] = to_jsonable(report)
+    document["ok"] = report.ok
+    if report.verification is not None:
+        document["verification"]["ok"] = report.verification.ok
+    return document
+
+
+def _print(report: AuditReport) -> None:
+    history = report.history
+    console.print(
+        f"federation {history.contract} on chain {history.chain_id}, "
+        f"events of blocks {history.deploy_block}-{history.latest_block}"
+    )
+    console.print(f"genesis model {history.genesis_digest}")
+    verdicts = {r.round: r for r in report.verification.rounds} if report.verification else {}
+    accuracy = {a.round: a.accuracy for a in report.accuracy or ()}
+    console.print(_rounds_table(history, verdicts, accuracy))
+    console.print(_updates_table(history, verdicts))
+    if history.proposals:
+        console.print(_proposals_table(history))
+    if report.verification is not None:
+        _print_verdict(report)
+    if report.plot is not None:
+        console.print(f"plot written to {report.plot}")
+
+
+def _rounds_table(
+    history: History, verdicts: dict[int, RoundVerification], accuracy: dict[int, float | None]
+) -> Table:
+    """One line per round; with verification the outcome column shows the verdict."""
+    table = Table(title="rounds")
+    table.add_column("round", justify="right")
+    table.add_column("base", no_wrap=True)
+    table.add_column("rule")
+    table.add_column("updates", justify="right")
+    table.add_column("votes", no_wrap=True)
+    table.add_column("verdict" if verdicts else "outcome", no_wrap=True)
+    if accuracy:
+        table.add_column("accuracy", justify="right")
+    for r in history.rounds:
+        votes = "\n".join(f"{t.votes}/{r.quorum} {_digest(t.digest)}" for t in r.tallies)
+        outcome = _VERDICT_STYLE[verdicts[r.round].verdict] if verdicts else r.outcome.value
+        row = [
+            str(r.round),
+            _digest(r.base_digest),
+            r.rule,
+            f"{len(r.updates)}/{r.member_count}",
+            votes or f"0/{r.quorum}",
+            outcome,
+        ]
+        if accuracy:
+            value = accuracy.get(r.round) if r.outcome is not Outcome.OPEN else None
+            row.append("-" if value is None else f"{value:.4f}")
+        table.add_row(*row)
+    return table
+
+
+def _updates_table(history: History, verdicts: dict[int, RoundVerification]) -> Table:
+    table = Table(title="updates and votes")
+    table.add_column("round", justify="right")
+    table.add_column("member", no_wrap=True)
+    table.add_column("update")
+    table.add_column("samples", justify="right")
+    table.add_column("voted for")
+    if verdicts:
+        table.add_column("audit")
+    for r in history.rounds:
+        votes = {v.member: v.digest for v in r.votes}
+        excluded = {e.member: e.reason for e in verdicts[r.round].exclusions} if verdicts else {}
+        included = set(verdicts[r.round].included) if verdicts else set()
+        for u in r.updates:
+            row = [
+                str(r.round),
+                _address(u.member),
+                _digest(u.digest),
+                str(u.num_samples),
+                _digest(votes.get(u.member)),
+            ]
+            if verdicts:
+                row.append(_update_audit(u.member, included, excluded))
+            table.add_row(*row)
+    return table
+
+
+def _update_audit(member: str, included: set[str], excluded: dict[str, str]) -> str:
+    if member in excluded:
+        return f"[yellow]excluded ({excluded[member]})[/]"
+    return "included" if member in included else "-"
+
+
+def _proposals_table(history: History) -> Table:
+    table = Table(title="proposals")
+    table.add_column("id", justify="right")
+    table.add_column("proposal")
+    table.add_column("proposer", no_wrap=True)
+    table.add_column("yes / no", justify="right")
+    table.add_column("votes")
+    table.add_column("executed")
+    for p in history.proposals:
+        votes = "\n".join(f"{_address(v.member)} {'yes' if v.support else 'no'}" for v in p.votes)
+        executed = f"yes (block {p.executed_block})" if p.executed else "no"
+        table.add_row(
+            str(p.id), p.summary, _address(p.proposer), f"{p.yes}/{p.no}", votes or "-", executed
+        )
+    return table
+
+
+def _digest(hex_digest: str | None) -> str:
+    """Eight hex digits name a digest for the eye; --json has all 64."""
+    return short(hex_digest, 8)
+
+
+def _address(address: str) -> str:
+    """Abbreviate an address the way block explorers do; --json has it whole."""
+    return f"{address[:6]}..{address[-4:]}"
+
+
+def _print_verdict(report: AuditReport) -> None:
+    verification = report.verification
+    assert verification is not None
+    for finding in verification.findings:
+        err_console.print(f"[red]{finding.message}[/]", highlight=False)
+    counts = {v: sum(r.verdict is v for r in verification.rounds) for v in Verdict}
+    summary = (
+        f"{counts[Verdict.VERIFIED]} verified, {counts[Verdict.MISMATCH]} mismatched, "
+        f"{counts[Verdict.CLOSED]} closed without a model, {counts[Verdict.OPEN]} open "
+        f"(blobs from the {verification.store})"
+    )
+    if verification.ok:
+        console.print(f"[green]history verified[/]: {summary}")
+    else:
+        console.print(f"[bold red]history does NOT verify[/]: {summary}")

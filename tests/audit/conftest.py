@@ -1,0 +1,37 @@
+"""The audited federation, built once per session on the embedded chain."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from daofed.audit import History, read_history
+from daofed.chain import embedded_chain
+from daofed.storage import LocalStore
+
+from .scenario import Scenario, build_scenario
+
+
+@pytest.fixture(scope="session")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    return build_scenario(embedded_chain(), tmp_path_factory.mktemp("audit") / "blobs")
+
+
+@pytest.fixture(scope="session")
+def history(scenario: Scenario) -> History:
+    return read_history(scenario.federation)
+
+
+@pytest.fixture
+def store_copy(scenario: Scenario, tmp_path: Path) -> Callable[[], LocalStore]:
+    """A private copy of the scenario's store, for tests that tamper with blobs."""
+
+    def copy() -> LocalStore:
+        target = tmp_path / "blobs"
+        shutil.copytree(scenario.store_dir, target)
+        return LocalStore(target)
+
+    return copy

@@ -1,0 +1,84 @@
+"""read_history rebuilds every round from events alone, on a chain it did not write."""
+
+from __future__ import annotations
+
+from daofed.audit import History, Outcome, read_history
+from daofed.chain import Federation
+
+from .scenario import MEMBERS, Scenario
+
+
+def test_every_round_and_its_outcome_is_rebuilt(history: History) -> None:
+    assert [r.round for r in history.rounds] == [1, 2, 3, 4]
+    assert [r.outcome for r in history.rounds] == [
+        Outcome.ACCEPTED,
+        Outcome.ACCEPTED,
+        Outcome.CLOSED,
+        Outcome.OPEN,
+    ]
+    assert [len(r.updates) for r in history.rounds] == [3, 3, 3, 1]
+    assert [len(r.votes) for r in history.rounds] == [3, 3, 0, 0]
+
+
+def test_bases_chain_from_genesis_through_accepted_models(history: History) -> None:
+    one, two, three, four = history.rounds
+    assert one.base_digest == history.genesis_digest
+    assert two.base_digest == one.accepted_digest
+    assert three.base_digest == two.accepted_digest
+    assert four.base_digest == three.base_digest  # closed: the base carries over
+    assert three.result_digest == three.base_digest
+
+
+def test_updates_carry_member_digest_cid_and_samples(scenario: Scenario, history: History) -> None:
+    one = history.round(1)
+    samples = {
+        account.address: len(data.train.y)
+        for account, data in zip(scenario.members, scenario.split.members, strict=True)
+    }
+    assert {u.member: u.num_samples for u in one.updates} == samples
+    for update in one.updates:
+        assert update.cid == update.digest  # the local store's locator is the hex digest
+        assert scenario.store.path_for(bytes.fromhex(update.digest)).is_file()
+    bad = [u for u in history.round(2).updates if u.member == scenario.members[2].address]
+    assert len(bad) == 1 and bad[0].num_samples == 100
+
+
+def test_votes_are_tallied_per_digest_with_their_voters(
+    scenario: Scenario, history: History
+) -> None:
+    for record in history.rounds[:2]:
+        (tally,) = record.tallies
+        assert tally.digest == record.accepted_digest
+        assert tally.votes == MEMBERS == record.quorum
+        assert set(tally.voters) == {m.address for m in scenario.members}
+
+
+def test_rule_members_and_config_come_from_the_rounds_snapshot(
+    scenario: Scenario, history: History
+) -> None:
+    addresses = tuple(m.address for m in scenario.members)
+    for record in history.rounds:
+        assert record.rule == "fedavg" and record.config_version == 1
+        assert record.members == addresses and record.member_count == MEMBERS
+    (config,) = history.configs
+    assert (config.version, config.rule, config.quorum, config.from_round) == (1, "fedavg", 3, 1)
+    assert [(c.account, c.from_round) for c in history.membership] == [(a, 1) for a in addresses]
+
+
+def test_a_fresh_client_with_only_the_address_reads_the_same_history(
+    scenario: Scenario, history: History
+) -> None:
+    """No deploy block, no store, no state: the address and a node are enough."""
+    stranger = Federation.at(scenario.federation.w3, scenario.federation.address)
+    again = read_history(stranger, to_block=history.latest_block)
+    assert again == history
+    assert history.deploy_block == stranger.deploy_block
+    assert history.contract == scenario.federation.address
+
+
+def test_a_history_up_to_an_earlier_block_stops_there(history: History, scenario: Scenario) -> None:
+    one = history.round(1)
+    accepted_block = max(v.block_number for v in one.votes)
+    early = read_history(scenario.federation, to_block=accepted_block)
+    assert [r.outcome for r in early.rounds] == [Outcome.ACCEPTED, Outcome.OPEN]
+    assert early.rounds[0] == one

@@ -1,0 +1,61 @@
+"""CLI fixtures: the audit scenario on a real anvil, reached through its URL like any chain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from audit.scenario import Scenario, build_scenario
+from daofed.chain import AnvilNode
+from daofed.chain.deployment import Deployment
+from daofed.errors import ConfigError
+from daofed.session import abi_version
+
+
+@dataclass(frozen=True)
+class CliFederation:
+    """The scenario federation on anvil, plus the URL and a deployment file naming it."""
+
+    scenario: Scenario
+    url: str
+    deployment: Path
+
+    @property
+    def address(self) -> str:
+        return self.scenario.federation.address
+
+    def target(self) -> list[str]:
+        """Options naming the federation without a deployment file."""
+        return ["--rpc-url", self.url, "--contract", self.address]
+
+
+@pytest.fixture(scope="session")
+def anvil_node() -> Iterator[AnvilNode]:
+    try:
+        node = AnvilNode.start()
+    except ConfigError as error:
+        pytest.fail(f"{error}\n(the CLI tests need anvil: run `npm ci` in the repository root)")
+    with node:
+        yield node
+
+
+@pytest.fixture(scope="session")
+def cli_federation(
+    anvil_node: AnvilNode, tmp_path_factory: pytest.TempPathFactory
+) -> CliFederation:
+    directory = tmp_path_factory.mktemp("cli-audit")
+    w3 = anvil_node.web3()
+    scenario = build_scenario(w3, directory / "blobs")
+    deployment = directory / "daofed.toml"
+    Deployment(
+        chain_id=w3.eth.chain_id,
+        rpc_url=anvil_node.url,
+        contract=scenario.federation.address,
+        deploy_block=scenario.federation.deploy_block,
+        abi_version=abi_version(),
+        store=f"local:{scenario.store_dir}",
+    ).save(deployment)
+    return CliFederation(scenario, anvil_node.url, deployment)

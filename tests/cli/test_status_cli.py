@@ -1,0 +1,68 @@
+"""``daofed status`` and ``daofed members``: tables and --json, over JSON-RPC."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from daofed.cli.status import duration
+
+from .conftest import CliFederation
+from .test_audit_cli import app, flat, runner
+
+
+def test_status_json(cli_federation: CliFederation) -> None:
+    result = runner.invoke(
+        app, ["status", "--deployment", str(cli_federation.deployment), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.stdout)
+    assert (status["round"], status["phase"], status["quorum"]) == (4, "submit", 3)
+    assert [m["submitted"] for m in status["members"]] == [True, False, False]
+    assert status["exclusions"] == []  # checked with the deployment file's store
+    assert 0 < status["submit_seconds_left"] <= 600
+
+
+def test_status_table_without_a_store(cli_federation: CliFederation) -> None:
+    result = runner.invoke(app, ["status", *cli_federation.target()])
+    assert result.exit_code == 0, result.output
+    for text in ("round 4", "submit", "left", "members this round", "fedavg"):
+        assert text in result.stdout
+    first = cli_federation.scenario.members[0].address
+    assert first in result.stdout
+
+
+def test_members_json_and_table(cli_federation: CliFederation) -> None:
+    as_json = runner.invoke(app, ["members", *cli_federation.target(), "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    membership = json.loads(as_json.stdout)
+    assert membership["round"] == 4
+    addresses = [m.address for m in cli_federation.scenario.members]
+    assert [m["address"] for m in membership["members"]] == addresses
+    assert {m["standing"] for m in membership["members"]} == {"member"}
+
+    table = runner.invoke(app, ["members", *cli_federation.target()])
+    assert table.exit_code == 0
+    assert all(address in table.stdout for address in addresses)
+
+
+def test_status_of_a_missing_deployment_file_says_what_to_do() -> None:
+    result = runner.invoke(app, ["status", "--deployment", "/nonexistent/daofed.toml"])
+    assert result.exit_code == 1
+    assert "run `daofed deploy` first" in flat(result.output)
+
+
+def test_status_of_an_unreachable_node_names_it() -> None:
+    result = runner.invoke(
+        app, ["status", "--rpc-url", "http://127.0.0.1:9", "--contract", "0x" + "11" * 20]
+    )
+    assert result.exit_code == 1
+    assert "http://127.0.0.1:9" in flat(result.output)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0, "0s"), (9, "9s"), (250, "4m 10s"), (3900, "1h 05m"), (-5, "0s")]
+)
+def test_duration(seconds: int, text: str) -> None:
+    assert duration(seconds) == text

@@ -2,8 +2,9 @@
 
 Each member is its own ``daofed agent run`` OS process with an encrypted keystore; they
 share only the chain (anvil, JSON-RPC) and the IPFS node (Kubo RPC API). The disturbed run
-kills a member with SIGKILL in the middle of a round and takes the IPFS node down for a
-while; it must end with exactly the accepted digests of the undisturbed run of the same seed.
+kills a member with SIGKILL in the middle of a round, takes the IPFS node down for a while
+and restarts the chain node from its state file; it must end with exactly the accepted
+digests of the undisturbed run of the same seed.
 """
 
 from __future__ import annotations
@@ -195,9 +196,11 @@ def test_four_member_processes_complete_three_rounds(
         assert voted_digests(undisturbed, member) == {r + 1: d for r, d in enumerate(digests)}
 
 
-def test_sigkill_and_ipfs_outage_end_with_the_same_digests(
-    tmp_path: Path, undisturbed: Federated, anvil: AnvilNode, ipfs: IpfsNode, keystores: list[Path]
+def test_sigkill_ipfs_outage_and_chain_restart_end_with_the_same_digests(
+    tmp_path: Path, undisturbed: Federated, ipfs: IpfsNode, keystores: list[Path]
 ) -> None:
+    state = tmp_path / "anvil-state.json"
+    anvil = AnvilNode.start(state_file=state)
     federated = deploy(tmp_path, anvil, ipfs, keystores)
     try:
         for member in range(MEMBERS):
@@ -224,20 +227,29 @@ def test_sigkill_and_ipfs_outage_end_with_the_same_digests(
         )
         time.sleep(2)
         ipfs.restart()
+
+        # Restart the chain node from its state file, on the same port, as round 3 starts.
+        federated.wait_for(lambda: any(submitted(m, 3) for m in range(MEMBERS)), "round 3 starts")
+        anvil.stop()  # SIGINT: anvil writes its state file
+        port = int(anvil.url.rsplit(":", 1)[1])
+        anvil = AnvilNode.start(state_file=state, port=port)
         federated.wait_all()
+
+        assert accepted_digests(federated) == accepted_digests(undisturbed)
+        errors = [e for m in range(MEMBERS) for e in federated.events(m) if e["step"] == "error"]
+        by_kind = {str(e["detail"]["error"]): str(e["message"]) for e in errors}  # type: ignore[index]
+        assert ipfs.api_url in by_kind["StoreUnavailable"]  # the outage, named
+        assert anvil.url in by_kind["RpcUnavailable"]  # the chain restart, named
+        deployment = federated.deployment
+        federation = Federation.at(
+            connect(deployment.rpc_url), deployment.contract, deployment.deploy_block
+        )
+        per_member_round: dict[tuple[str, int], int] = defaultdict(int)
+        for round_number in range(1, ROUNDS + 1):
+            for update in federation.updates(round_number):
+                per_member_round[(update.member, round_number)] += 1
+        assert len(per_member_round) == MEMBERS * ROUNDS
+        assert set(per_member_round.values()) == {1}
     finally:
         federated.stop()
-
-    assert accepted_digests(federated) == accepted_digests(undisturbed)
-    errors = [e for m in range(MEMBERS) for e in federated.events(m) if e["step"] == "error"]
-    assert errors and all(ipfs.api_url in str(e["message"]) for e in errors)
-    deployment = federated.deployment
-    federation = Federation.at(
-        connect(deployment.rpc_url), deployment.contract, deployment.deploy_block
-    )
-    per_member_round: dict[tuple[str, int], int] = defaultdict(int)
-    for round_number in range(1, ROUNDS + 1):
-        for update in federation.updates(round_number):
-            per_member_round[(update.member, round_number)] += 1
-    assert len(per_member_round) == MEMBERS * ROUNDS
-    assert set(per_member_round.values()) == {1}
+        anvil.stop()

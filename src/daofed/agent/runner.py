@@ -33,6 +33,7 @@ def run_agent(agent: MemberAgent, options: RunOptions, stop: threading.Event) ->
     the next step re-reads the chain and carries on.
     """
     backoff = options.poll_interval
+    last_round = 0  # for reporting failures in the round they interrupted
     while not stop.is_set():
         try:
             if options.until_round is not None and _finished(agent, options.until_round):
@@ -45,9 +46,9 @@ def run_agent(agent: MemberAgent, options: RunOptions, stop: threading.Event) ->
             agent.on_event(
                 AgentEvent(
                     Step.ERROR,
-                    -1,
+                    last_round,
                     agent.address,
-                    f"{error} (retrying in {backoff:.0f} s)",
+                    f"{error} (retrying in {backoff:.1f} s)",
                     {"error": type(error).__name__},
                 )
             )
@@ -55,6 +56,7 @@ def run_agent(agent: MemberAgent, options: RunOptions, stop: threading.Event) ->
             backoff = min(backoff * 2, options.max_backoff)
             continue
         backoff = options.poll_interval
+        last_round = event.round
         if event.step is Step.WAITING:
             stop.wait(options.poll_interval)
 

@@ -1,0 +1,114 @@
+"""Gas of governance: propose, vote and execute each change; commit-reveal rounds.
+
+Commit-reveal is what one of the proposals switches on: a member commits, then reveals,
+instead of submitting once, so both transactions are measured too.
+
+Runs after the gas benchmark's accepted and closed rounds, on the same federation, so the
+sizes are the same. Proposals become executable only after their voting period, so all
+kinds are proposed and voted in one round, the clock is moved past the period, and each is
+executed. Works against the Federation wrapper found at run time: a daofed without
+governance simply measures none of it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+import daofed.chain.values as chain_values
+from daofed.bench.chain import bench_account, fund
+from daofed.bench.gas import synthetic_ref
+from daofed.chain import Federation, Phase, advance_time
+
+PROPOSE = "proposal: propose (any kind)"
+VOTE_FIRST = "proposal: voteProposal, first"
+VOTE_LATER = "proposal: voteProposal, later"
+EXECUTE = "proposal: execute {kind}"
+COMMIT = "commitUpdate (commit-reveal)"
+REVEAL = "revealUpdate (commit-reveal)"
+
+
+def governance_extras() -> tuple[Callable[..., None], ...]:
+    """Return the extra gas measurements this daofed supports (none without governance)."""
+    if hasattr(Federation, "propose") and hasattr(chain_values, "ProposalKind"):
+        return (measure_governance,)
+    return ()
+
+
+def _proposal_values(accounts: list[LocalAccount], newcomer: str, window: int) -> dict[Any, Any]:
+    kinds: Any = getattr(chain_values, "ProposalKind")  # noqa: B009 (absent before governance)
+    windows: Any = getattr(chain_values, "Windows")  # noqa: B009
+    return {
+        kinds.ADD_MEMBER: newcomer,
+        kinds.REMOVE_MEMBER: accounts[-1].address,
+        kinds.SET_QUORUM: 3,
+        kinds.SET_WINDOWS: windows(window, window, window),
+        kinds.SET_RULE: "median",
+        kinds.SET_COMMIT_REVEAL: True,
+        kinds.SET_VOTING_PERIOD: 2 * window,
+    }
+
+
+def measure_governance(
+    w3: Web3, federation: Federation, accounts: list[LocalAccount], samples: dict[str, list[int]]
+) -> None:
+    """Propose every kind, vote each through, execute each; then a commit-reveal round."""
+    fed: Any = federation
+    round_number = fed.current_round()
+    info = fed.round_info(round_number)
+    window = info.vote_deadline - info.start_time
+    newcomer = bench_account(len(accounts) + 1)
+    fund(w3, [newcomer])
+    proposals = []
+    for kind, value in _proposal_values(accounts, newcomer.address, window).items():
+        created = fed.propose(accounts[0], kind, value)
+        samples[PROPOSE].append(_gas(w3, created.tx_hash))
+        proposals.append((kind, created))
+    for _kind, created in proposals:
+        for i, voter in enumerate(accounts[: created.votes_needed]):
+            gas = fed.vote_proposal(voter, created.proposal_id, True).gas_used
+            samples[VOTE_FIRST if i == 0 else VOTE_LATER].append(gas)
+    advance_time(w3, max(c.vote_end for _, c in proposals) - _now(w3) + 1)
+    for kind, created in proposals:
+        gas = fed.execute_proposal(accounts[0], created.proposal_id).gas_used
+        samples[EXECUTE.format(kind=kind.label)].append(gas)
+    _commit_reveal_round(w3, fed, accounts, samples)
+
+
+def _commit_reveal_round(
+    w3: Web3, fed: Any, accounts: list[LocalAccount], samples: dict[str, list[int]]
+) -> None:
+    """Close the current round so the commit-reveal config applies, then commit and reveal."""
+    round_number = fed.current_round()
+    if fed.phase(round_number) is not Phase.EXPIRED:
+        info = fed.round_info(round_number)
+        advance_time(w3, info.vote_deadline - _now(w3) + 1)
+    fed.close_round(accounts[0], round_number)
+    round_number += 1
+    committers = accounts[:3]
+    salts = {a.address: secrets.token_bytes(32) for a in committers}
+    refs = {a.address: synthetic_ref(f"hidden-{round_number}-{a.address}") for a in committers}
+    for account in committers:
+        ref, salt = refs[account.address], salts[account.address]
+        commitment = fed.commitment(round_number, account.address, ref, salt)
+        samples[COMMIT].append(fed.commit_update(account, round_number, commitment).gas_used)
+    info = fed.round_info(round_number)
+    advance_time(w3, info.submit_deadline - _now(w3) + 1)
+    phase = fed.phase(round_number)
+    if phase.name != "REVEAL":  # Phase.REVEAL came with governance
+        raise AssertionError(f"round {round_number} is in phase {phase.name}, not REVEAL")
+    for account in committers:
+        ref, salt = refs[account.address], salts[account.address]
+        samples[REVEAL].append(fed.reveal_update(account, round_number, ref, 10, salt).gas_used)
+
+
+def _gas(w3: Web3, tx_hash: str) -> int:
+    return int(w3.eth.get_transaction_receipt(tx_hash)["gasUsed"])  # type: ignore[arg-type]
+
+
+def _now(w3: Web3) -> int:
+    return int(w3.eth.get_block("latest")["timestamp"])

@@ -1,0 +1,273 @@
+"""Round overhead: a real daofed round against the same training and FedAvg in one process.
+
+The daofed side is what a deployment runs: N member processes (:mod:`daofed.bench.member`,
+the real agent and its run loop), anvil and an IPFS node, all on this machine. Each
+member trains, uploads its update to IPFS, submits its digest, waits for the others,
+fetches and aggregates every update, uploads the aggregate and votes; the round ends when
+the last (quorum = N) vote accepts it. The baseline (:mod:`daofed.bench.baseline`) does
+the same arithmetic in one process and must reach the same model digest.
+
+Members run ``rounds`` rounds; the last one is the measurement (the first also pays for
+warm-up: first torch calls, new connections). Rounds are delimited by the members' own
+clocks: a round ends when the finalizing vote's receipt arrives. Note that the member
+processes share this machine's cores, so on a machine with fewer cores than members
+their training is time-sliced: the CPU seconds per process say where the work went.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from web3 import Web3
+
+from daofed.bench.baseline import BaselineRound, run_baseline
+from daofed.bench.chain import bench_account, bench_accounts, fund
+from daofed.bench.cpu import CpuSampler
+from daofed.bench.models import parameter_count
+from daofed.bench.timeline import KINDS, Interval, busy_seconds
+from daofed.chain import Federation
+from daofed.errors import DaofedError
+from daofed.learning import ModelConfig, initial_weights, load_digits, split_federated
+from daofed.storage import IpfsStore, encode
+
+GOAL_OVERHEAD = 0.05
+"""Issue 6: at 10 members a 5M-parameter round takes at most 5 % longer than the baseline."""
+WINDOW = 3600  # seconds: no deadline passes during a measurement; rounds end by quorum
+READY_TIMEOUT = 300.0
+ROUND_TIMEOUT = 1800.0
+
+
+@dataclass(frozen=True)
+class Services:
+    """The chain and IPFS node the members share, and their process ids."""
+
+    w3: Web3
+    rpc_url: str
+    anvil_pid: int
+    ipfs_url: str
+    ipfs_pid: int
+
+
+@dataclass(frozen=True)
+class RoundTiming:
+    """One round, daofed against the baseline."""
+
+    round: int
+    seconds: float
+    baseline_seconds: float
+    cpu_seconds: dict[str, float]  # "members", "anvil", "ipfs"
+    baseline_cpu_seconds: float
+    member_seconds: dict[str, float]  # busy time by kind, summed over members; + "waiting"
+    digest: str  # the accepted model, equal to the baseline's
+
+    @property
+    def ratio(self) -> float:
+        """Return daofed's wall time over the baseline's."""
+        return self.seconds / self.baseline_seconds
+
+    @property
+    def cpu_ratio(self) -> float:
+        """CPU seconds of all daofed processes over the baseline's."""
+        return sum(self.cpu_seconds.values()) / self.baseline_cpu_seconds
+
+
+@dataclass(frozen=True)
+class OverheadResult:
+    """One model and member count; ``rounds[-1]`` is the measurement."""
+
+    model: str
+    parameters: int
+    members: int
+    epochs: int
+    poll_seconds: float
+    rounds: tuple[RoundTiming, ...]
+
+    @property
+    def measured(self) -> RoundTiming:
+        """The steady-state round."""
+        return self.rounds[-1]
+
+    @property
+    def overhead(self) -> float:
+        """Extra wall time of the measured round, as a fraction of the baseline's."""
+        return self.measured.ratio - 1.0
+
+
+@dataclass(frozen=True)
+class _MemberRecord:
+    address: str
+    intervals: tuple[Interval, ...]
+    votes: dict[int, float]  # round -> when its vote's receipt came back
+
+
+def run_overhead(
+    services: Services,
+    name: str,
+    model: ModelConfig,
+    members: int,
+    *,
+    rounds: int = 2,
+    epochs: int = 5,
+    seed: int = 0,
+    poll: float = 0.2,
+) -> OverheadResult:
+    """Run ``rounds`` daofed rounds with ``members`` processes, then the baseline."""
+    split = split_federated(load_digits(), members, alpha=None, seed=seed)
+    accounts = bench_accounts(1, members)
+    deployer = bench_account(0)
+    fund(services.w3, [deployer, *accounts])
+    with tempfile.TemporaryDirectory(prefix="daofed-bench-round-") as tmp:
+        workdir = Path(tmp)
+        with _members(services, model, members, epochs, seed, rounds, poll, workdir) as procs:
+            with IpfsStore(services.ipfs_url) as ipfs:
+                genesis = ipfs.put(encode(initial_weights(model, seed)))
+            federation = Federation.deploy(
+                services.w3,
+                deployer,
+                members=[a.address for a in accounts],
+                quorum=members,
+                submit_window=WINDOW,
+                vote_window=WINDOW,
+                rule="fedavg",
+                genesis=genesis,
+            )
+            pids = {f"member-{i}": p.pid for i, p in enumerate(procs)}
+            pids |= {"anvil": services.anvil_pid, "ipfs": services.ipfs_pid}
+            with CpuSampler(pids) as sampler:
+                started = time.monotonic()
+                start_line = {
+                    "contract": federation.address,
+                    "deploy_block": federation.deploy_block,
+                }
+                for proc in procs:
+                    assert proc.stdin is not None
+                    proc.stdin.write(json.dumps(start_line) + "\n")
+                    proc.stdin.close()
+                _wait(procs, workdir)
+            records = [_load(workdir / f"member-{i}.json") for i in range(members)]
+        accepted = [event.digest.hex() for event in federation.accepted()]
+    baseline = run_baseline(
+        model,
+        [(a.address, d) for a, d in zip(accounts, split.members, strict=True)],
+        epochs=epochs,
+        seed=seed,
+        rounds=rounds,
+    )
+    timings = []
+    start = started
+    for r in range(1, rounds + 1):
+        end = max(record.votes[r] for record in records)
+        if accepted[r - 1] != baseline[r - 1].digest:
+            raise AssertionError(
+                f"round {r}: the federation accepted {accepted[r - 1]}, the in-process "
+                f"baseline computed {baseline[r - 1].digest}: the work compared is not equal"
+            )
+        timings.append(_round_timing(r, start, end, records, sampler, baseline[r - 1]))
+        start = end
+    return OverheadResult(name, parameter_count(model), members, epochs, poll, tuple(timings))
+
+
+def _round_timing(
+    r: int,
+    start: float,
+    end: float,
+    records: list[_MemberRecord],
+    sampler: CpuSampler,
+    baseline: BaselineRound,
+) -> RoundTiming:
+    cpu = sampler.between(start, end)
+    busy = dict.fromkeys(KINDS, 0.0)
+    for record in records:
+        for kind, seconds in busy_seconds(record.intervals, start, end).items():
+            busy[kind] += seconds
+    busy["waiting"] = len(records) * (end - start) - sum(busy.values())
+    return RoundTiming(
+        round=r,
+        seconds=end - start,
+        baseline_seconds=baseline.seconds,
+        cpu_seconds={
+            "members": sum(v for k, v in cpu.items() if k.startswith("member-")),
+            "anvil": cpu["anvil"],
+            "ipfs": cpu["ipfs"],
+        },
+        baseline_cpu_seconds=baseline.cpu_seconds,
+        member_seconds=busy,
+        digest=baseline.digest,
+    )
+
+
+@contextmanager
+def _members(
+    services: Services,
+    model: ModelConfig,
+    members: int,
+    epochs: int,
+    seed: int,
+    rounds: int,
+    poll: float,
+    workdir: Path,
+) -> Iterator[list[subprocess.Popen[str]]]:
+    """Start the member processes and wait until each has loaded everything."""
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        for i in range(members):
+            command = [
+                sys.executable, "-m", "daofed.bench.member",
+                "--position", str(i), "--members", str(members), "--account", str(i + 1),
+                "--hidden", ",".join(str(h) for h in model.hidden),
+                "--epochs", str(epochs), "--seed", str(seed), "--rpc", services.rpc_url,
+                "--ipfs", services.ipfs_url, "--rounds", str(rounds), "--poll", str(poll),
+                "--out", str(workdir / f"member-{i}.json"),
+            ]  # fmt: skip
+            with (workdir / f"member-{i}.err").open("w") as err:
+                procs.append(
+                    subprocess.Popen(
+                        command,
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        stderr=err,
+                        text=True,
+                    )
+                )
+        for i, proc in enumerate(procs):
+            assert proc.stdout is not None
+            if proc.stdout.readline().strip() != "ready":
+                raise DaofedError(f"benchmark member {i} did not start:\n{_stderr(workdir, i)}")
+        yield procs
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def _wait(procs: list[subprocess.Popen[str]], workdir: Path) -> None:
+    deadline = time.monotonic() + ROUND_TIMEOUT
+    while any(p.poll() is None for p in procs):
+        failed = [i for i, p in enumerate(procs) if p.poll() not in (None, 0)]
+        if failed or time.monotonic() > deadline:
+            i = failed[0] if failed else 0
+            raise DaofedError(
+                f"benchmark member {i} failed or the rounds took over {ROUND_TIMEOUT:.0f} s:\n"
+                f"{_stderr(workdir, i)}"
+            )
+        time.sleep(0.1)
+
+
+def _stderr(workdir: Path, i: int) -> str:
+    return (workdir / f"member-{i}.err").read_text()[-3000:]
+
+
+def _load(path: Path) -> _MemberRecord:
+    data = json.loads(path.read_text())
+    votes = {int(e["round"]): float(e["t"]) for e in data["events"] if e["step"] == "voted"}
+    intervals = tuple(Interval(**i) for i in data["intervals"])
+    return _MemberRecord(data["member"], intervals, votes)

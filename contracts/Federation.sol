@@ -1,32 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {FederationRounds} from "./FederationRounds.sol";
+import {FederationGovernance} from "./FederationGovernance.sol";
 
 /**
  * @title Federation
  * @notice A federated-learning federation: the initial members, parameters and genesis
- * model are fixed here; nobody holds a privileged role afterwards.
- * @dev Composes the modules: {FederationMembership} (governed state) and
- * {FederationRounds} (round logic). A governance module changing members and parameters
- * by member vote plugs in beside them, calling the internal setters of the membership.
+ * model are fixed here; afterwards only proposals the members vote for change them, and
+ * nobody holds a privileged role.
+ * @dev Composes the modules: {FederationMembership} (governed state), {FederationRounds}
+ * (round logic, optionally with commit-reveal) and {FederationGovernance} (proposals that
+ * call the internal setters of the membership).
  */
-contract Federation is FederationRounds {
+contract Federation is FederationGovernance {
     /**
      * @param initialMembers members from round 1 on (nonzero, no duplicates).
-     * @param quorum votes for one aggregate that accept it (1..number of members).
-     * @param submitWindow seconds a round accepts submissions.
-     * @param voteWindow seconds after the submission deadline a round accepts votes.
-     * @param rule aggregation rule spec, e.g. "fedavg".
+     * @param initialConfig the parameters of round 1 on: quorum (1..number of members),
+     * windows and voting period (each >= 1 second), commit-reveal switch, aggregation rule
+     * spec (e.g. "fedavg").
      * @param genesisDigest sha256 of the initial model's bytes: the base of round 1.
      * @param genesisCid where to fetch the initial model.
      */
     constructor(
         address[] memory initialMembers,
-        uint32 quorum,
-        uint32 submitWindow,
-        uint32 voteWindow,
-        string memory rule,
+        Config memory initialConfig,
         bytes32 genesisDigest,
         string memory genesisCid
     ) {
@@ -35,7 +32,7 @@ contract Federation is FederationRounds {
         for (uint256 i; i < initialMembers.length; ++i) {
             _addMember(initialMembers[i]);
         }
-        _setConfig(quorum, submitWindow, voteWindow, rule);
+        _setConfig(initialConfig);
         _openRound(genesisDigest, genesisCid);
     }
 }

@@ -9,20 +9,30 @@ import {IFederation} from "./IFederation.sol";
  * parameters. Every change takes effect from the round after the current one, so a round
  * runs to its end with the members and parameters it was opened with.
  * @dev Offers internal setters only: the constructor and a governance module decide who
- * may call them. Each account gets a fixed index on first admission; the round logic keys
- * its per-round bitmaps by that index, so no transaction loops over members.
+ * may call them. Each account gets a fixed index on first admission (governance keys its
+ * ballot bitmaps by it) and one slot holding its membership and its latest activity, so
+ * no transaction loops over members.
  *
  * Invariant kept by every setter: 1 <= quorum <= member count of the coming rounds.
  */
 abstract contract FederationMembership is IFederation {
-    /// @dev Member of the rounds in [fromRound, untilRound). fromRound == 0: never admitted.
+    /**
+     * @dev One account, in one slot. Member of the rounds in [fromRound, untilRound);
+     * fromRound == 0: never admitted. `last*` are the latest round in which it committed,
+     * submitted (or revealed) and voted: the round logic must read this slot anyway to
+     * check membership, so recording activity here costs a warm write instead of a fresh
+     * slot per round. Round numbers fit 40 bits: the round counter is a checked uint40.
+     */
     struct Member {
         uint32 index;
-        uint64 fromRound;
-        uint64 untilRound;
+        uint40 fromRound;
+        uint40 untilRound;
+        uint40 lastCommitted;
+        uint40 lastSubmitted;
+        uint40 lastVoted;
     }
 
-    uint64 private constant _FOREVER = type(uint64).max;
+    uint40 private constant _FOREVER = type(uint40).max;
 
     mapping(address account => Member) private _members;
     address[] private _accounts; // by index, append-only
@@ -67,19 +77,17 @@ abstract contract FederationMembership is IFederation {
         return _configs[version];
     }
 
-    /// @dev The index of `account` if it is a member of `round`; reverts with {NotMember} otherwise.
-    function _memberIndex(address account, uint64 round) internal view returns (uint256) {
-        Member storage m = _members[account];
+    /// @dev The record of `account` if it is a member of `round`; reverts with {NotMember} otherwise.
+    function _member(address account, uint64 round) internal view returns (Member storage m) {
+        m = _members[account];
         if (m.fromRound == 0 || round < m.fromRound || round >= m.untilRound) {
             revert NotMember(account, round);
         }
-        return m.index;
     }
 
-    /// @dev The index of `account` if it was ever admitted (`admitted` false otherwise).
-    function _accountIndex(address account) internal view returns (bool admitted, uint256 index) {
-        Member storage m = _members[account];
-        return (m.fromRound != 0, m.index);
+    /// @dev The record of `account`, member or not (all zero if never admitted).
+    function _record(address account) internal view returns (Member storage) {
+        return _members[account];
     }
 
     /// @dev The config rounds opened now use.
@@ -88,14 +96,39 @@ abstract contract FederationMembership is IFederation {
         c = _configs[version];
     }
 
-    /// @dev Admit `account` from the next round on. Re-admitting a member whose removal is
-    /// still pending cancels the removal; an account keeps its index for life.
-    function _addMember(address account) internal {
+    /// @dev Revert unless {_addMember} would admit `account`.
+    function _checkAddMember(address account) internal view {
         if (account == address(0)) revert InvalidMember(account);
         Member storage m = _members[account];
         if (m.fromRound != 0 && m.untilRound == _FOREVER) revert MemberExists(account);
+    }
 
-        uint64 next = currentRound() + 1;
+    /// @dev Revert unless {_removeMember} would remove `account`.
+    function _checkRemoveMember(address account) internal view {
+        Member storage m = _members[account];
+        if (m.fromRound == 0 || m.untilRound != _FOREVER) {
+            revert NotMember(account, _nextRound());
+        }
+        uint32 quorum = _configs[_configVersion].quorum;
+        if (quorum > _memberCount - 1) revert InvalidQuorum(quorum, _memberCount - 1);
+    }
+
+    /// @dev Revert unless `c` is a valid config for the coming rounds' members.
+    function _checkConfig(Config memory c) internal view {
+        if (c.quorum == 0 || c.quorum > _memberCount) revert InvalidQuorum(c.quorum, _memberCount);
+        if (c.submitWindow == 0 || c.voteWindow == 0 || c.revealWindow == 0) {
+            revert InvalidWindows(c.submitWindow, c.voteWindow, c.revealWindow);
+        }
+        if (c.votingPeriod == 0) revert InvalidVotingPeriod(c.votingPeriod);
+        if (bytes(c.rule).length == 0) revert EmptyRule();
+    }
+
+    /// @dev Admit `account` from the next round on. Re-admitting a member whose removal is
+    /// still pending cancels the removal; an account keeps its index for life.
+    function _addMember(address account) internal {
+        _checkAddMember(account);
+        Member storage m = _members[account];
+        uint40 next = _nextRound();
         if (m.fromRound == 0) {
             m.index = uint32(_accounts.length);
             _accounts.push(account);
@@ -108,27 +141,33 @@ abstract contract FederationMembership is IFederation {
 
     /// @dev Remove `account` from the next round on. It stays a member of the current round.
     function _removeMember(address account) internal {
-        Member storage m = _members[account];
-        uint64 next = currentRound() + 1;
-        if (m.fromRound == 0 || m.untilRound != _FOREVER) revert NotMember(account, next);
-        uint32 quorum = _configs[_configVersion].quorum;
-        if (quorum > _memberCount - 1) revert InvalidQuorum(quorum, _memberCount - 1);
-
-        m.untilRound = next;
+        _checkRemoveMember(account);
+        uint40 next = _nextRound();
+        _members[account].untilRound = next;
         --_memberCount;
         emit MemberRemoved(account, next);
     }
 
-    /// @dev Make a new config version the one of the rounds opened from the next round on.
-    function _setConfig(uint32 quorum, uint32 submitWindow, uint32 voteWindow, string memory rule)
-        internal
-    {
-        if (quorum == 0 || quorum > _memberCount) revert InvalidQuorum(quorum, _memberCount);
-        if (submitWindow == 0 || voteWindow == 0) revert InvalidWindows(submitWindow, voteWindow);
-        if (bytes(rule).length == 0) revert EmptyRule();
-
+    /// @dev Make `c` a new config version, the one of the rounds opened from the next round on.
+    function _setConfig(Config memory c) internal {
+        _checkConfig(c);
         uint32 version = ++_configVersion;
-        _configs[version] = Config(quorum, submitWindow, voteWindow, rule);
-        emit ConfigChanged(version, quorum, submitWindow, voteWindow, rule, currentRound() + 1);
+        _configs[version] = c;
+        emit ConfigChanged(
+            version,
+            c.quorum,
+            c.submitWindow,
+            c.voteWindow,
+            c.revealWindow,
+            c.votingPeriod,
+            c.commitReveal,
+            c.rule,
+            _nextRound()
+        );
+    }
+
+    /// @dev The round after the current one: where every change takes effect.
+    function _nextRound() private view returns (uint40) {
+        return uint40(currentRound()) + 1; // exact: rounds are counted in a uint40
     }
 }

@@ -6,11 +6,13 @@ import {IFederation} from "./IFederation.sol";
 
 /**
  * @title FederationRounds
- * @notice The round logic: submissions, votes, acceptance and closing of expired rounds.
+ * @notice The round logic: submissions (plain, or committed then revealed), votes,
+ * acceptance and closing of expired rounds.
  * @dev Reads members and parameters from {FederationMembership} only when a round opens
  * (snapshot) or to check the caller, so governance can change them at any time without
  * touching a running round. Exactly one round is open (outcome Pending) at a time: the
- * current one. Submit and vote each write one bitmap word and one counter.
+ * current one. Submit, commit, reveal and vote each read the caller's member slot and the
+ * round's state slot, and write both; commit also writes the commitment, vote the tally.
  */
 abstract contract FederationRounds is FederationMembership {
     enum Outcome {
@@ -19,34 +21,35 @@ abstract contract FederationRounds is FederationMembership {
         Closed
     }
 
-    /// @dev Everything but the base digest packs into one slot (40-bit timestamps last
-    /// until the year 36812), so submitting reads and writes a single round slot.
+    /**
+     * @dev Everything but the base digest that submit, commit, reveal and vote read packs
+     * into the second slot (40-bit timestamps last until the year 36812); the third is read
+     * by views and governance only. Commit-reveal is on exactly when the reveal deadline
+     * lies after the submission deadline (a reveal window lasts at least a second).
+     */
     struct Round {
         bytes32 baseDigest;
-        uint40 startTime; // 0: not opened
         uint40 submitDeadline;
-        uint40 voteDeadline;
-        uint32 configVersion;
+        uint40 revealDeadline; // == submitDeadline without commit-reveal
+        uint40 voteDeadline; // 0: not opened
         uint32 quorum;
         uint32 memberCount;
-        uint32 submissions;
+        uint32 commits;
+        uint32 submissions; // with commit-reveal: reveals
         Outcome outcome;
+        uint40 startTime;
+        uint32 configVersion;
     }
-
-    /// @dev The flags of member index i are in word i / 128 of its round: "submitted" at bit
-    /// i % 128 and "voted" 128 bits higher, so a vote usually writes a word that the same
-    /// member's submission already made nonzero (cheaper than a fresh slot).
-    uint256 private constant _FLAGS_PER_WORD = 128;
-    uint256 private constant _SUBMITTED = 0;
-    uint256 private constant _VOTED = 128;
 
     uint64 private immutable _deploymentBlock;
 
-    uint64 private _currentRound;
+    uint40 private _currentRound; // checked: round numbers fit 40 bits, see {Member}
     string private _baseCid; // where to fetch the current round's base model
     mapping(uint64 round => Round) private _rounds;
-    mapping(uint64 round => mapping(uint256 word => uint256)) private _flags;
     mapping(uint64 round => mapping(bytes32 digest => uint32)) private _tallies;
+    /// @dev A member's latest commitment; the round it belongs to is its `lastCommitted`.
+    /// One slot per member, rewritten every round (cheaper than a fresh slot per round).
+    mapping(address member => bytes32) private _commitments;
 
     constructor() {
         _deploymentBlock = uint64(block.number);
@@ -63,20 +66,72 @@ abstract contract FederationRounds is FederationMembership {
     {
         _checkBlob(digest, cid);
         if (numSamples == 0) revert ZeroSamples();
-        (Round storage r, uint256 index) = _enter(round, Phase.Submit);
-        if (!_raiseFlag(round, index, _SUBMITTED)) revert AlreadySubmitted(round, msg.sender);
+        (Round storage r, Member storage m) = _enter(round);
+        if (_commitReveal(r)) revert CommitRevealRequired(round);
+        _expectPhase(round, r, Phase.Submit);
+        if (m.lastSubmitted == round) revert AlreadySubmitted(round, msg.sender);
 
-        ++r.submissions;
+        m.lastSubmitted = uint40(round); // exact: `round` is the current round
+        unchecked {
+            ++r.submissions; // < memberCount in phase Submit
+        }
+        emit UpdateSubmitted(round, msg.sender, digest, cid, numSamples);
+    }
+
+    /// @inheritdoc IFederation
+    function commitUpdate(uint64 round, bytes32 commitment) external {
+        if (commitment == 0) revert ZeroCommitment();
+        (Round storage r, Member storage m) = _enter(round);
+        if (!_commitReveal(r)) revert CommitRevealDisabled(round);
+        _expectPhase(round, r, Phase.Submit);
+        if (m.lastCommitted == round) revert AlreadyCommitted(round, msg.sender);
+
+        m.lastCommitted = uint40(round);
+        _commitments[msg.sender] = commitment;
+        unchecked {
+            ++r.commits; // < memberCount in phase Submit
+        }
+        emit UpdateCommitted(round, msg.sender, commitment);
+    }
+
+    /// @inheritdoc IFederation
+    function revealUpdate(
+        uint64 round,
+        bytes32 digest,
+        string calldata cid,
+        uint64 numSamples,
+        bytes32 salt
+    ) external {
+        _checkBlob(digest, cid);
+        if (numSamples == 0) revert ZeroSamples();
+        (Round storage r, Member storage m) = _enter(round);
+        if (!_commitReveal(r)) revert CommitRevealDisabled(round);
+        _expectPhase(round, r, Phase.Reveal);
+        if (m.lastCommitted != round) revert NotCommitted(round, msg.sender);
+        if (m.lastSubmitted == round) revert AlreadySubmitted(round, msg.sender);
+        bytes32 committed = _commitments[msg.sender];
+        bytes32 revealed = updateCommitment(round, msg.sender, digest, salt);
+        if (revealed != committed) revert CommitmentMismatch(round, msg.sender, committed, revealed);
+
+        m.lastSubmitted = uint40(round);
+        unchecked {
+            ++r.submissions; // < commits in phase Reveal
+        }
         emit UpdateSubmitted(round, msg.sender, digest, cid, numSamples);
     }
 
     /// @inheritdoc IFederation
     function voteAggregate(uint64 round, bytes32 digest, string calldata cid) external {
         _checkBlob(digest, cid);
-        (Round storage r, uint256 index) = _enter(round, Phase.Vote);
-        if (!_raiseFlag(round, index, _VOTED)) revert AlreadyVoted(round, msg.sender);
+        (Round storage r, Member storage m) = _enter(round);
+        _expectPhase(round, r, Phase.Vote);
+        if (m.lastVoted == round) revert AlreadyVoted(round, msg.sender);
 
-        uint32 votes = ++_tallies[round][digest];
+        m.lastVoted = uint40(round);
+        uint32 votes;
+        unchecked {
+            votes = ++_tallies[round][digest]; // at most one vote per member
+        }
         emit AggregateVoted(round, msg.sender, digest, cid, votes);
         if (votes == r.quorum) {
             r.outcome = Outcome.Accepted;
@@ -109,11 +164,14 @@ abstract contract FederationRounds is FederationMembership {
         if (r.outcome == Outcome.Accepted) info.acceptedDigest = _rounds[round + 1].baseDigest;
         info.startTime = r.startTime;
         info.submitDeadline = r.submitDeadline;
+        info.revealDeadline = r.revealDeadline;
         info.voteDeadline = r.voteDeadline;
         info.configVersion = r.configVersion;
         info.quorum = r.quorum;
         info.memberCount = r.memberCount;
+        info.commits = r.commits;
         info.submissions = r.submissions;
+        info.commitReveal = _commitReveal(r);
         info.phase = _phaseOf(r);
     }
 
@@ -128,13 +186,28 @@ abstract contract FederationRounds is FederationMembership {
     }
 
     /// @inheritdoc IFederation
+    function commitmentOf(uint64 round, address account) external view returns (bytes32) {
+        if (round == 0 || _record(account).lastCommitted != round) return 0;
+        return _commitments[account];
+    }
+
+    /// @inheritdoc IFederation
+    function updateCommitment(uint64 round, address member, bytes32 digest, bytes32 salt)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(round, member, digest, salt));
+    }
+
+    /// @inheritdoc IFederation
     function hasSubmitted(uint64 round, address account) external view returns (bool) {
-        return _hasFlag(round, account, _SUBMITTED);
+        return round != 0 && _record(account).lastSubmitted == round;
     }
 
     /// @inheritdoc IFederation
     function hasVoted(uint64 round, address account) external view returns (bool) {
-        return _hasFlag(round, account, _VOTED);
+        return round != 0 && _record(account).lastVoted == round;
     }
 
     /// @inheritdoc IFederation
@@ -147,69 +220,85 @@ abstract contract FederationRounds is FederationMembership {
         return _deploymentBlock;
     }
 
+    /// @dev The quorum round `round` was opened with, and its config version.
+    function _roundSnapshot(uint64 round) internal view returns (uint32 quorum, uint32 version) {
+        Round storage r = _rounds[round];
+        return (r.quorum, r.configVersion);
+    }
+
     /// @dev Open the next round on `base` (fetched from `cid`) with the latest config and members.
     function _openRound(bytes32 base, string memory cid) internal {
-        uint64 round = ++_currentRound;
+        uint40 round = ++_currentRound;
         (uint32 version, Config storage c) = _latestConfig();
+        bool commitReveal = c.commitReveal;
         uint40 start = uint40(block.timestamp);
         uint40 submitDeadline = start + c.submitWindow;
-        uint40 voteDeadline = submitDeadline + c.voteWindow;
+        uint40 revealDeadline = commitReveal ? submitDeadline + c.revealWindow : submitDeadline;
+        uint40 voteDeadline = revealDeadline + c.voteWindow;
+        uint32 quorum = c.quorum;
         uint32 count = memberCount();
 
         _rounds[round] = Round({
             baseDigest: base,
-            startTime: start,
             submitDeadline: submitDeadline,
+            revealDeadline: revealDeadline,
             voteDeadline: voteDeadline,
-            configVersion: version,
-            quorum: c.quorum,
+            quorum: quorum,
             memberCount: count,
+            commits: 0,
             submissions: 0,
-            outcome: Outcome.Pending
+            outcome: Outcome.Pending,
+            startTime: start,
+            configVersion: version
         });
         _baseCid = cid;
-        emit RoundOpened(round, base, cid, submitDeadline, voteDeadline, c.quorum, count, version);
+        emit RoundOpened(
+            round,
+            base,
+            cid,
+            submitDeadline,
+            revealDeadline,
+            voteDeadline,
+            quorum,
+            count,
+            version,
+            commitReveal
+        );
     }
 
-    /// @dev The caller's member index and `round`, after checking the caller is a member of
-    /// `round`, `round` is the current round and it is in phase `expected`.
-    function _enter(uint64 round, Phase expected)
-        private
-        view
-        returns (Round storage r, uint256 index)
-    {
-        index = _memberIndex(msg.sender, round);
+    /// @dev The round `round` and the caller's member record, after checking the caller is a
+    /// member of `round` and `round` is the current round.
+    function _enter(uint64 round) private view returns (Round storage r, Member storage m) {
+        m = _member(msg.sender, round);
         r = _rounds[round];
         // Only the current round is opened and pending: no need to read _currentRound here.
-        if (r.startTime == 0 || r.outcome != Outcome.Pending) revert WrongRound(round, _currentRound);
+        if (r.voteDeadline == 0 || r.outcome != Outcome.Pending) {
+            revert WrongRound(round, _currentRound);
+        }
+    }
+
+    function _expectPhase(uint64 round, Round storage r, Phase expected) private view {
         Phase current = _phaseOf(r);
         if (current != expected) revert WrongPhase(round, current, expected);
     }
 
     function _phaseOf(Round storage r) private view returns (Phase) {
-        if (r.startTime == 0) return Phase.None;
-        if (r.outcome == Outcome.Accepted) return Phase.Accepted;
-        if (r.outcome == Outcome.Closed) return Phase.Closed;
-        if (block.timestamp < r.submitDeadline && r.submissions < r.memberCount) return Phase.Submit;
+        if (r.voteDeadline == 0) return Phase.None;
+        Outcome outcome = r.outcome;
+        if (outcome == Outcome.Accepted) return Phase.Accepted;
+        if (outcome == Outcome.Closed) return Phase.Closed;
+        bool commitReveal = _commitReveal(r);
+        uint32 entered = commitReveal ? r.commits : r.submissions;
+        if (block.timestamp < r.submitDeadline && entered < r.memberCount) return Phase.Submit;
+        if (commitReveal && block.timestamp < r.revealDeadline && r.submissions < r.commits) {
+            return Phase.Reveal;
+        }
         if (block.timestamp < r.voteDeadline) return Phase.Vote;
         return Phase.Expired;
     }
 
-    /// @dev Set flag `offset` (_SUBMITTED or _VOTED) of member `index` in `round`; false if already set.
-    function _raiseFlag(uint64 round, uint256 index, uint256 offset) private returns (bool) {
-        uint256 word = index / _FLAGS_PER_WORD;
-        uint256 mask = 1 << (offset + index % _FLAGS_PER_WORD);
-        uint256 flags = _flags[round][word];
-        if (flags & mask != 0) return false;
-        _flags[round][word] = flags | mask;
-        return true;
-    }
-
-    function _hasFlag(uint64 round, address account, uint256 offset) private view returns (bool) {
-        (bool admitted, uint256 index) = _accountIndex(account);
-        if (!admitted) return false;
-        uint256 mask = 1 << (offset + index % _FLAGS_PER_WORD);
-        return _flags[round][index / _FLAGS_PER_WORD] & mask != 0;
+    function _commitReveal(Round storage r) private view returns (bool) {
+        return r.revealDeadline != r.submitDeadline;
     }
 
     function _checkBlob(bytes32 digest, string calldata cid) private pure {

@@ -14,6 +14,12 @@ pragma solidity ^0.8.24;
  * the same transaction. A round whose vote window ends without quorum is expired: anyone
  * can {closeRound} it, which opens the next round on the same base.
  *
+ * With commit-reveal on (a governed switch, snapshotted per round) members first
+ * {commitUpdate} to a hash that hides their update, then {revealUpdate} it once the
+ * submission phase is over, so nobody can copy or adapt to another member's update before
+ * committing to their own. A revealed update is a submitted update (same event); an
+ * update committed but never revealed is simply left out of the round.
+ *
  * Members and parameters (quorum, windows, aggregation rule) are governed state: a change
  * takes effect from the round after the current one, and every round keeps the values it
  * was opened with. Events carry every digest, CID, sample count and voter: they are the
@@ -24,9 +30,12 @@ interface IFederation {
      * @notice Where a round stands. Derived from timestamps and counters by {phase}, never
      * stored, so it cannot disagree with them.
      * @dev `None`: not opened yet. `Submit`: before the submission deadline and not every
-     * member has submitted. `Vote`: submissions are over and the vote deadline has not
+     * member has submitted (with commit-reveal: committed). `Reveal` (commit-reveal only):
+     * commitments are over, not every committer has revealed and the reveal deadline has not
+     * passed. `Vote`: submissions (and reveals) are over and the vote deadline has not
      * passed. `Accepted`: an aggregate reached quorum. `Expired`: the vote deadline passed
      * without quorum and nobody has closed the round yet. `Closed`: closed by {closeRound}.
+     * `Reveal` comes last so the values of the other phases stay what they were.
      */
     enum Phase {
         None,
@@ -34,14 +43,18 @@ interface IFederation {
         Vote,
         Accepted,
         Expired,
-        Closed
+        Closed,
+        Reveal
     }
 
     /// @notice One version of the governed round parameters.
     struct Config {
-        uint32 quorum; // votes for one digest that accept it
+        uint32 quorum; // votes for one digest, or for one proposal, that carry it
         uint32 submitWindow; // seconds from a round's opening to its submission deadline
-        uint32 voteWindow; // seconds from the submission deadline to the vote deadline
+        uint32 voteWindow; // seconds from the submission (or reveal) deadline to the vote deadline
+        uint32 revealWindow; // seconds from the submission deadline to the reveal deadline
+        uint32 votingPeriod; // seconds a governance proposal is open for votes
+        bool commitReveal; // members commit to hidden updates, then reveal them
         string rule; // aggregation rule spec, e.g. "fedavg" or "trimmed-mean:beta=0.2"
     }
 
@@ -50,31 +63,40 @@ interface IFederation {
         bytes32 baseDigest; // the model the round trains from
         bytes32 acceptedDigest; // the aggregate accepted in this round, or zero
         uint64 startTime;
-        uint64 submitDeadline;
+        uint64 submitDeadline; // with commit-reveal: the commitment deadline
+        uint64 revealDeadline; // equals submitDeadline without commit-reveal
         uint64 voteDeadline;
         uint32 configVersion; // the Config the round was opened with
         uint32 quorum;
         uint32 memberCount; // members of this round
-        uint32 submissions;
+        uint32 commits; // commitments (commit-reveal only)
+        uint32 submissions; // updates submitted, or revealed with commit-reveal
+        bool commitReveal;
         Phase phase;
     }
 
     /**
      * @notice Round `round` opened on the model `baseDigest` (fetch it from `baseCid`), with
-     * the parameters snapshotted from config `configVersion`.
+     * the parameters snapshotted from config `configVersion`. Without commit-reveal
+     * `revealDeadline` equals `submitDeadline`.
      */
     event RoundOpened(
         uint64 indexed round,
         bytes32 baseDigest,
         string baseCid,
         uint64 submitDeadline,
+        uint64 revealDeadline,
         uint64 voteDeadline,
         uint32 quorum,
         uint32 memberCount,
-        uint32 configVersion
+        uint32 configVersion,
+        bool commitReveal
     );
 
-    /// @notice `member` committed to its update of round `round`, trained on `numSamples` samples.
+    /// @notice `member` committed to a hidden update of round `round`, see {updateCommitment}.
+    event UpdateCommitted(uint64 indexed round, address indexed member, bytes32 commitment);
+
+    /// @notice `member` submitted (or revealed) its update of round `round`, trained on `numSamples` samples.
     event UpdateSubmitted(
         uint64 indexed round, address indexed member, bytes32 digest, string cid, uint64 numSamples
     );
@@ -102,6 +124,9 @@ interface IFederation {
         uint32 quorum,
         uint32 submitWindow,
         uint32 voteWindow,
+        uint32 revealWindow,
+        uint32 votingPeriod,
+        bool commitReveal,
         string rule,
         uint64 fromRound
     );
@@ -139,22 +164,70 @@ interface IFederation {
     /// @notice `quorum` must be between 1 and the `memberCount` members of the coming rounds.
     error InvalidQuorum(uint32 quorum, uint32 memberCount);
 
-    /// @notice Both windows must last at least one second.
-    error InvalidWindows(uint32 submitWindow, uint32 voteWindow);
+    /// @notice Every round window must last at least one second.
+    error InvalidWindows(uint32 submitWindow, uint32 voteWindow, uint32 revealWindow);
+
+    /// @notice Proposals must be open for votes at least one second.
+    error InvalidVotingPeriod(uint32 votingPeriod);
 
     /// @notice The aggregation rule must be named.
     error EmptyRule();
 
+    /// @notice Round `round` runs with commit-reveal: use {commitUpdate} and {revealUpdate}.
+    error CommitRevealRequired(uint64 round);
+
+    /// @notice Round `round` runs without commit-reveal: use {submitUpdate}.
+    error CommitRevealDisabled(uint64 round);
+
+    /// @notice A commitment must be a hash, never zero.
+    error ZeroCommitment();
+
+    /// @notice `member` has already committed to an update in round `round`.
+    error AlreadyCommitted(uint64 round, address member);
+
+    /// @notice `member` made no commitment in round `round`, so it has nothing to reveal.
+    error NotCommitted(uint64 round, address member);
+
+    /// @notice What `member` revealed in round `round` hashes to `revealed`, not to its `committed` hash.
+    error CommitmentMismatch(uint64 round, address member, bytes32 committed, bytes32 revealed);
+
     /**
      * @notice Commit to the update the caller trained in round `round`.
-     * @dev Requires: caller is a member of `round`, `round` is the current round, phase
-     * Submit, first submission of the caller in this round, nonzero `digest`, nonempty
-     * `cid`, `numSamples > 0`. Emits {UpdateSubmitted}.
+     * @dev Requires: caller is a member of `round`, `round` is the current round and runs
+     * without commit-reveal, phase Submit, first submission of the caller in this round,
+     * nonzero `digest`, nonempty `cid`, `numSamples > 0`. Emits {UpdateSubmitted}.
      * @param digest sha256 of the update's canonical bytes.
      * @param cid where to fetch those bytes (IPFS CID, or the hex digest for a local store).
      * @param numSamples how many samples the update was trained on (weights FedAvg).
      */
     function submitUpdate(uint64 round, bytes32 digest, string calldata cid, uint64 numSamples) external;
+
+    /**
+     * @notice Commit to the update the caller trained in round `round` without showing it.
+     * @dev Requires: caller is a member of `round`, `round` is the current round and runs
+     * with commit-reveal, phase Submit, first commitment of the caller in this round,
+     * nonzero `commitment`. Emits {UpdateCommitted}.
+     * @param commitment {updateCommitment} of the round, the caller, the update's digest and a
+     * secret random salt. Binding the caller and the round means a copied commitment can
+     * never be revealed by anyone else.
+     */
+    function commitUpdate(uint64 round, bytes32 commitment) external;
+
+    /**
+     * @notice Reveal the update the caller committed to in round `round`.
+     * @dev Requires: caller is a member of `round`, `round` is the current round and runs
+     * with commit-reveal, phase Reveal, the caller committed and has not revealed yet,
+     * {updateCommitment}(round, caller, digest, salt) equals the commitment, nonzero
+     * `digest`, nonempty `cid`, `numSamples > 0`. Emits {UpdateSubmitted}, like {submitUpdate}.
+     * @param salt the salt the commitment was made with.
+     */
+    function revealUpdate(
+        uint64 round,
+        bytes32 digest,
+        string calldata cid,
+        uint64 numSamples,
+        bytes32 salt
+    ) external;
 
     /**
      * @notice Vote for the aggregate the caller computed for round `round`.
@@ -187,10 +260,34 @@ interface IFederation {
     /// @notice Votes the aggregate `digest` has in round `round`.
     function tally(uint64 round, bytes32 digest) external view returns (uint32);
 
-    /// @notice Whether `account` has submitted an update in round `round`.
+    /**
+     * @notice The commitment `account` made in round `round`, or zero.
+     * @dev Exact for the current round; for earlier rounds it answers for the account's
+     * latest commitment only (all commitments are in the {UpdateCommitted} events).
+     */
+    function commitmentOf(uint64 round, address account) external view returns (bytes32);
+
+    /**
+     * @notice The commitment to the update `digest` of `member` in round `round`:
+     * keccak256(abi.encode(round, member, digest, salt)).
+     */
+    function updateCommitment(uint64 round, address member, bytes32 digest, bytes32 salt)
+        external
+        pure
+        returns (bytes32);
+
+    /**
+     * @notice Whether `account` has submitted (or revealed) an update in round `round`.
+     * @dev Exact for the current round; for earlier rounds it answers for the account's
+     * latest submission only (all submissions are in the {UpdateSubmitted} events).
+     */
     function hasSubmitted(uint64 round, address account) external view returns (bool);
 
-    /// @notice Whether `account` has voted in round `round`.
+    /**
+     * @notice Whether `account` has voted in round `round`.
+     * @dev Exact for the current round; for earlier rounds it answers for the account's
+     * latest vote only (all votes are in the {AggregateVoted} events).
+     */
     function hasVoted(uint64 round, address account) external view returns (bool);
 
     /**

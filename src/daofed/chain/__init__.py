@@ -1,10 +1,13 @@
 """Everything daofed does on the chain: compiled contracts, nodes, the Federation wrapper.
 
 Start a chain (:func:`embedded_chain`, :class:`AnvilNode`, or :func:`connect` to a URL),
-deploy or open a :class:`Federation`, and use its typed views, transactions and events.
+deploy or open a :class:`Federation`, and use its typed views, transactions and events:
+rounds (submit, or commit then reveal; vote; close) and governance (propose, vote on and
+execute changes of members and parameters).
 """
 
 from daofed.chain.artifacts import Artifact, load_artifact
+from daofed.chain.commitment import derive_salt, new_salt, update_commitment
 from daofed.chain.events import (
     AggregateVoted,
     ChainEvent,
@@ -12,8 +15,12 @@ from daofed.chain.events import (
     MemberAdded,
     MemberRemoved,
     ModelAccepted,
+    ProposalCreated,
+    ProposalExecuted,
+    ProposalVoted,
     RoundClosed,
     RoundOpened,
+    UpdateCommitted,
     UpdateSubmitted,
 )
 from daofed.chain.federation import Federation
@@ -25,7 +32,18 @@ from daofed.chain.node import (
     dev_accounts,
     embedded_chain,
 )
-from daofed.chain.values import FederationConfig, Phase, RoundInfo, TxResult
+from daofed.chain.proposals import describe as describe_proposal
+from daofed.chain.values import (
+    FederationConfig,
+    Phase,
+    ProposalInfo,
+    ProposalKind,
+    ProposalState,
+    ProposalValue,
+    RoundInfo,
+    TxResult,
+    Windows,
+)
 
 __all__ = [
     "AggregateVoted",
@@ -39,15 +57,28 @@ __all__ = [
     "MemberRemoved",
     "ModelAccepted",
     "Phase",
+    "ProposalCreated",
+    "ProposalExecuted",
+    "ProposalInfo",
+    "ProposalKind",
+    "ProposalState",
+    "ProposalValue",
+    "ProposalVoted",
     "RoundClosed",
     "RoundInfo",
     "RoundOpened",
     "TxResult",
+    "UpdateCommitted",
     "UpdateSubmitted",
+    "Windows",
     "advance_time",
     "connect",
+    "derive_salt",
+    "describe_proposal",
     "dev_account",
     "dev_accounts",
     "embedded_chain",
     "load_artifact",
+    "new_salt",
+    "update_commitment",
 ]

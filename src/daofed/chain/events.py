@@ -15,6 +15,8 @@ from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.types import EventData
 
+from daofed.chain.proposals import decode_value
+from daofed.chain.values import ProposalKind, ProposalValue
 from daofed.storage import BlobRef
 
 LOG_CHUNK_BLOCKS = 5_000
@@ -29,6 +31,11 @@ class ChainEvent:
     tx_hash: str  # 0x-prefixed
     log_index: int
 
+    @classmethod
+    def fields_from_args(cls, args: dict[str, Any]) -> dict[str, Any]:
+        """Turn a log's decoded arguments (snake-cased) into this event's fields."""
+        return args
+
 
 E = TypeVar("E", bound=ChainEvent)
 
@@ -41,10 +48,12 @@ class RoundOpened(ChainEvent):
     base_digest: bytes
     base_cid: str
     submit_deadline: int
+    reveal_deadline: int  # equals submit_deadline without commit-reveal
     vote_deadline: int
     quorum: int
     member_count: int
     config_version: int
+    commit_reveal: bool
 
     @property
     def base(self) -> BlobRef:
@@ -53,8 +62,17 @@ class RoundOpened(ChainEvent):
 
 
 @dataclass(frozen=True)
+class UpdateCommitted(ChainEvent):
+    """A member committed to a hidden update of a round (commit-reveal)."""
+
+    round: int
+    member: str
+    commitment: bytes
+
+
+@dataclass(frozen=True)
 class UpdateSubmitted(ChainEvent):
-    """A member committed to its update of a round."""
+    """A member submitted (or, with commit-reveal, revealed) its update of a round."""
 
     round: int
     member: str  # checksum address
@@ -130,8 +148,49 @@ class ConfigChanged(ChainEvent):
     quorum: int
     submit_window: int
     vote_window: int
+    reveal_window: int
+    voting_period: int
+    commit_reveal: bool
     rule: str
     from_round: int
+
+
+@dataclass(frozen=True)
+class ProposalCreated(ChainEvent):
+    """``proposer`` proposed a change; members of ``round`` vote on it until ``vote_end``."""
+
+    proposal_id: int
+    proposer: str
+    kind: ProposalKind
+    data: bytes  # the ABI-encoded argument, as the contract stores it
+    value: ProposalValue  # the same, decoded
+    round: int
+    vote_end: int
+    votes_needed: int
+
+    @classmethod
+    def fields_from_args(cls, args: dict[str, Any]) -> dict[str, Any]:
+        """Decode the kind as a :class:`ProposalKind` and the data into ``value``."""
+        kind = ProposalKind(args["kind"])
+        return {**args, "kind": kind, "value": decode_value(kind, args["data"])}
+
+
+@dataclass(frozen=True)
+class ProposalVoted(ChainEvent):
+    """``voter`` voted yes (``support``) or no; the proposal then had these counts."""
+
+    proposal_id: int
+    voter: str
+    support: bool
+    yes: int
+    no: int
+
+
+@dataclass(frozen=True)
+class ProposalExecuted(ChainEvent):
+    """A proposal was executed: its change applies from the round after this event's."""
+
+    proposal_id: int
 
 
 def _snake(name: str) -> str:
@@ -140,8 +199,9 @@ def _snake(name: str) -> str:
 
 def from_log(kind: type[E], log: EventData) -> E:
     """Build the event value of ``kind`` from a decoded log (``numSamples`` -> ``num_samples``)."""
+    args = {_snake(name): value for name, value in log["args"].items()}
     return kind(
-        **{_snake(name): value for name, value in log["args"].items()},
+        **kind.fields_from_args(args),
         block_number=log["blockNumber"],
         tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(),
         log_index=log["logIndex"],

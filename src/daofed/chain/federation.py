@@ -2,36 +2,37 @@
 
 Every transaction is signed in this process with the member's LocalAccount; a rejection
 comes back as :class:`daofed.errors.ContractRevert` naming the contract's custom error,
-with its arguments and a message that says what to do.
+with its arguments and a message that says what to do. The governance calls (proposals)
+come from :class:`~daofed.chain.governance.FederationGovernance`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import to_checksum_address
 from web3 import Web3
-from web3.contract import Contract
 
 from daofed.chain.artifacts import load_artifact
+from daofed.chain.checks import UINT32_MAX, UINT64_MAX, check_address, check_bytes32, check_uint
+from daofed.chain.commitment import update_commitment
 from daofed.chain.events import (
     AggregateVoted,
     ChainEvent,
     ConfigChanged,
-    E,
     MemberAdded,
     MemberRemoved,
     ModelAccepted,
     RoundClosed,
     RoundOpened,
+    UpdateCommitted,
     UpdateSubmitted,
-    query_logs,
 )
+from daofed.chain.governance import FederationGovernance
 from daofed.chain.revert import RevertDecoder
-from daofed.chain.tx import result_of, rpc_errors, send_transaction
-from daofed.chain.values import FederationConfig, Phase, RoundInfo, TxResult
+from daofed.chain.tx import rpc_errors, send_transaction
+from daofed.chain.values import Phase, RoundInfo, TxResult
 from daofed.errors import ChainError, ConfigError
 from daofed.storage import BlobRef
 
@@ -40,20 +41,12 @@ ROUND_CHANGING_GAS = 400_000
 next round (~120k gas), which an estimate made a moment earlier may not have seen.
 Unused gas is not charged."""
 
-_UINT32 = 2**32 - 1
-_UINT64 = 2**64 - 1
 
-
-class Federation:
+class Federation(FederationGovernance):
     """One Federation contract on one chain."""
 
     def __init__(self, w3: Web3, address: str, deploy_block: int) -> None:
-        artifact = load_artifact("Federation")
-        self.w3 = w3
-        self.address = to_checksum_address(address)
-        self.deploy_block = deploy_block
-        self.contract: Contract = w3.eth.contract(address=self.address, abi=artifact.abi)
-        self._decoder = RevertDecoder(artifact.abi)
+        super().__init__(w3, address, deploy_block)
         self._base_cids: dict[int, str] = {}  # round -> base CID, from RoundOpened
 
     # -- creation ----------------------------------------------------------------------
@@ -70,28 +63,42 @@ class Federation:
         vote_window: int,
         rule: str,
         genesis: BlobRef,
+        reveal_window: int | None = None,
+        voting_period: int | None = None,
+        commit_reveal: bool = False,
     ) -> Federation:
-        """Deploy a federation whose round 1 trains from ``genesis``; windows in seconds."""
+        """Deploy a federation whose round 1 trains from ``genesis``; windows in seconds.
+
+        ``reveal_window`` (used in rounds with ``commit_reveal``) defaults to the submit
+        window: revealing takes each member one transaction, like submitting.
+        ``voting_period`` (how long proposals are open) defaults to one round's length,
+        submit plus vote window, so every member gets a full round to vote.
+        """
+        reveal_window = submit_window if reveal_window is None else reveal_window
+        voting_period = submit_window + vote_window if voting_period is None else voting_period
         for name, value in (
             ("quorum", quorum),
             ("submit_window", submit_window),
             ("vote_window", vote_window),
+            ("reveal_window", reveal_window),
+            ("voting_period", voting_period),
         ):
-            _check_uint(name, value, _UINT32)
-        for member in members:
-            if not is_address(member):
-                raise ConfigError(f"member {member!r} is not an address: give 0x + 40 hex digits")
+            check_uint(name, value, UINT32_MAX)
+        if not isinstance(commit_reveal, bool):
+            raise ConfigError(f"commit_reveal must be True or False, got {commit_reveal!r}")
+        addresses = [check_address(m, "a member address") for m in members]
         artifact = load_artifact("Federation")
         factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        constructor = factory.constructor(
-            [to_checksum_address(m) for m in members],
+        config = (
             quorum,
             submit_window,
             vote_window,
+            reveal_window,
+            voting_period,
+            commit_reveal,
             rule,
-            genesis.digest,
-            genesis.locator,
         )
+        constructor = factory.constructor(addresses, config, genesis.digest, genesis.locator)
         receipt = send_transaction(
             w3, deployer, constructor, RevertDecoder(artifact.abi), what="deploying the federation"
         )
@@ -100,8 +107,7 @@ class Federation:
     @classmethod
     def at(cls, w3: Web3, address: str, deploy_block: int | None = None) -> Federation:
         """Open the federation at ``address``; ``deploy_block`` is read from it if not given."""
-        if not is_address(address):
-            raise ConfigError(f"{address!r} is not a contract address: give 0x + 40 hex digits")
+        address = check_address(address, "a contract address")
         with rpc_errors(w3, "looking up the federation"):
             if not w3.eth.get_code(to_checksum_address(address)):
                 raise ConfigError(
@@ -127,8 +133,9 @@ class Federation:
     def round_info(self, round_number: int) -> RoundInfo:
         """Return everything about round ``round_number``; ChainError if never opened."""
         raw = self._view("roundInfo", _round(round_number))
-        (base, accepted, start, submit_deadline, vote_deadline, version, quorum) = raw[:7]
-        member_count, submissions, phase = raw[7], raw[8], Phase(raw[9])
+        (base, accepted, start, submit_deadline, reveal_deadline, vote_deadline) = raw[:6]
+        (version, quorum, member_count, commits, submissions, commit_reveal) = raw[6:12]
+        phase = Phase(raw[12])
         if phase is Phase.NONE:
             raise ChainError(
                 f"round {round_number} has not been opened: "
@@ -149,6 +156,9 @@ class Federation:
             member_count=member_count,
             submissions=submissions,
             phase=phase,
+            reveal_deadline=reveal_deadline,
+            commits=commits,
+            commit_reveal=commit_reveal,
         )
 
     def current_base(self) -> BlobRef:
@@ -157,12 +167,26 @@ class Federation:
         return BlobRef(digest, cid)
 
     def has_submitted(self, round_number: int, address: str) -> bool:
-        """Tell whether ``address`` submitted an update in round ``round_number``."""
+        """Tell whether ``address`` submitted (or revealed) an update in round ``round_number``."""
         return bool(self._view("hasSubmitted", _round(round_number), _address(address)))
 
     def has_voted(self, round_number: int, address: str) -> bool:
         """Tell whether ``address`` voted in round ``round_number``."""
         return bool(self._view("hasVoted", _round(round_number), _address(address)))
+
+    def commitment_of(self, round_number: int, address: str) -> bytes | None:
+        """Return the commitment ``address`` made in round ``round_number``, if any."""
+        found = bytes(self._view("commitmentOf", _round(round_number), _address(address)))
+        return None if found == bytes(32) else found
+
+    @staticmethod
+    def commitment(round_number: int, member: str, ref: BlobRef, salt: bytes) -> bytes:
+        """Return the commitment of ``member`` to its update ``ref`` of a round, with ``salt``.
+
+        Computed here exactly as the contract's ``updateCommitment`` does; see
+        :mod:`daofed.chain.commitment` for the salt (``new_salt``, ``derive_salt``).
+        """
+        return update_commitment(round_number, member, ref.digest, salt)
 
     def tally(self, round_number: int, digest: bytes) -> int:
         """Count the votes for the aggregate ``digest`` in round ``round_number``."""
@@ -182,12 +206,6 @@ class Federation:
         """Count the members the rounds opened from now on will have."""
         return int(self._view("memberCount"))
 
-    def config(self, version: int | None = None) -> FederationConfig:
-        """Return the round parameters of config ``version`` (default: the latest)."""
-        version = int(self._view("configVersion")) if version is None else version
-        quorum, submit_window, vote_window, rule = self._view("config", version)
-        return FederationConfig(version, quorum, submit_window, vote_window, rule)
-
     def rule_of(self, round_number: int) -> str:
         """Return the aggregation rule spec of round ``round_number``."""
         return str(self._view("ruleOf", _round(round_number)))
@@ -198,11 +216,39 @@ class Federation:
         self, account: LocalAccount, round_number: int, ref: BlobRef, num_samples: int
     ) -> TxResult:
         """Commit ``account``'s update ``ref`` for round ``round_number``."""
-        _check_uint("num_samples", num_samples, _UINT64)
+        check_uint("num_samples", num_samples, UINT64_MAX)
         call = self.contract.functions.submitUpdate(
             _round(round_number), ref.digest, ref.locator, num_samples
         )
         return self._send(account, call, f"submitting the update of round {round_number}")
+
+    def commit_update(
+        self, account: LocalAccount, round_number: int, commitment: bytes
+    ) -> TxResult:
+        """Commit ``account`` to a hidden update of round ``round_number`` (commit-reveal).
+
+        ``commitment`` is :meth:`commitment` of the round, the account, the update and a
+        salt the member keeps until it reveals.
+        """
+        call = self.contract.functions.commitUpdate(
+            _round(round_number), check_bytes32("commitment", commitment)
+        )
+        return self._send(account, call, f"committing to the update of round {round_number}")
+
+    def reveal_update(
+        self,
+        account: LocalAccount,
+        round_number: int,
+        ref: BlobRef,
+        num_samples: int,
+        salt: bytes,
+    ) -> TxResult:
+        """Reveal the update ``ref`` that ``account`` committed to with ``salt``."""
+        check_uint("num_samples", num_samples, UINT64_MAX)
+        call = self.contract.functions.revealUpdate(
+            _round(round_number), ref.digest, ref.locator, num_samples, check_bytes32("salt", salt)
+        )
+        return self._send(account, call, f"revealing the update of round {round_number}")
 
     def vote_aggregate(self, account: LocalAccount, round_number: int, ref: BlobRef) -> TxResult:
         """Vote for the aggregate ``ref`` of round ``round_number``."""
@@ -221,8 +267,12 @@ class Federation:
     # -- events ------------------------------------------------------------------------
 
     def updates(self, round_number: int) -> list[UpdateSubmitted]:
-        """Return the updates submitted in round ``round_number``, in submission order."""
+        """Return the updates submitted (or revealed) in round ``round_number``, in order."""
         return self.events(UpdateSubmitted, round=round_number)
+
+    def commits(self, round_number: int) -> list[UpdateCommitted]:
+        """Return the commitments made in round ``round_number`` (commit-reveal), in order."""
+        return self.events(UpdateCommitted, round=round_number)
 
     def votes(self, round_number: int) -> list[AggregateVoted]:
         """Return the votes cast in round ``round_number``, in order."""
@@ -252,31 +302,7 @@ class Federation:
         """Return every config version, oldest first."""
         return self.events(ConfigChanged)
 
-    def events(self, kind: type[E], **filters: Any) -> list[E]:
-        """Return events of ``kind`` since deployment, oldest first; filter on indexed args."""
-        with rpc_errors(self.w3, f"reading {kind.__name__} events"):
-            latest = self.w3.eth.block_number
-            return list(
-                query_logs(
-                    self.contract,
-                    kind,
-                    from_block=self.deploy_block,
-                    to_block=latest,
-                    filters=filters,
-                )
-            )
-
     # -- plumbing ----------------------------------------------------------------------
-
-    def _view(self, name: str, *args: Any) -> Any:
-        with rpc_errors(self.w3, f"reading {name}", self._decoder):
-            return self.contract.functions[name](*args).call()
-
-    def _send(self, account: LocalAccount, call: Any, what: str, gas_floor: int = 0) -> TxResult:
-        receipt = send_transaction(
-            self.w3, account, call, self._decoder, what=what, gas_floor=gas_floor
-        )
-        return result_of(receipt)
 
     def _base_ref(self, round_number: int, digest: bytes) -> BlobRef:
         """Pair round ``round_number``'s base ``digest`` with the CID to fetch it from.
@@ -303,16 +329,8 @@ def _chain_order(event: ChainEvent) -> tuple[int, int]:
 
 
 def _round(round_number: int) -> int:
-    _check_uint("round", round_number, _UINT64)
-    return round_number
+    return check_uint("round", round_number, UINT64_MAX)
 
 
 def _address(address: str) -> str:
-    if not is_address(address):
-        raise ConfigError(f"{address!r} is not an address: give 0x + 40 hex digits")
-    return to_checksum_address(address)
-
-
-def _check_uint(name: str, value: int, maximum: int) -> None:
-    if not isinstance(value, int) or not 0 <= value <= maximum:
-        raise ConfigError(f"{name} must be a whole number from 0 to {maximum}, got {value!r}")
+    return check_address(address)

@@ -16,19 +16,42 @@ from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3.exceptions import ContractLogicError
 
-from daofed.chain.values import Phase
+from daofed.chain.values import Phase, ProposalState
 from daofed.errors import ContractRevert
 
 
 def _wrong_phase(a: Mapping[str, Any]) -> str:
     hints = {
         Phase.SUBMIT: "submissions are over for this round",
-        Phase.VOTE: "votes open once every member has submitted or the submission deadline passed",
+        Phase.REVEAL: (
+            "reveals open once every member has committed or the commitment deadline passed, "
+            "and end when every committer has revealed or the reveal deadline passed"
+        ),
+        Phase.VOTE: (
+            "votes open once every member has submitted (with commit-reveal: revealed) "
+            "or the deadline passed"
+        ),
         Phase.EXPIRED: "only a round whose vote deadline passed without quorum can be closed",
     }
     current, expected = a["current"], a["expected"]
     hint = hints.get(expected, "check the round's phase first")
     return f"round {a['round']} is in its {current.label} phase, not {expected.label}: {hint}"
+
+
+def _unexpected_proposal_state(a: Mapping[str, Any]) -> str:
+    proposal, current, expected = a["proposalId"], a["current"], a["expected"]
+    if current is ProposalState.NONE:
+        return f"there is no proposal {proposal}: check the id against the list of proposals"
+    hints = {
+        ProposalState.ACTIVE: "it is only open for votes until its voting end",
+        ProposalState.SUCCEEDED: {
+            ProposalState.ACTIVE: "wait until its voting period is over",
+            ProposalState.DEFEATED: "it did not get enough yes votes, so it never executes",
+            ProposalState.EXECUTED: "it was already executed, once is enough",
+        }.get(current, "only a proposal that carried can be executed"),
+    }
+    hint = hints.get(expected, "check the proposal's state first")
+    return f"proposal {proposal} is {current.label}, not {expected.label}: {hint}"
 
 
 _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
@@ -59,10 +82,38 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"choose a quorum from 1 to {a['memberCount']}"
     ),
     "InvalidWindows": lambda a: (
-        f"windows of {a['submitWindow']} s (submit) and {a['voteWindow']} s (vote) are invalid: "
-        "both must last at least 1 second"
+        f"windows of {a['submitWindow']} s (submit), {a['voteWindow']} s (vote) and "
+        f"{a['revealWindow']} s (reveal) are invalid: each must last at least 1 second"
+    ),
+    "InvalidVotingPeriod": lambda a: (
+        f"a voting period of {a['votingPeriod']} s is invalid: it must last at least 1 second"
     ),
     "EmptyRule": lambda a: "the aggregation rule is empty: name one, e.g. 'fedavg'",
+    "CommitRevealRequired": lambda a: (
+        f"round {a['round']} runs with commit-reveal: commit to the update, then reveal it"
+    ),
+    "CommitRevealDisabled": lambda a: (
+        f"round {a['round']} runs without commit-reveal: submit the update directly"
+    ),
+    "ZeroCommitment": lambda a: (
+        "the commitment is zero: compute it from the round, member, digest and salt"
+    ),
+    "AlreadyCommitted": lambda a: (
+        f"{a['member']} already committed to an update in round {a['round']}: "
+        "each member commits once; reveal it in the reveal phase"
+    ),
+    "NotCommitted": lambda a: (
+        f"{a['member']} made no commitment in round {a['round']}, so it has nothing to reveal: "
+        "commit in the submission phase of a later round"
+    ),
+    "CommitmentMismatch": lambda a: (
+        f"what {a['member']} revealed in round {a['round']} does not match its commitment "
+        f"{a['committed'].hex()}: reveal the same digest and salt it committed to"
+    ),
+    "UnexpectedProposalState": _unexpected_proposal_state,
+    "ProposalAlreadyVoted": lambda a: (
+        f"{a['voter']} already voted on proposal {a['proposalId']}: each member votes once"
+    ),
     "Error": lambda a: f"the contract rejected the call: {a['reason']}",
     "Panic": lambda a: f"the contract failed (panic code {a['code']:#x}): this is a bug in it",
 }
@@ -133,6 +184,13 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 def _python_value(param: Mapping[str, Any], value: object) -> object:
     if param["type"] == "address":
         return to_checksum_address(str(value))
-    if param.get("internalType") == "enum IFederation.Phase":
-        return Phase(int(value))  # type: ignore[call-overload]
+    enum = _ENUMS.get(param.get("internalType", ""))
+    if enum is not None:
+        return enum(int(value))  # type: ignore[call-overload]
     return value
+
+
+_ENUMS: dict[str, type[Phase] | type[ProposalState]] = {
+    "enum IFederation.Phase": Phase,
+    "enum IFederationGovernance.ProposalState": ProposalState,
+}

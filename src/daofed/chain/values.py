@@ -9,14 +9,19 @@ from daofed.storage import BlobRef
 
 
 class Phase(IntEnum):
-    """Where a round stands; mirrors ``IFederation.Phase`` (same order, same values)."""
+    """Where a round stands; mirrors ``IFederation.Phase`` (same order, same values).
+
+    REVEAL was added last so the other values did not move; in a round it comes between
+    SUBMIT and VOTE (and only with commit-reveal on).
+    """
 
     NONE = 0  # not opened
-    SUBMIT = 1
+    SUBMIT = 1  # with commit-reveal: members commit
     VOTE = 2
     ACCEPTED = 3
     EXPIRED = 4  # vote deadline passed without quorum; anyone may close it
     CLOSED = 5
+    REVEAL = 6  # commit-reveal only: committers reveal their updates
 
     @property
     def label(self) -> str:
@@ -32,13 +37,16 @@ class RoundInfo:
     base: BlobRef  # the model the round trains from
     accepted: BlobRef | None  # the aggregate accepted in this round, if any
     start_time: int  # unix seconds, as every time here
-    submit_deadline: int
+    submit_deadline: int  # with commit-reveal: the commitment deadline
     vote_deadline: int
     config_version: int
     quorum: int
     member_count: int
-    submissions: int
+    submissions: int  # updates submitted (with commit-reveal: revealed)
     phase: Phase
+    reveal_deadline: int  # equals submit_deadline without commit-reveal
+    commits: int  # commitments made (commit-reveal only)
+    commit_reveal: bool
 
 
 @dataclass(frozen=True)
@@ -46,10 +54,13 @@ class FederationConfig:
     """One version of the governed round parameters."""
 
     version: int
-    quorum: int
+    quorum: int  # votes that carry an aggregate, or a governance proposal
     submit_window: int  # seconds
     vote_window: int  # seconds
     rule: str  # aggregation rule spec, see daofed.learning.aggregation.parse_rule
+    reveal_window: int  # seconds; counts only in rounds with commit-reveal
+    voting_period: int  # seconds a governance proposal is open for votes
+    commit_reveal: bool
 
 
 @dataclass(frozen=True)
@@ -59,3 +70,64 @@ class TxResult:
     tx_hash: str  # 0x-prefixed
     block_number: int
     gas_used: int
+
+
+class ProposalKind(IntEnum):
+    """What a governance proposal changes; mirrors ``IFederationGovernance.ProposalKind``."""
+
+    ADD_MEMBER = 0
+    REMOVE_MEMBER = 1
+    SET_QUORUM = 2
+    SET_WINDOWS = 3
+    SET_RULE = 4
+    SET_COMMIT_REVEAL = 5
+    SET_VOTING_PERIOD = 6
+
+    @property
+    def label(self) -> str:
+        """Lower-case, dashed name for messages, tables and command lines."""
+        return self.name.lower().replace("_", "-")
+
+
+class ProposalState(IntEnum):
+    """Where a proposal stands; mirrors ``IFederationGovernance.ProposalState``."""
+
+    NONE = 0  # no such proposal
+    ACTIVE = 1  # open for votes
+    DEFEATED = 2  # voting over without quorum, or with no more yes than no
+    SUCCEEDED = 3  # voting over, carried: anyone may execute it
+    EXECUTED = 4
+
+    @property
+    def label(self) -> str:
+        """Lower-case name for messages and tables."""
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Round windows in seconds: the argument of a SET_WINDOWS proposal."""
+
+    submit: int
+    vote: int
+    reveal: int
+
+
+ProposalValue = str | int | bool | Windows
+"""The argument of a proposal, by kind: an address (ADD_MEMBER, REMOVE_MEMBER), a quorum or
+a voting period in seconds (int), a :class:`Windows`, a rule spec (str) or a switch (bool)."""
+
+
+@dataclass(frozen=True)
+class ProposalInfo:
+    """One governance proposal as the contract holds it now (the proposer is in its event)."""
+
+    proposal_id: int
+    kind: ProposalKind
+    value: ProposalValue
+    state: ProposalState
+    round: int  # the members of this round may vote
+    vote_end: int  # unix seconds; votes are accepted before it
+    votes_needed: int  # yes votes it needs: the quorum of ``round``
+    yes: int
+    no: int

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/**
+ * @title IFederationGovernance
+ * @notice The members govern their federation: who is a member and every round parameter
+ * change only by a proposal the members vote for. Nobody holds a privileged role.
+ *
+ * A member of the current round proposes one change (see {ProposalKind}). The proposal
+ * snapshots who may vote (the members of that round) and how many yes votes it needs (that
+ * round's quorum), and is open for votes for the voting period of that round's config.
+ * Each eligible member votes once, yes or no. When the voting period is over the proposal
+ * has succeeded if it got at least the votes needed and more yes than no; anyone may then
+ * {execute} it, once. A proposal that did not reach its quorum is defeated and never
+ * executes. An executed change takes effect from the round after the current one.
+ *
+ * Arguments are checked when proposing and again when executing: a proposal that became
+ * impossible in between (say, two removals that together would leave fewer members than
+ * the quorum) reverts on execution and stays executable until it is possible again.
+ */
+interface IFederationGovernance {
+    /**
+     * @notice What a proposal changes; its `data` is the ABI encoding of the argument(s):
+     * `AddMember`/`RemoveMember`: (address account); `SetQuorum`: (uint32 quorum);
+     * `SetWindows`: (uint32 submitWindow, uint32 voteWindow, uint32 revealWindow);
+     * `SetRule`: (string rule); `SetCommitReveal`: (bool enabled);
+     * `SetVotingPeriod`: (uint32 votingPeriod).
+     */
+    enum ProposalKind {
+        AddMember,
+        RemoveMember,
+        SetQuorum,
+        SetWindows,
+        SetRule,
+        SetCommitReveal,
+        SetVotingPeriod
+    }
+
+    /**
+     * @notice Where a proposal stands. Derived by {proposalState} from its votes, voting end
+     * and execution, never stored, so it cannot disagree with them.
+     * @dev `None`: no such proposal. `Active`: open for votes. `Defeated`: voting is over
+     * without enough yes votes, or with no fewer no than yes votes. `Succeeded`: voting is
+     * over and the proposal carried; anyone may execute it. `Executed`: done.
+     */
+    enum ProposalState {
+        None,
+        Active,
+        Defeated,
+        Succeeded,
+        Executed
+    }
+
+    /// @notice Everything about one proposal, see {proposal}; the proposer is in {ProposalCreated}.
+    struct ProposalInfo {
+        ProposalKind kind;
+        ProposalState state;
+        uint64 round; // the members of this round may vote
+        uint64 voteEnd; // votes are accepted before this time
+        uint32 votesNeeded; // yes votes it needs: the quorum of `round`
+        uint32 yes;
+        uint32 no;
+        bytes data; // the ABI-encoded argument, see {ProposalKind}
+    }
+
+    /**
+     * @notice `proposer` proposed the change `kind` with argument `data` (see
+     * {ProposalKind}); members of round `round` vote on it until `voteEnd`, and it needs
+     * `votesNeeded` yes votes.
+     */
+    event ProposalCreated(
+        uint256 indexed proposalId,
+        address indexed proposer,
+        ProposalKind kind,
+        bytes data,
+        uint64 round,
+        uint64 voteEnd,
+        uint32 votesNeeded
+    );
+
+    /// @notice `voter` voted yes (`support`) or no on proposal `proposalId`, which now has these counts.
+    event ProposalVoted(
+        uint256 indexed proposalId, address indexed voter, bool support, uint32 yes, uint32 no
+    );
+
+    /// @notice Proposal `proposalId` was executed; its change is in the events emitted with this one.
+    event ProposalExecuted(uint256 indexed proposalId);
+
+    /// @notice Proposal `proposalId` is `current`; the call needs it `expected`.
+    error UnexpectedProposalState(
+        uint256 proposalId, ProposalState current, ProposalState expected
+    );
+
+    /// @notice `voter` has already voted on proposal `proposalId`.
+    error ProposalAlreadyVoted(uint256 proposalId, address voter);
+
+    /**
+     * @notice Propose to admit `account` from the round after the one the proposal executes in.
+     * @dev Requires: caller is a member of the current round; `account` is not zero and not
+     * a member of the coming rounds. Emits {ProposalCreated}.
+     * @return proposalId the new proposal's id (ids count up from 1).
+     */
+    function proposeAddMember(address account) external returns (uint256 proposalId);
+
+    /**
+     * @notice Propose to remove `account` from the round after the one the proposal executes in.
+     * @dev Requires: caller is a member of the current round; `account` is a member of the
+     * coming rounds, and the quorum stays reachable without it. Emits {ProposalCreated}.
+     */
+    function proposeRemoveMember(address account) external returns (uint256 proposalId);
+
+    /**
+     * @notice Propose a new quorum (votes for one aggregate, or for one proposal).
+     * @dev Requires: caller is a member of the current round; 1 <= `quorum` <= members of
+     * the coming rounds. Emits {ProposalCreated}.
+     */
+    function proposeQuorum(uint32 quorum) external returns (uint256 proposalId);
+
+    /**
+     * @notice Propose new round windows, in seconds.
+     * @dev Requires: caller is a member of the current round; every window >= 1 (the
+     * reveal window counts only in rounds with commit-reveal). Emits {ProposalCreated}.
+     */
+    function proposeWindows(uint32 submitWindow, uint32 voteWindow, uint32 revealWindow)
+        external
+        returns (uint256 proposalId);
+
+    /**
+     * @notice Propose a new aggregation rule spec, e.g. "median" or "multi-krum:f=1,m=3".
+     * @dev Requires: caller is a member of the current round; `rule` is not empty. The
+     * contract does not parse it: members check it off-chain before voting yes. Emits
+     * {ProposalCreated}.
+     */
+    function proposeRule(string calldata rule) external returns (uint256 proposalId);
+
+    /**
+     * @notice Propose to switch commit-reveal of updates on or off.
+     * @dev Requires: caller is a member of the current round. Emits {ProposalCreated}.
+     */
+    function proposeCommitReveal(bool enabled) external returns (uint256 proposalId);
+
+    /**
+     * @notice Propose how long later proposals are open for votes, in seconds.
+     * @dev Requires: caller is a member of the current round; `votingPeriod` >= 1. Emits
+     * {ProposalCreated}.
+     */
+    function proposeVotingPeriod(uint32 votingPeriod) external returns (uint256 proposalId);
+
+    /**
+     * @notice Vote yes (`support`) or no on proposal `proposalId`.
+     * @dev Requires: the proposal is Active, the caller is a member of its round and has not
+     * voted on it. Emits {ProposalVoted}.
+     */
+    function voteProposal(uint256 proposalId, bool support) external;
+
+    /**
+     * @notice Carry out the change of the succeeded proposal `proposalId`; anyone may call it.
+     * @dev Requires: the proposal is Succeeded (so its voting period is over) and the change
+     * is still valid (same checks as when proposing). Emits the change's event
+     * ({MemberAdded}, {MemberRemoved} or {ConfigChanged}) and {ProposalExecuted}.
+     */
+    function execute(uint256 proposalId) external;
+
+    /// @notice Where proposal `proposalId` stands now.
+    function proposalState(uint256 proposalId) external view returns (ProposalState);
+
+    /// @notice Everything about proposal `proposalId` (all zero and state None if it does not exist).
+    function proposal(uint256 proposalId) external view returns (ProposalInfo memory);
+
+    /// @notice How many proposals were made: ids run from 1 to this number.
+    function proposalCount() external view returns (uint256);
+
+    /// @notice Whether `account` has voted on proposal `proposalId`.
+    function hasVotedOn(uint256 proposalId, address account) external view returns (bool);
+}

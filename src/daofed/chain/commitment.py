@@ -1,0 +1,60 @@
+"""Commitments to hidden updates (commit-reveal), computed exactly as the contract does.
+
+In a round with commit-reveal a member first commits to
+``keccak256(abi.encode(uint64 round, address member, bytes32 digest, bytes32 salt))``
+and reveals digest and salt later. The member and round are in the hash so that a copied
+commitment can never be revealed by anyone else, nor in another round; the salt keeps a
+guessed digest from being confirmed against the commitment before the reveal.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from hashlib import sha256
+
+from eth_abi.abi import encode as abi_encode
+from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
+
+from daofed.chain.checks import UINT64_MAX, check_address, check_bytes32, check_uint
+
+SALT_BYTES = 32
+_SALT_DOMAIN = b"daofed commit-reveal salt v1"
+
+
+def update_commitment(round_number: int, member: str, digest: bytes, salt: bytes) -> bytes:
+    """Return the 32-byte commitment of ``member`` to the update ``digest`` in ``round_number``."""
+    encoded = abi_encode(
+        ["uint64", "address", "bytes32", "bytes32"],
+        [
+            check_uint("round", round_number, UINT64_MAX),
+            check_address(member, "a member address"),
+            check_bytes32("digest", digest),
+            check_bytes32("salt", salt),
+        ],
+    )
+    return keccak(encoded)
+
+
+def new_salt() -> bytes:
+    """Return a fresh random salt (keep it until the reveal, or use :func:`derive_salt`)."""
+    return secrets.token_bytes(SALT_BYTES)
+
+
+def derive_salt(account: LocalAccount, contract: str, round_number: int, digest: bytes) -> bytes:
+    """Return a salt only ``account``'s key can compute, for its update ``digest`` of a round.
+
+    HMAC-SHA256 keyed by the private key over the federation's address, the round and the
+    digest: unpredictable to everyone else, yet recomputable by the member after a restart,
+    so a member resumes between commit and reveal from its key and the chain alone.
+    """
+    message = b"|".join(
+        (
+            _SALT_DOMAIN,
+            bytes.fromhex(check_address(contract, "a contract address")[2:]),
+            check_uint("round", round_number, UINT64_MAX).to_bytes(8, "big"),
+            check_bytes32("digest", digest),
+        )
+    )
+    return hmac.new(bytes(account.key), message, sha256).digest()

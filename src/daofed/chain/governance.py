@@ -1,0 +1,188 @@
+"""Governance through the Federation contract: propose, vote on and execute changes.
+
+Members of the current round propose a change (a member to add or remove, a quorum,
+windows, an aggregation rule, commit-reveal on or off, a voting period); members of that
+round vote yes or no until the voting end; then anyone executes a proposal that carried.
+The change applies from the round after the one it is executed in.
+"""
+
+from __future__ import annotations
+
+from eth_account.signers.local import LocalAccount
+
+from daofed.chain.checks import UINT32_MAX, check_address, check_uint
+from daofed.chain.client import ContractClient
+from daofed.chain.events import ProposalCreated, ProposalExecuted, ProposalVoted
+from daofed.chain.proposals import check_value, decode_value
+from daofed.chain.values import (
+    FederationConfig,
+    ProposalInfo,
+    ProposalKind,
+    ProposalState,
+    ProposalValue,
+    TxResult,
+    Windows,
+)
+from daofed.errors import ChainError, ConfigError
+
+CONFIG_CHANGING_GAS = 300_000
+"""Gas limit floor for executing a proposal: the estimate is made a moment before the
+proposal's state is final, and a new config version writes a few fresh slots. Unused gas
+is not charged."""
+
+_PROPOSE_FUNCTIONS = {
+    ProposalKind.ADD_MEMBER: "proposeAddMember",
+    ProposalKind.REMOVE_MEMBER: "proposeRemoveMember",
+    ProposalKind.SET_QUORUM: "proposeQuorum",
+    ProposalKind.SET_WINDOWS: "proposeWindows",
+    ProposalKind.SET_RULE: "proposeRule",
+    ProposalKind.SET_COMMIT_REVEAL: "proposeCommitReveal",
+    ProposalKind.SET_VOTING_PERIOD: "proposeVotingPeriod",
+}
+
+
+class FederationGovernance(ContractClient):
+    """The governance part of a Federation: proposals, votes on them, execution."""
+
+    # -- proposing ---------------------------------------------------------------------
+
+    def propose(
+        self, account: LocalAccount, kind: ProposalKind, value: ProposalValue
+    ) -> ProposalCreated:
+        """Propose the change ``kind`` with argument ``value``; return the creation event.
+
+        ``value`` by kind: an address (ADD_MEMBER, REMOVE_MEMBER), an int (SET_QUORUM,
+        SET_VOTING_PERIOD in seconds), a :class:`Windows` (SET_WINDOWS), a rule spec
+        (SET_RULE) or a bool (SET_COMMIT_REVEAL). The new proposal's id is in
+        ``proposal_id``.
+        """
+        kind = ProposalKind(kind)
+        checked = check_value(kind, value)
+        args = (
+            (checked.submit, checked.vote, checked.reveal)
+            if isinstance(checked, Windows)
+            else (checked,)
+        )
+        call = self.contract.functions[_PROPOSE_FUNCTIONS[kind]](*args)
+        receipt = self._transact(account, call, f"proposing to {kind.label}")
+        return self._event_in(receipt, ProposalCreated)
+
+    def propose_add_member(self, account: LocalAccount, member: str) -> ProposalCreated:
+        """Propose to admit ``member``."""
+        return self.propose(account, ProposalKind.ADD_MEMBER, member)
+
+    def propose_remove_member(self, account: LocalAccount, member: str) -> ProposalCreated:
+        """Propose to remove ``member``."""
+        return self.propose(account, ProposalKind.REMOVE_MEMBER, member)
+
+    def propose_quorum(self, account: LocalAccount, quorum: int) -> ProposalCreated:
+        """Propose a new quorum (votes that carry an aggregate or a proposal)."""
+        return self.propose(account, ProposalKind.SET_QUORUM, quorum)
+
+    def propose_windows(
+        self, account: LocalAccount, *, submit: int, vote: int, reveal: int | None = None
+    ) -> ProposalCreated:
+        """Propose new round windows in seconds; ``reveal`` None keeps the current one."""
+        if reveal is None:
+            reveal = self.config().reveal_window
+        return self.propose(account, ProposalKind.SET_WINDOWS, Windows(submit, vote, reveal))
+
+    def propose_rule(self, account: LocalAccount, rule: str) -> ProposalCreated:
+        """Propose a new aggregation rule spec (the contract does not parse it: check it first)."""
+        return self.propose(account, ProposalKind.SET_RULE, rule)
+
+    def propose_commit_reveal(self, account: LocalAccount, enabled: bool) -> ProposalCreated:
+        """Propose to switch commit-reveal of updates on or off."""
+        return self.propose(account, ProposalKind.SET_COMMIT_REVEAL, enabled)
+
+    def propose_voting_period(self, account: LocalAccount, seconds: int) -> ProposalCreated:
+        """Propose how long later proposals stay open for votes."""
+        return self.propose(account, ProposalKind.SET_VOTING_PERIOD, seconds)
+
+    # -- voting and executing ----------------------------------------------------------
+
+    def vote_proposal(self, account: LocalAccount, proposal_id: int, support: bool) -> TxResult:
+        """Vote yes (``support``) or no on proposal ``proposal_id``."""
+        if not isinstance(support, bool):
+            raise ConfigError(f"support must be True (yes) or False (no), got {support!r}")
+        call = self.contract.functions.voteProposal(_proposal_id(proposal_id), support)
+        return self._send(account, call, f"voting on proposal {proposal_id}")
+
+    def execute_proposal(self, account: LocalAccount, proposal_id: int) -> TxResult:
+        """Execute the proposal ``proposal_id`` that carried (anyone may)."""
+        call = self.contract.functions.execute(_proposal_id(proposal_id))
+        return self._send(
+            account, call, f"executing proposal {proposal_id}", gas_floor=CONFIG_CHANGING_GAS
+        )
+
+    # -- views -------------------------------------------------------------------------
+
+    def proposal(self, proposal_id: int) -> ProposalInfo:
+        """Return proposal ``proposal_id`` as it stands now; ChainError if there is none."""
+        raw = self._view("proposal", _proposal_id(proposal_id))
+        kind, state, round_number, vote_end, votes_needed, yes, no, data = raw
+        if ProposalState(state) is ProposalState.NONE:
+            raise ChainError(
+                f"there is no proposal {proposal_id}: "
+                f"proposals run from 1 to {self.proposal_count()}"
+            )
+        kind = ProposalKind(kind)
+        return ProposalInfo(
+            proposal_id=proposal_id,
+            kind=kind,
+            value=decode_value(kind, data),
+            state=ProposalState(state),
+            round=round_number,
+            vote_end=vote_end,
+            votes_needed=votes_needed,
+            yes=yes,
+            no=no,
+        )
+
+    def proposal_state(self, proposal_id: int) -> ProposalState:
+        """Return where proposal ``proposal_id`` stands now (NONE: no such proposal)."""
+        return ProposalState(self._view("proposalState", _proposal_id(proposal_id)))
+
+    def proposal_count(self) -> int:
+        """Count the proposals made: ids run from 1 to this number."""
+        return int(self._view("proposalCount"))
+
+    def has_voted_on(self, proposal_id: int, address: str) -> bool:
+        """Tell whether ``address`` voted on proposal ``proposal_id``."""
+        return bool(self._view("hasVotedOn", _proposal_id(proposal_id), check_address(address)))
+
+    def config(self, version: int | None = None) -> FederationConfig:
+        """Return the governed parameters of config ``version`` (default: the latest)."""
+        version = int(self._view("configVersion")) if version is None else version
+        raw = self._view("config", check_uint("config version", version, UINT32_MAX))
+        quorum, submit_window, vote_window, reveal_window, voting_period, commit_reveal, rule = raw
+        return FederationConfig(
+            version=version,
+            quorum=quorum,
+            submit_window=submit_window,
+            vote_window=vote_window,
+            rule=rule,
+            reveal_window=reveal_window,
+            voting_period=voting_period,
+            commit_reveal=commit_reveal,
+        )
+
+    # -- events ------------------------------------------------------------------------
+
+    def proposals(self) -> list[ProposalCreated]:
+        """Return every proposal made, oldest first, with its proposer and decoded argument."""
+        return self.events(ProposalCreated)
+
+    def proposal_votes(self, proposal_id: int | None = None) -> list[ProposalVoted]:
+        """Return the votes on proposal ``proposal_id`` (default: on every proposal), in order."""
+        if proposal_id is None:
+            return self.events(ProposalVoted)
+        return self.events(ProposalVoted, proposalId=_proposal_id(proposal_id))
+
+    def executed_proposals(self) -> list[ProposalExecuted]:
+        """Return every proposal execution, oldest first."""
+        return self.events(ProposalExecuted)
+
+
+def _proposal_id(proposal_id: int) -> int:
+    return check_uint("a proposal id", proposal_id, 2**256 - 1)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from audit.governed import Governed, build_governed
 from audit.scenario import Scenario, build_scenario
 from daofed.chain import AnvilNode
 from daofed.chain.deployment import Deployment
@@ -59,3 +60,28 @@ def cli_federation(
         store=f"local:{scenario.store_dir}",
     ).save(deployment)
     return CliFederation(scenario, anvil_node.url, deployment)
+
+
+@dataclass(frozen=True)
+class CliGoverned:
+    """The governed federation on anvil (proposals switch the rule, admit a member)."""
+
+    governed: Governed
+    url: str
+
+    def target(self) -> list[str]:
+        """Options naming the federation and its store without a deployment file."""
+        return [
+            "--rpc-url",
+            self.url,
+            "--contract",
+            self.governed.federation.address,
+            "--store",
+            f"local:{self.governed.store.root}",
+        ]
+
+
+@pytest.fixture(scope="session")
+def cli_governed(anvil_node: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> CliGoverned:
+    store_dir = tmp_path_factory.mktemp("cli-governed") / "blobs"
+    return CliGoverned(build_governed(anvil_node.web3(), store_dir), anvil_node.url)

@@ -6,13 +6,14 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
 from daofed.cli.audit import audit
 from daofed.cli.status import members, status
 
-from .conftest import CliFederation
+from .conftest import CliFederation, CliGoverned
 
 app = typer.Typer()  # the commands as daofed.cli.app registers them
 app.command()(audit)
@@ -131,3 +132,32 @@ def test_test_data_override(cli_federation: CliFederation, tmp_path: Path) -> No
     custom = runner.invoke(app, [*args, "--test-data", str(tmp_path / "test.npz")])
     assert custom.exit_code == 0, custom.output
     assert json.loads(custom.stdout)["accuracy"] != default
+
+
+@pytest.mark.slow
+def test_governed_federation_verifies_and_lists_its_proposals(cli_governed: CliGoverned) -> None:
+    """Issue 4's acceptance: 4 members, rule -> median, a fifth member, rounds continue."""
+    result = runner.invoke(app, ["audit", *cli_governed.target(), "--verify", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    verification = document["verification"]
+    assert verification["ok"] is True and verification["governance"] == []
+    assert [r["verdict"] for r in verification["rounds"]] == ["verified"] * 3 + ["open"]
+    assert [r["rule"] for r in document["history"]["rounds"]] == ["fedavg"] * 2 + ["median"] * 2
+    median, admit, stricter = document["history"]["proposals"]
+    members = [m.address for m in cli_governed.governed.members]
+    assert (median["kind"], median["value"], median["state"]) == ("set-rule", "median", "executed")
+    assert [(v["member"], v["support"]) for v in median["votes"]] == [
+        (members[0], True),
+        (members[1], True),
+        (members[2], True),
+    ]
+    assert (admit["kind"], admit["value"], admit["state"]) == ("add-member", members[4], "executed")
+    assert [(v["member"], v["support"]) for v in admit["votes"]][-1] == (members[3], False)
+    assert (stricter["state"], stricter["yes"], stricter["no"]) == ("defeated", 1, 0)
+
+    table = runner.invoke(app, ["audit", *cli_governed.target(), "--verify"])
+    assert table.exit_code == 0, table.output
+    output = flat(table.stdout)  # cells wrap at 80 columns: look for single words
+    for word in ("proposals", "'median'", "3 yes, 1 no (needs 3)", "defeated", "history verified"):
+        assert word in output

@@ -8,7 +8,7 @@ import pytest
 
 from daofed.cli.status import duration
 
-from .conftest import CliFederation
+from .conftest import CliFederation, CliGoverned
 from .test_audit_cli import app, flat, runner
 
 
@@ -66,3 +66,14 @@ def test_status_of_an_unreachable_node_names_it() -> None:
 )
 def test_duration(seconds: int, text: str) -> None:
     assert duration(seconds) == text
+
+
+@pytest.mark.slow
+def test_members_after_an_admission(cli_governed: CliGoverned) -> None:
+    target = cli_governed.target()[:4]  # members need no store
+    result = runner.invoke(app, ["members", *target, "--json"])
+    assert result.exit_code == 0, result.output
+    members = json.loads(result.stdout)["members"]
+    fifth = cli_governed.governed.members[4].address
+    assert [(m["address"], m["from_round"]) for m in members][-1] == (fifth, 3)
+    assert len(members) == 5 and {m["standing"] for m in members} == {"member"}

@@ -21,11 +21,13 @@ from daofed.audit.accuracy import (
     load_test_set,
     model_config_of,
 )
+from daofed.audit.governance import GovernanceFinding, check_governance
 from daofed.audit.history import read_history
 from daofed.audit.members import MemberInfo, Membership, Standing, read_members
 from daofed.audit.model import fetch_genesis
 from daofed.audit.plot import plot_history
 from daofed.audit.records import (
+    CommitRecord,
     ConfigRecord,
     DigestTally,
     History,
@@ -46,9 +48,11 @@ __all__ = [
     "DEFAULT_TEST_SEED",
     "AuditReport",
     "AuditSource",
+    "CommitRecord",
     "ConfigRecord",
     "DigestTally",
     "Finding",
+    "GovernanceFinding",
     "History",
     "MemberInfo",
     "MemberState",
@@ -66,6 +70,7 @@ __all__ = [
     "Verdict",
     "Verification",
     "VoteRecord",
+    "check_governance",
     "default_test_set",
     "evaluate_history",
     "fetch_genesis",

@@ -17,6 +17,7 @@ from daofed.audit.eventlog import EventLog
 from daofed.audit.membership import members_of, read_membership, tenures
 from daofed.audit.proposals import read_proposals
 from daofed.audit.records import (
+    CommitRecord,
     ConfigRecord,
     DigestTally,
     History,
@@ -32,6 +33,7 @@ from daofed.chain import (
     ModelAccepted,
     RoundClosed,
     RoundOpened,
+    UpdateCommitted,
     UpdateSubmitted,
 )
 from daofed.errors import ChainError
@@ -58,6 +60,7 @@ def read_history(federation: Federation, *, to_block: int | None = None) -> Hist
     configs = _configs(log.all(ConfigChanged))
     membership = read_membership(log)
     spans = tenures(membership)
+    commits = _by_round(log.all(UpdateCommitted))
     updates = _by_round(log.all(UpdateSubmitted))
     votes = _by_round(log.all(AggregateVoted))
     accepted = {event.round: event for event in log.all(ModelAccepted)}
@@ -68,6 +71,7 @@ def read_history(federation: Federation, *, to_block: int | None = None) -> Hist
             event,
             rule_of.get(event.config_version, ""),
             members_of(spans, event.round),
+            commits.get(event.round, []),
             updates.get(event.round, []),
             votes.get(event.round, []),
             accepted.get(event.round),
@@ -93,6 +97,7 @@ def _round(
     opened: RoundOpened,
     rule: str,
     members: tuple[str, ...],
+    commits: Sequence[UpdateCommitted],
     updates: Sequence[UpdateSubmitted],
     votes: Sequence[AggregateVoted],
     accepted: ModelAccepted | None,
@@ -115,8 +120,13 @@ def _round(
         member_count=opened.member_count,
         members=members,
         submit_deadline=opened.submit_deadline,
+        reveal_deadline=opened.reveal_deadline,
         vote_deadline=opened.vote_deadline,
+        commit_reveal=opened.commit_reveal,
         opened_block=opened.block_number,
+        commits=tuple(
+            CommitRecord(c.member, c.commitment.hex(), c.block_number, c.tx_hash) for c in commits
+        ),
         updates=tuple(update_record(u) for u in updates),
         votes=vote_records,
         tallies=tally(vote_records),
@@ -167,13 +177,17 @@ def _by_round(events: Iterable[R]) -> dict[int, list[R]]:
 def _configs(events: Iterable[ConfigChanged]) -> tuple[ConfigRecord, ...]:
     return tuple(
         ConfigRecord(
-            e.version,
-            e.quorum,
-            e.submit_window,
-            e.vote_window,
-            e.rule,
-            e.from_round,
-            e.block_number,
+            version=e.version,
+            quorum=e.quorum,
+            submit_window=e.submit_window,
+            vote_window=e.vote_window,
+            reveal_window=e.reveal_window,
+            voting_period=e.voting_period,
+            commit_reveal=e.commit_reveal,
+            rule=e.rule,
+            from_round=e.from_round,
+            block_number=e.block_number,
+            tx_hash=e.tx_hash,
         )
         for e in events
     )

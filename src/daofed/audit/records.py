@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from daofed.chain import ProposalValue
+
 
 class Outcome(StrEnum):
     """How a round ended, as its events tell it."""
@@ -28,6 +30,16 @@ class UpdateRecord:
     digest: str
     cid: str
     num_samples: int
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class CommitRecord:
+    """A member's commitment to a hidden update (commit-reveal rounds)."""
+
+    member: str
+    commitment: str
     block_number: int
     tx_hash: str
 
@@ -70,15 +82,24 @@ class RoundRecord:
     quorum: int
     member_count: int
     members: tuple[str, ...]
-    submit_deadline: int
+    submit_deadline: int  # with commit-reveal: the commitment deadline
+    reveal_deadline: int  # equals submit_deadline without commit-reveal
     vote_deadline: int
+    commit_reveal: bool
     opened_block: int
-    updates: tuple[UpdateRecord, ...]
+    commits: tuple[CommitRecord, ...]  # commit-reveal only
+    updates: tuple[UpdateRecord, ...]  # submitted, or revealed with commit-reveal
     votes: tuple[VoteRecord, ...]
     tallies: tuple[DigestTally, ...]  # most votes first
     outcome: Outcome
     accepted_digest: str | None
     accepted_cid: str | None
+
+    @property
+    def unrevealed(self) -> tuple[str, ...]:
+        """Members who committed but never revealed: their updates are left out."""
+        revealed = {update.member for update in self.updates}
+        return tuple(c.member for c in self.commits if c.member not in revealed)
 
     @property
     def result_digest(self) -> str:
@@ -99,9 +120,13 @@ class ConfigRecord:
     quorum: int
     submit_window: int
     vote_window: int
+    reveal_window: int
+    voting_period: int
+    commit_reveal: bool
     rule: str
     from_round: int
     block_number: int
+    tx_hash: str
 
 
 class Change(StrEnum):
@@ -119,6 +144,7 @@ class MembershipChange:
     change: Change
     from_round: int
     block_number: int
+    tx_hash: str
 
 
 @dataclass(frozen=True)
@@ -128,22 +154,39 @@ class ProposalVoteRecord:
     member: str
     support: bool
     block_number: int
+    tx_hash: str
 
 
 @dataclass(frozen=True)
 class ProposalRecord:
-    """A governance proposal: what it asks, who voted how, and whether it was executed."""
+    """A governance proposal: what it asks, who voted how, and whether it was executed.
+
+    ``state`` is where it stood at the history's last block (``active``, ``defeated``,
+    ``succeeded`` or ``executed``). ``applies_from_round`` is the first round its change
+    governs, read from the change's own event in the execution transaction.
+    """
 
     id: int
     proposer: str
-    kind: str
-    summary: str  # what it does, in words ("add member 0xAb..", "rule -> median")
+    kind: str  # e.g. "add-member", "set-rule"
+    value: ProposalValue
+    summary: str  # what it does, in words ("set aggregation rule to 'median'")
+    round: int  # the members of this round vote on it
+    vote_end: int  # unix seconds
+    votes_needed: int
     created_block: int
     votes: tuple[ProposalVoteRecord, ...]
     yes: int
     no: int
-    executed: bool
+    state: str
     executed_block: int | None
+    executed_tx: str | None
+    applies_from_round: int | None
+
+    @property
+    def executed(self) -> bool:
+        """Whether the proposal was executed."""
+        return self.executed_block is not None
 
 
 @dataclass(frozen=True)

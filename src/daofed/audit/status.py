@@ -28,7 +28,8 @@ class MemberState:
     """One member of the current round and what it has done in it."""
 
     address: str
-    submitted: bool
+    committed: bool  # commit-reveal rounds only
+    submitted: bool  # submitted, or revealed in commit-reveal rounds
     voted: bool
 
 
@@ -51,9 +52,12 @@ class RoundStatus:
     rule: str
     config_version: int
     quorum: int
-    submit_deadline: int
+    commit_reveal: bool
+    submit_deadline: int  # with commit-reveal: the commitment deadline
+    reveal_deadline: int  # equals submit_deadline without commit-reveal
     vote_deadline: int
     submit_seconds_left: int
+    reveal_seconds_left: int
     vote_seconds_left: int
     members: tuple[MemberState, ...]
     updates: tuple[UpdateRecord, ...]
@@ -76,6 +80,7 @@ def read_status(
     submissions = federation.updates(r)
     votes = federation.votes(r)
     members = federation.members(r)
+    committed = {c.member for c in federation.commits(r)} if info.commit_reveal else set()
     submitted = {u.member for u in submissions}
     voted = {v.member for v in votes}
     exclusions, expected, problem = None, None, None
@@ -95,11 +100,14 @@ def read_status(
         rule=federation.rule_of(r),
         config_version=info.config_version,
         quorum=info.quorum,
+        commit_reveal=info.commit_reveal,
         submit_deadline=info.submit_deadline,
+        reveal_deadline=info.reveal_deadline,
         vote_deadline=info.vote_deadline,
         submit_seconds_left=max(0, info.submit_deadline - now),
+        reveal_seconds_left=max(0, info.reveal_deadline - now),
         vote_seconds_left=max(0, info.vote_deadline - now),
-        members=tuple(MemberState(m, m in submitted, m in voted) for m in members),
+        members=tuple(MemberState(m, m in committed, m in submitted, m in voted) for m in members),
         updates=tuple(update_record(u) for u in submissions),
         tallies=tally(vote_record(v) for v in votes),
         exclusions=exclusions,
@@ -130,6 +138,6 @@ def _check_updates(
         parse_rule(federation.rule_of(info.round)),
         policy or UpdatePolicy(),
     )
-    final = info.phase is not Phase.SUBMIT  # submissions are over: the aggregate is settled
+    final = info.phase not in (Phase.SUBMIT, Phase.REVEAL)  # no more updates can come
     digest = hashlib.sha256(result.blob).hexdigest() if final else None
     return result.excluded, digest

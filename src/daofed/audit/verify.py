@@ -12,7 +12,9 @@ matches, it is listed as an *exclusion* of a verified round. When the aggregate 
 match, those same exclusions are the suspects and are reported as *findings*: a blob that
 was fine when the round ran and is not now (tampered with, lost) changes the aggregate.
 
-The model the federation trains is read from the genesis blob (see :mod:`.model`).
+Governance is re-checked too (see :mod:`.governance`): every change of members or config
+was made by a proposal that carried. The model the federation trains is read from the
+genesis blob (see :mod:`.model`).
 Members' local update policies (``UpdatePolicy.max_norm``) are not on chain: pass the one
 the federation agreed on, if any; the default is the agent's default (no norm bound).
 """
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from daofed.agent import Exclusion, RoundAggregate, UpdatePolicy, aggregate_round
+from daofed.audit.governance import GovernanceFinding, check_governance
 from daofed.audit.model import fetch_genesis
 from daofed.audit.records import History, Outcome, RoundRecord, UpdateRecord
 from daofed.chain import UpdateSubmitted
@@ -74,11 +77,12 @@ class Verification:
     store: str
     model: ModelSpec
     rounds: tuple[RoundVerification, ...]
+    governance: tuple[GovernanceFinding, ...]
 
     @property
     def ok(self) -> bool:
-        """Whether no round has a mismatch (open and closed rounds are fine)."""
-        return all(r.verdict is not Verdict.MISMATCH for r in self.rounds)
+        """Whether no round has a mismatch and governance holds (open/closed rounds are fine)."""
+        return not self.governance and all(r.verdict is not Verdict.MISMATCH for r in self.rounds)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -105,7 +109,12 @@ def verify_history(
     for record in history.rounds:
         rounds.append(_verify_round(record, expected_base, models, policy or UpdatePolicy()))
         expected_base = record.result_digest
-    return Verification(store=store.describe(), model=spec, rounds=tuple(rounds))
+    return Verification(
+        store=store.describe(),
+        model=spec,
+        rounds=tuple(rounds),
+        governance=check_governance(history),
+    )
 
 
 class _Models:

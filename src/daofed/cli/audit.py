@@ -189,6 +189,9 @@ def _updates_table(history: History, verdicts: dict[int, RoundVerification]) -> 
             if verdicts:
                 row.append(_update_audit(u.member, included, excluded))
             table.add_row(*row)
+        for member in r.unrevealed:
+            row = [str(r.round), _address(member), "not revealed", "-", _digest(votes.get(member))]
+            table.add_row(*row, *(["left out"] if verdicts else []))
     return table
 
 
@@ -201,17 +204,17 @@ def _update_audit(member: str, included: set[str], excluded: dict[str, str]) -> 
 def _proposals_table(history: History) -> Table:
     table = Table(title="proposals")
     table.add_column("id", justify="right")
-    table.add_column("proposal")
-    table.add_column("proposer", no_wrap=True)
-    table.add_column("yes / no", justify="right")
-    table.add_column("votes")
-    table.add_column("executed")
+    table.add_column("proposal", overflow="fold")
+    table.add_column("by", no_wrap=True)
+    table.add_column("votes", no_wrap=True)
+    table.add_column("state")
     for p in history.proposals:
-        votes = "\n".join(f"{_address(v.member)} {'yes' if v.support else 'no'}" for v in p.votes)
-        executed = f"yes (block {p.executed_block})" if p.executed else "no"
-        table.add_row(
-            str(p.id), p.summary, _address(p.proposer), f"{p.yes}/{p.no}", votes or "-", executed
-        )
+        votes = [f"{_address(v.member)} {'yes' if v.support else 'no'}" for v in p.votes]
+        votes.append(f"{p.yes} yes, {p.no} no (needs {p.votes_needed})")
+        state = p.state
+        if p.applies_from_round is not None:
+            state += f", from round {p.applies_from_round}"
+        table.add_row(str(p.id), p.summary, _address(p.proposer), "\n".join(votes), state)
     return table
 
 
@@ -228,12 +231,15 @@ def _address(address: str) -> str:
 def _print_verdict(report: AuditReport) -> None:
     verification = report.verification
     assert verification is not None
-    for finding in verification.findings:
-        err_console.print(f"[red]{finding.message}[/]", highlight=False)
+    for message in [f.message for f in verification.findings] + [
+        f.message for f in verification.governance
+    ]:
+        err_console.print(f"[red]{message}[/]", highlight=False)
     counts = {v: sum(r.verdict is v for r in verification.rounds) for v in Verdict}
     summary = (
         f"{counts[Verdict.VERIFIED]} verified, {counts[Verdict.MISMATCH]} mismatched, "
-        f"{counts[Verdict.CLOSED]} closed without a model, {counts[Verdict.OPEN]} open "
+        f"{counts[Verdict.CLOSED]} closed without a model, {counts[Verdict.OPEN]} open; "
+        f"{len(verification.governance)} governance problems "
         f"(blobs from the {verification.store})"
     )
     if verification.ok:

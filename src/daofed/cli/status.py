@@ -61,8 +61,10 @@ def duration(seconds: int) -> str:
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
-def _deadline(timestamp: int, left: int, open_: bool) -> str:
-    state = f"{duration(left)} left" if open_ and left > 0 else "over"
+def _deadline(timestamp: int, left: int, phase: Phase) -> str:
+    """Show a deadline and the time left to it; "over" once passed or the round moved on."""
+    running = phase in (Phase.SUBMIT, Phase.REVEAL, Phase.VOTE)
+    state = f"{duration(left)} left" if running and left > 0 else "over"
     return f"{timestamp} ({state})"
 
 
@@ -78,15 +80,22 @@ def _print_status(s: RoundStatus) -> None:
         ("base model", s.base_digest),
         ("rule", f"{s.rule} (config v{s.config_version})"),
         ("quorum", f"{s.quorum} of {len(s.members)} members"),
-        ("submitted", f"{submitted}/{len(s.members)}"),
-        (
-            "submission deadline",
-            _deadline(s.submit_deadline, s.submit_seconds_left, s.phase is Phase.SUBMIT),
-        ),
-        (
-            "vote deadline",
-            _deadline(s.vote_deadline, s.vote_seconds_left, s.phase in (Phase.SUBMIT, Phase.VOTE)),
-        ),
+    ]
+    if s.commit_reveal:
+        committed = sum(m.committed for m in s.members)
+        rows += [
+            ("committed", f"{committed}/{len(s.members)}"),
+            ("revealed", f"{submitted}/{committed}"),
+            ("commit deadline", _deadline(s.submit_deadline, s.submit_seconds_left, s.phase)),
+            ("reveal deadline", _deadline(s.reveal_deadline, s.reveal_seconds_left, s.phase)),
+        ]
+    else:
+        rows += [
+            ("submitted", f"{submitted}/{len(s.members)}"),
+            ("submission deadline", _deadline(s.submit_deadline, s.submit_seconds_left, s.phase)),
+        ]
+    rows += [
+        ("vote deadline", _deadline(s.vote_deadline, s.vote_seconds_left, s.phase)),
         ("chain time", f"{s.now} (block {s.block})"),
     ]
     if s.expected_aggregate is not None:
@@ -99,13 +108,14 @@ def _print_status(s: RoundStatus) -> None:
     people.add_column("member", no_wrap=True, min_width=42)
     for column in ("update", "samples", "voted for"):
         people.add_column(column)
+    hidden = "committed" if s.commit_reveal else "-"
     updates = {u.member: u for u in s.updates}
     votes = {voter: t.digest for t in s.tallies for voter in t.voters}
     for m in s.members:
         update = updates.get(m.address)
         people.add_row(
             m.address,
-            short(update.digest) if update else "-",
+            short(update.digest) if update else (hidden if m.committed else "-"),
             str(update.num_samples) if update else "-",
             short(votes.get(m.address)),
         )

@@ -1,0 +1,109 @@
+"""Proposals in the history, rounds under the rule in force, and the governance re-check."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from daofed.audit import History, Verdict, check_governance, verify_history
+from daofed.audit.records import ProposalVoteRecord
+
+from .governed import Governed
+
+pytestmark = pytest.mark.slow  # a four-round federation with proposals (~10 s, once)
+
+
+def test_each_round_runs_under_the_rule_and_members_in_force(
+    governed: Governed, governed_history: History
+) -> None:
+    rounds = governed_history.rounds
+    assert [(r.rule, r.config_version, r.member_count) for r in rounds] == [
+        ("fedavg", 1, 4),
+        ("fedavg", 1, 4),
+        ("median", 2, 5),
+        ("median", 2, 5),
+    ]
+    fifth = governed.members[4].address
+    assert fifth not in rounds[1].members and fifth in rounds[2].members
+    assert fifth in {u.member for u in rounds[2].updates}
+
+
+def test_proposals_list_who_voted_how_and_what_was_executed(
+    governed: Governed, governed_history: History
+) -> None:
+    one, two, three, four, fifth = (m.address for m in governed.members)
+    median, admit, stricter = governed_history.proposals
+    assert (median.kind, median.value, median.proposer) == ("set-rule", "median", one)
+    assert [(v.member, v.support) for v in median.votes] == [
+        (one, True),
+        (two, True),
+        (three, True),
+    ]
+    assert (median.state, median.applies_from_round) == ("executed", 3)
+    assert (admit.kind, admit.value, admit.yes, admit.no) == ("add-member", fifth, 3, 1)
+    assert (four, False) in [(v.member, v.support) for v in admit.votes]
+    assert admit.executed and admit.applies_from_round == 3
+    assert (stricter.kind, stricter.value, stricter.state) == ("set-quorum", 4, "defeated")
+    assert not stricter.executed and stricter.yes == 1 < stricter.votes_needed
+
+
+def test_every_round_verifies_under_its_rule_and_governance_holds(
+    governed: Governed, governed_history: History
+) -> None:
+    result = verify_history(governed_history, governed.store)
+    assert result.ok and result.governance == ()
+    assert [r.verdict for r in result.rounds] == [Verdict.VERIFIED] * 3 + [Verdict.OPEN]
+    assert [r.rule for r in result.rounds[:3]] == ["fedavg", "fedavg", "median"]
+
+
+def test_recomputing_a_median_round_with_the_old_rule_does_not_match(
+    governed: Governed, governed_history: History
+) -> None:
+    rounds = list(governed_history.rounds)
+    rounds[2] = dataclasses.replace(rounds[2], rule="fedavg")
+    forged = dataclasses.replace(governed_history, rounds=tuple(rounds))
+    three = verify_history(forged, governed.store).rounds[2]
+    assert three.verdict is Verdict.MISMATCH
+    assert [f.reason for f in three.findings] == ["aggregate-mismatch"]
+
+
+def test_a_change_without_a_carried_proposal_is_reported(governed_history: History) -> None:
+    median, admit, stricter = governed_history.proposals
+    unexecuted = dataclasses.replace(median, executed_tx=None, executed_block=None)
+    forged = dataclasses.replace(governed_history, proposals=(unexecuted, admit, stricter))
+    (finding,) = check_governance(forged)
+    assert finding.reason == "change-without-proposal"
+    assert finding.message == "config v2 (from round 3) was not made by a proposal"
+
+
+def test_an_executed_proposal_without_quorum_is_reported(governed_history: History) -> None:
+    median, admit, stricter = governed_history.proposals
+    short = dataclasses.replace(median, votes=median.votes[:2], yes=2)
+    (finding,) = check_governance(
+        dataclasses.replace(governed_history, proposals=(short, admit, stricter))
+    )
+    assert (finding.proposal, finding.reason) == (median.id, "not-carried")
+    assert "2 yes and 0 no" in finding.message
+
+
+def test_votes_from_outsiders_and_repeated_votes_are_reported(
+    governed: Governed, governed_history: History
+) -> None:
+    median, admit, stricter = governed_history.proposals
+    outsider = ProposalVoteRecord(governed.members[4].address, True, 0, "0x")
+    twice = median.votes[0]
+    forged_votes = (*median.votes, outsider, twice)
+    forged = dataclasses.replace(median, votes=forged_votes)
+    findings = check_governance(
+        dataclasses.replace(governed_history, proposals=(forged, admit, stricter))
+    )
+    assert sorted(f.reason for f in findings) == ["double-vote", "non-member-vote"]
+
+
+def test_a_change_that_is_not_what_was_proposed_is_reported(governed_history: History) -> None:
+    configs = list(governed_history.configs)
+    configs[1] = dataclasses.replace(configs[1], rule="krum")
+    (finding,) = check_governance(dataclasses.replace(governed_history, configs=tuple(configs)))
+    assert finding.reason == "change-not-proposed"
+    assert "does not carry out proposal 1" in finding.message

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -57,6 +58,7 @@ def plot_history(
             label="closed without quorum (model unchanged)",
         )
         top.legend(loc="lower right")
+    _mark_rules(top, history)
     top.set_ylabel("test accuracy")
     top.set_ylim(0.0, 1.02)
     top.grid(alpha=0.3)
@@ -96,6 +98,18 @@ def plot_history(
     except OSError as error:
         raise ConfigError(f"cannot write the plot to {path}: {error}") from None
     return path
+
+
+def _mark_rules(axes: Axes, history: History) -> None:
+    """Label where each aggregation rule took over, so a change in the curve has a cause."""
+    previous = None
+    for record in history.rounds:
+        if record.rule != previous:
+            axes.axvline(record.round - 0.5, color="grey", linestyle=":", linewidth=1)
+            axes.text(
+                record.round - 0.45, 0.04, f"rule: {record.rule}", color="dimgray", fontsize=8
+            )
+            previous = record.rule
 
 
 def _default_title(history: History) -> str:

@@ -1,0 +1,88 @@
+"""A commit-reveal round: the committed-but-unrevealed update is left out, not a mismatch.
+
+Driven by hand (no training: small synthetic deltas), so it runs in a few seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from daofed.agent import UpdatePolicy, aggregate_round
+from daofed.audit import Verdict, read_history, read_status, verify_history
+from daofed.chain import (
+    Federation,
+    Phase,
+    advance_time,
+    dev_accounts,
+    embedded_chain,
+    new_salt,
+)
+from daofed.learning import ModelConfig, initial_weights, model_spec
+from daofed.learning.aggregation import parse_rule
+from daofed.storage import BlobRef, LocalStore, decode, encode
+
+WINDOW = 600
+
+
+def test_an_unrevealed_commitment_is_left_out_and_the_round_verifies(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "blobs")
+    deployer, *members = dev_accounts(4)
+    genesis_weights = initial_weights(ModelConfig(), 0)
+    federation = Federation.deploy(
+        embedded_chain(),
+        deployer,
+        members=[m.address for m in members],
+        quorum=2,
+        submit_window=WINDOW,
+        vote_window=WINDOW,
+        rule="median",
+        genesis=store.put(encode(genesis_weights)),
+        commit_reveal=True,
+    )
+    rng = np.random.default_rng(0)
+    refs, salts = [], []
+    for member in members:
+        delta = {
+            k: rng.normal(0, 0.01, v.shape).astype(np.float32) for k, v in genesis_weights.items()
+        }
+        ref, salt = store.put(encode(delta)), new_salt()
+        federation.commit_update(member, 1, federation.commitment(1, member.address, ref, salt))
+        refs.append(ref)
+        salts.append(salt)
+    assert federation.phase(1) is Phase.REVEAL
+    for member, ref, salt in list(zip(members, refs, salts, strict=True))[:2]:
+        federation.reveal_update(member, 1, ref, 100, salt)
+
+    status = read_status(federation, store)
+    assert status.commit_reveal and status.phase is Phase.REVEAL
+    assert [(m.committed, m.submitted) for m in status.members] == [(True, True)] * 2 + [
+        (True, False)
+    ]
+    assert status.expected_aggregate is None  # the third member may still reveal
+
+    advance_time(federation.w3, 2 * WINDOW + 1)  # past the reveal deadline
+    assert federation.phase(1) is Phase.VOTE
+    spec = model_spec(ModelConfig())
+    base = decode(store.get(federation.round_info(1).base), spec)
+    result = aggregate_round(
+        1, base, federation.updates(1), store, spec, parse_rule("median"), UpdatePolicy()
+    )
+    aggregate = store.put(result.blob)
+    assert read_status(federation, store).expected_aggregate == aggregate.hex
+    for member in members[:2]:
+        federation.vote_aggregate(member, 1, aggregate)
+
+    history = read_history(federation)
+    one = history.round(1)
+    assert one.commit_reveal and one.reveal_deadline > one.submit_deadline
+    assert len(one.commits) == 3 and len(one.updates) == 2
+    assert one.unrevealed == (members[2].address,)
+    assert one.accepted_digest == hashlib.sha256(result.blob).hexdigest()
+    verified = verify_history(history, store).rounds[0]
+    assert verified.verdict is Verdict.VERIFIED
+    assert set(verified.included) == {m.address for m in members[:2]}
+    assert verified.exclusions == ()
+    assert BlobRef.from_hex(one.accepted_digest).digest == aggregate.digest

@@ -142,3 +142,33 @@ def test_an_expired_round_is_closed_and_the_base_carries_over(
     assert agent.step().step is Step.CLOSED
     assert federation.current_round() == 2
     assert federation.round_info(2).base == federation.round_info(1).base
+
+
+def test_commit_reveal_round_survives_a_restart_between_commit_and_reveal(
+    store: LocalStore, accounts: list[LocalAccount], split: FederatedSplit
+) -> None:
+    deployer, *members = accounts
+    federation = Federation.deploy(
+        embedded_chain(),
+        deployer,
+        members=[m.address for m in members],
+        quorum=MEMBERS,
+        submit_window=WINDOW,
+        vote_window=WINDOW,
+        rule="fedavg",
+        genesis=store.put(encode(initial_weights(ModelConfig(), 0))),
+        commit_reveal=True,
+    )
+
+    def agent(i: int) -> MemberAgent:
+        return MemberAgent(federation, store, members[i], split.members[i], SETTINGS)
+
+    assert [agent(i).step().step for i in range(MEMBERS)] == [Step.COMMITTED] * MEMBERS
+    assert federation.phase(1) is Phase.REVEAL
+    assert federation.updates(1) == []  # nothing revealed yet: nothing to copy
+    # fresh agents (as after a restart) retrain, re-derive their salts and reveal
+    assert [agent(i).step().step for i in range(MEMBERS)] == [Step.SUBMITTED] * MEMBERS
+    assert federation.phase(1) is Phase.VOTE
+    voted = [agent(i).step() for i in range(MEMBERS)]
+    assert [e.step for e in voted] == [Step.VOTED] * MEMBERS
+    assert federation.phase(1) is Phase.ACCEPTED

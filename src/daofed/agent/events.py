@@ -16,6 +16,7 @@ class Step(StrEnum):
     """The things an agent can do (or decide not to do) in one step."""
 
     WAITING = "waiting"
+    COMMITTED = "committed"
     SUBMITTED = "submitted"
     EXCLUDED = "excluded"
     VOTED = "voted"

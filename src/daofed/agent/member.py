@@ -18,6 +18,7 @@ from eth_account.signers.local import LocalAccount
 from daofed.agent.events import AgentEvent, EventSink, Step, discard
 from daofed.agent.round_aggregate import RoundAggregate, UpdatePolicy, aggregate_round
 from daofed.chain import Federation, Phase
+from daofed.chain.commitment import derive_salt
 from daofed.errors import ContractRevert
 from daofed.learning import MemberData, ModelConfig, TrainConfig, model_spec, train_local
 from daofed.learning.aggregation import compute_delta, parse_rule
@@ -41,6 +42,12 @@ def training_seed(seed: int, round_number: int, member: str) -> int:
     return int.from_bytes(hashlib.sha256(material).digest()[:8], "big") >> 1
 
 
+LOST_RACES = frozenset(
+    {"WrongPhase", "WrongRound", "AlreadySubmitted", "AlreadyCommitted", "AlreadyVoted"}
+)
+"""Reverts that mean another transaction got there first: expected, not errors."""
+
+
 class MemberAgent:
     """One member of a federation: its key, its data, its view of the chain and store."""
 
@@ -61,6 +68,7 @@ class MemberAgent:
         self.on_event = on_event
         self.spec = model_spec(self.settings.model)
         self._aggregates: dict[int, RoundAggregate] = {}
+        self._updates: dict[int, BlobRef] = {}
 
     @property
     def address(self) -> str:
@@ -70,16 +78,26 @@ class MemberAgent:
     def step(self) -> AgentEvent:
         """Do the one thing the current round needs from this member, and report it."""
         round_number = self.federation.current_round()
-        phase = self.federation.phase(round_number)
         if not self.federation.is_member(self.address, round_number):
             return self._emit(Step.WAITING, round_number, "not a member of this round")
-        if phase is Phase.SUBMIT and not self.federation.has_submitted(round_number, self.address):
-            return self._submit(round_number)
-        if phase is Phase.VOTE and not self.federation.has_voted(round_number, self.address):
+        info = self.federation.round_info(round_number)
+        me = self.address
+        if info.phase is Phase.SUBMIT:
+            if info.commit_reveal and self.federation.commitment_of(round_number, me) is None:
+                return self._commit(round_number)
+            if not info.commit_reveal and not self.federation.has_submitted(round_number, me):
+                return self._submit(round_number)
+        if (
+            info.phase is Phase.REVEAL
+            and self.federation.commitment_of(round_number, me) is not None
+            and not self.federation.has_submitted(round_number, me)
+        ):
+            return self._reveal(round_number)
+        if info.phase is Phase.VOTE and not self.federation.has_voted(round_number, me):
             return self._aggregate_and_vote(round_number)
-        if phase is Phase.EXPIRED:
+        if info.phase is Phase.EXPIRED:
             return self._close(round_number)
-        return self._emit(Step.WAITING, round_number, f"waiting ({phase.name.lower()} phase)")
+        return self._emit(Step.WAITING, round_number, f"waiting ({info.phase.label} phase)")
 
     def aggregate(self, round_number: int) -> RoundAggregate:
         """Compute this member's aggregate for a round (once; then it is cached)."""
@@ -112,17 +130,68 @@ class MemberAgent:
         )
         return encode(compute_delta(base, trained))
 
+    def _update_ref(self, round_number: int) -> BlobRef:
+        """Train (once per round and process) and upload this member's update."""
+        if round_number not in self._updates:
+            self._updates[round_number] = self.store.put(self.local_update(round_number))
+        return self._updates[round_number]
+
     def _submit(self, round_number: int) -> AgentEvent:
-        ref = self.store.put(self.local_update(round_number))
-        num_samples = len(self.data.train.y)
+        ref = self._update_ref(round_number)
+        num_samples = len(self.data.train)
         if not self._transact(
             lambda: self.federation.submit_update(self.account, round_number, ref, num_samples)
         ):
             return self._emit(Step.WAITING, round_number, "submission no longer possible")
+        return self._submitted(round_number, ref, "submitted")
+
+    def _commit(self, round_number: int) -> AgentEvent:
+        """Commit to the update without showing it (commit-reveal rounds)."""
+        ref = self._update_ref(round_number)
+        commitment = Federation.commitment(
+            round_number, self.address, ref, self._salt(round_number, ref)
+        )
+        if not self._transact(
+            lambda: self.federation.commit_update(self.account, round_number, commitment)
+        ):
+            return self._emit(Step.WAITING, round_number, "commitment no longer possible")
+        return self._emit(
+            Step.COMMITTED,
+            round_number,
+            f"committed to update {ref.hex[:12]} (hidden until the reveal)",
+            commitment=commitment.hex(),
+        )
+
+    def _reveal(self, round_number: int) -> AgentEvent:
+        """Reveal the committed update; after a restart it is retrained to the same bytes."""
+        ref = self._update_ref(round_number)
+        salt = self._salt(round_number, ref)
+        committed = self.federation.commitment_of(round_number, self.address)
+        if Federation.commitment(round_number, self.address, ref, salt) != committed:
+            return self._emit(
+                Step.ERROR,
+                round_number,
+                "cannot reveal: the retrained update differs from the one committed to "
+                "(was the agent restarted with other data, seed or settings?)",
+            )
+        num_samples = len(self.data.train)
+        if not self._transact(
+            lambda: self.federation.reveal_update(
+                self.account, round_number, ref, num_samples, salt
+            )
+        ):
+            return self._emit(Step.WAITING, round_number, "reveal no longer possible")
+        return self._submitted(round_number, ref, "revealed")
+
+    def _salt(self, round_number: int, ref: BlobRef) -> bytes:
+        return derive_salt(self.account, self.federation.address, round_number, ref.digest)
+
+    def _submitted(self, round_number: int, ref: BlobRef, verb: str) -> AgentEvent:
+        num_samples = len(self.data.train)
         return self._emit(
             Step.SUBMITTED,
             round_number,
-            f"submitted update {ref.hex[:12]} ({num_samples} samples)",
+            f"{verb} update {ref.hex[:12]} ({num_samples} samples)",
             digest=ref.hex,
             cid=ref.locator,
             num_samples=num_samples,
@@ -167,7 +236,7 @@ class MemberAgent:
         try:
             send()
         except ContractRevert as revert:
-            if revert.error in {"WrongPhase", "WrongRound", "AlreadySubmitted", "AlreadyVoted"}:
+            if revert.error in LOST_RACES:
                 return False
             raise
         return True

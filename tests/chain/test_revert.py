@@ -58,3 +58,12 @@ def test_revert_data_is_found_in_a_raised_chain() -> None:
     except RuntimeError as outer:
         assert revert_data(outer) == bytes.fromhex("12345678")
     assert revert_data(ValueError("no revert here")) is None
+
+
+def test_revert_data_nested_in_an_error_object_is_found() -> None:
+    """Hardhat's node puts the data in an object: {"message": ..., "data": "0x..."}."""
+    error = ContractCustomError(
+        "execution reverted", data={"message": "reverted with custom error", "data": "0xabcdef12"}
+    )
+    assert revert_data(error) == bytes.fromhex("abcdef12")
+    assert revert_data(ContractCustomError("no data", data={"message": "x"})) is None

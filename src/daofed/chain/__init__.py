@@ -1,6 +1,7 @@
 """Everything daofed does on the chain: compiled contracts, nodes, the Federation wrapper.
 
-Start a chain (:func:`embedded_chain`, :class:`AnvilNode`, or :func:`connect` to a URL),
+Start a chain (:func:`embedded_chain`, :class:`AnvilNode`, :class:`HardhatNode`, or
+:func:`connect` to a URL),
 deploy or open a :class:`Federation`, and use its typed views, transactions and events:
 rounds (submit, or commit then reveal; vote; close) and governance (propose, vote on and
 execute changes of members and parameters).
@@ -26,6 +27,8 @@ from daofed.chain.events import (
 from daofed.chain.federation import Federation
 from daofed.chain.node import (
     AnvilNode,
+    HardhatNode,
+    LocalNode,
     advance_time,
     connect,
     dev_account,
@@ -53,6 +56,8 @@ __all__ = [
     "ConfigChanged",
     "Federation",
     "FederationConfig",
+    "HardhatNode",
+    "LocalNode",
     "MemberAdded",
     "MemberRemoved",
     "ModelAccepted",

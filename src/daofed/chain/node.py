@@ -1,9 +1,10 @@
-"""Chains to run on: an embedded one in this process, a local anvil, or any JSON-RPC URL.
+"""Chains to run on: an embedded one in this process, a local anvil or Hardhat node, or any URL.
 
 The embedded chain (py-evm through eth-tester) needs nothing but Python and suits tests
-and small demos; its log queries slow down with many events, so longer runs want anvil.
-Both hold the same funded dev accounts (anvil's standard test mnemonic), so code and
-tests never ask which chain they are on; :func:`advance_time` moves either one's clock.
+and small demos; its log queries slow down with many events, so longer runs want anvil
+(or a Hardhat node). All hold the same funded dev accounts (the standard test mnemonic),
+so code and tests never ask which chain they are on; :func:`advance_time` moves any
+one's clock.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from functools import cache
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import requests
 from eth_account import Account
@@ -111,17 +113,106 @@ def find_anvil() -> Path:
     return Path(found)
 
 
-class AnvilNode:
+def find_hardhat() -> Path:
+    """Find the Hardhat CLI npm pinned in this checkout (it needs the checkout's config)."""
+    candidate = REPO_ROOT / "node_modules" / ".bin" / "hardhat"
+    if not (REPO_ROOT / "hardhat.config.js").is_file():
+        raise ConfigError(
+            f"no hardhat.config.js in {REPO_ROOT}: a Hardhat node runs from a source checkout"
+        )
+    if not (candidate.is_file() and os.access(candidate, os.X_OK)):
+        raise ConfigError(f"hardhat not found: run `npm ci` in {REPO_ROOT}")
+    return candidate
+
+
+class LocalNode:
+    """A development chain node this process started: loopback only, stopped on exit."""
+
+    NAME = "node"
+    LISTENING = re.compile(r"(127\.0\.0\.1:\d+)")  # group 1: host:port, once it listens
+
+    def __init__(self, process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+        self.process = process
+        self.url = url
+        self.log = log
+
+    @classmethod
+    def _launch(
+        cls,
+        command: list[str],
+        timeout: float,
+        *,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> tuple[subprocess.Popen[bytes], str, Path]:
+        """Run ``command``, wait until it prints where it listens and answers JSON-RPC there."""
+        log = Path(tempfile.mkstemp(prefix=f"daofed-{cls.NAME}-", suffix=".log")[1])
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env
+            )
+        try:
+            url = _wait_listening(process, log, timeout, cls.LISTENING, cls.NAME)
+            connect(url)
+        except BaseException:
+            _terminate(process)
+            log.unlink(missing_ok=True)
+            raise
+        return process, url, log
+
+    def web3(self) -> Web3:
+        """Connect a Web3 to this node."""
+        return connect(self.url)
+
+    def stop(self) -> None:
+        """Stop the node (gracefully, so it can write its state) and wait for it."""
+        _terminate(self.process)
+        self.log.unlink(missing_ok=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class HardhatNode(LocalNode):
+    """A Hardhat Network node (``hardhat node``) this process started, on a free port.
+
+    Use ``with HardhatNode.start() as node: w3 = node.web3()``. Chain id 31337 and the
+    standard dev accounts, like anvil. It runs from the source checkout (``npm ci``).
+    """
+
+    NAME = "hardhat"
+    LISTENING = re.compile(r"JSON-RPC server at http://(127\.0\.0\.1:\d+)")
+
+    @classmethod
+    def start(cls, *, binary: Path | None = None, timeout: float = 60.0) -> HardhatNode:
+        """Start ``hardhat node`` and wait until it answers JSON-RPC."""
+        command = [
+            str(binary or find_hardhat()),
+            "node",
+            "--hostname", "127.0.0.1",
+            "--port", "0",  # Hardhat picks a free port and prints it
+        ]  # fmt: skip
+        env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true"}
+        return cls(*cls._launch(command, timeout, cwd=REPO_ROOT, env=env))
+
+
+class AnvilNode(LocalNode):
     """An anvil this process started: loopback only, a free port, stopped on exit.
 
     Use ``with AnvilNode.start() as node: w3 = node.web3()``. With ``state_file`` the
     chain is loaded from that file if it exists and written back to it on :meth:`stop`.
     """
 
-    def __init__(self, process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-        self.process = process
-        self.url = url
-        self.log = log
+    NAME = "anvil"
+    LISTENING = re.compile(r"Listening on (127\.0\.0\.1:\d+)")
 
     @classmethod
     def start(
@@ -147,51 +238,22 @@ class AnvilNode:
             command += ["--state", str(state_file)]
         if block_time is not None:
             command += ["--block-time", str(block_time)]
-        log = Path(tempfile.mkstemp(prefix="daofed-anvil-", suffix=".log")[1])
-        with log.open("wb") as out:
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            url = _wait_listening(process, log, timeout)
-            node = cls(process, url, log)
-            connect(url)
-        except BaseException:
-            _terminate(process)
-            log.unlink(missing_ok=True)
-            raise
-        return node
-
-    def web3(self) -> Web3:
-        """Connect a Web3 to this node."""
-        return connect(self.url)
-
-    def stop(self) -> None:
-        """Stop anvil (gracefully, so it writes its state file) and wait for it."""
-        _terminate(self.process)
-        self.log.unlink(missing_ok=True)
-
-    def __enter__(self) -> AnvilNode:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return cls(*cls._launch(command, timeout))  # anvil dumps --state when stopped
 
 
-def _wait_listening(process: subprocess.Popen[bytes], log: Path, timeout: float) -> str:
+def _wait_listening(
+    process: subprocess.Popen[bytes], log: Path, timeout: float, pattern: re.Pattern[str], name: str
+) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         text = log.read_text(errors="replace")
-        if match := re.search(r"Listening on (127\.0\.0\.1:\d+)", text):
+        if match := pattern.search(text):
             return f"http://{match.group(1)}"
         if process.poll() is not None:
-            raise ChainError(f"anvil exited with code {process.returncode}:\n{text[-2000:]}")
+            raise ChainError(f"{name} exited with code {process.returncode}:\n{text[-2000:]}")
         time.sleep(0.05)
     raise ChainError(
-        f"anvil did not start listening within {timeout:.0f} s:\n{log.read_text()[-2000:]}"
+        f"{name} did not start listening within {timeout:.0f} s:\n{log.read_text()[-2000:]}"
     )
 
 

@@ -159,12 +159,15 @@ class RevertDecoder:
 def revert_data(error: BaseException) -> bytes | None:
     """Find the raw revert data carried by ``error`` or an exception it was raised from.
 
-    JSON-RPC nodes give it as hex in ``ContractLogicError.data``; web3's eth-tester
-    provider re-raises with the bytes only in the text, so it is taken from the original
-    py-evm ``Revert`` exception in the chain.
+    JSON-RPC nodes give it as hex in ``ContractLogicError.data`` (anvil), or in the
+    ``data`` of the error object found there (Hardhat: ``{"message": ..., "data": "0x..."}``);
+    web3's eth-tester provider re-raises with the bytes only in the text, so it is taken
+    from the original py-evm ``Revert`` exception in the chain.
     """
     for exc in _chain(error):
         data = getattr(exc, "data", None) if isinstance(exc, ContractLogicError) else None
+        if isinstance(data, Mapping):
+            data = data.get("data")
         if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
             return bytes(HexBytes(data))
         if isinstance(exc, Revert) and exc.args and isinstance(exc.args[0], bytes):

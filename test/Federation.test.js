@@ -1,0 +1,252 @@
+// The Federation contract on Hardhat's in-process network: the round lifecycle, governance
+// and commit-reveal, seen from Solidity's side (ethers v6 + chai matchers). The Python
+// tests in tests/chain cover every rejection on the embedded chain and anvil; these keep
+// the contract honest for Solidity tooling and check Hardhat builds the shipped bytecode.
+"use strict";
+
+const { expect } = require("chai");
+const { ethers } = require("hardhat");
+const { loadFixture, time } = require("@nomicfoundation/hardhat-network-helpers");
+const shipped = require("../src/daofed/chain/artifacts/Federation.json");
+
+const Phase = { None: 0, Submit: 1, Vote: 2, Accepted: 3, Expired: 4, Closed: 5, Reveal: 6 };
+const Kind = { AddMember: 0, RemoveMember: 1, SetQuorum: 2, SetWindows: 3, SetRule: 4 };
+const State = { None: 0, Active: 1, Defeated: 2, Succeeded: 3, Executed: 4 };
+
+const SUBMIT_WINDOW = 600;
+const VOTE_WINDOW = 600;
+const REVEAL_WINDOW = 300;
+const VOTING_PERIOD = 60;
+const QUORUM = 3;
+
+/** A blob reference: sha256 digest of `name` and a CIDv0-long locator. */
+function blob(name) {
+  const digest = ethers.sha256(ethers.toUtf8Bytes(name));
+  return { digest, cid: "Qm" + digest.slice(2, 46) };
+}
+
+function config(overrides = {}) {
+  return {
+    quorum: QUORUM,
+    submitWindow: SUBMIT_WINDOW,
+    voteWindow: VOTE_WINDOW,
+    revealWindow: REVEAL_WINDOW,
+    votingPeriod: VOTING_PERIOD,
+    commitReveal: false,
+    rule: "fedavg",
+    ...overrides,
+  };
+}
+
+async function deploy(overrides = {}) {
+  const [deployer, m1, m2, m3, m4, outsider] = await ethers.getSigners();
+  const members = [m1, m2, m3, m4];
+  const genesis = blob("genesis");
+  const Federation = await ethers.getContractFactory("Federation", deployer);
+  const federation = await Federation.deploy(
+    members.map((m) => m.address),
+    config(overrides),
+    genesis.digest,
+    genesis.cid,
+  );
+  return { federation, members, outsider, genesis };
+}
+
+const deployPlain = () => deploy();
+const deployHidden = () => deploy({ commitReveal: true });
+
+async function submitAll(federation, members, round) {
+  for (const [i, member] of members.entries()) {
+    const u = blob(`u${round}-${i}`);
+    await federation.connect(member).submitUpdate(round, u.digest, u.cid, 10 + i);
+  }
+}
+
+describe("Federation", function () {
+  it("is the bytecode the Python package ships", async function () {
+    const artifact = await artifacts.readArtifact("Federation");
+    expect(artifact.deployedBytecode).to.equal(shipped.deployedBytecode);
+    expect(artifact.bytecode).to.equal(shipped.bytecode);
+  });
+
+  describe("deployment", function () {
+    it("opens round 1 on the genesis model with a snapshot of the config", async function () {
+      const { federation, members, genesis } = await loadFixture(deployPlain);
+      expect(await federation.currentRound()).to.equal(1n);
+      expect(await federation.phase(1)).to.equal(Phase.Submit);
+      const info = await federation.roundInfo(1);
+      expect(info.baseDigest).to.equal(genesis.digest);
+      expect(info.quorum).to.equal(QUORUM);
+      expect(info.memberCount).to.equal(4);
+      expect(info.submitDeadline - info.startTime).to.equal(BigInt(SUBMIT_WINDOW));
+      expect(info.revealDeadline).to.equal(info.submitDeadline);
+      expect(info.commitReveal).to.equal(false);
+      expect(await federation.members(1)).to.deep.equal(members.map((m) => m.address));
+      expect(await federation.currentBase()).to.deep.equal([genesis.digest, genesis.cid]);
+    });
+
+    it("rejects a quorum the members cannot reach", async function () {
+      const [deployer, m1] = await ethers.getSigners();
+      const Federation = await ethers.getContractFactory("Federation", deployer);
+      const g = blob("genesis");
+      await expect(Federation.deploy([m1.address], config({ quorum: 2 }), g.digest, g.cid))
+        .to.be.revertedWithCustomError(Federation, "InvalidQuorum")
+        .withArgs(2, 1);
+    });
+  });
+
+  describe("a round", function () {
+    it("accepts the first aggregate at quorum, opening the next round on it", async function () {
+      const { federation, members } = await loadFixture(deployPlain);
+      await submitAll(federation, members.slice(0, 3), 1);
+      expect(await federation.phase(1)).to.equal(Phase.Submit);
+      await submitAll(federation, members.slice(3), 1); // the last member: votes open early
+      expect(await federation.phase(1)).to.equal(Phase.Vote);
+
+      const agg = blob("aggregate");
+      const other = blob("a minority view");
+      await federation.connect(members[0]).voteAggregate(1, agg.digest, agg.cid);
+      await federation.connect(members[1]).voteAggregate(1, other.digest, other.cid);
+      await federation.connect(members[2]).voteAggregate(1, agg.digest, agg.cid);
+      await expect(federation.connect(members[3]).voteAggregate(1, agg.digest, agg.cid))
+        .to.emit(federation, "AggregateVoted")
+        .withArgs(1, members[3].address, agg.digest, agg.cid, 3)
+        .and.to.emit(federation, "ModelAccepted")
+        .withArgs(1, agg.digest, agg.cid, 3)
+        .and.to.emit(federation, "RoundOpened");
+
+      expect(await federation.phase(1)).to.equal(Phase.Accepted);
+      expect((await federation.roundInfo(1)).acceptedDigest).to.equal(agg.digest);
+      expect(await federation.currentRound()).to.equal(2n);
+      expect((await federation.roundInfo(2)).baseDigest).to.equal(agg.digest);
+    });
+
+    it("names every rejection with its values", async function () {
+      const { federation, members, outsider } = await loadFixture(deployPlain);
+      const u = blob("u");
+      await expect(federation.connect(outsider).submitUpdate(1, u.digest, u.cid, 1))
+        .to.be.revertedWithCustomError(federation, "NotMember")
+        .withArgs(outsider.address, 1);
+      await federation.connect(members[0]).submitUpdate(1, u.digest, u.cid, 1);
+      await expect(federation.connect(members[0]).submitUpdate(1, u.digest, u.cid, 1))
+        .to.be.revertedWithCustomError(federation, "AlreadySubmitted")
+        .withArgs(1, members[0].address);
+      await expect(federation.connect(members[1]).voteAggregate(1, u.digest, u.cid))
+        .to.be.revertedWithCustomError(federation, "WrongPhase")
+        .withArgs(1, Phase.Submit, Phase.Vote);
+      await expect(federation.connect(members[1]).submitUpdate(2, u.digest, u.cid, 1))
+        .to.be.revertedWithCustomError(federation, "WrongRound")
+        .withArgs(2, 1);
+      await expect(
+        federation.connect(members[1]).submitUpdate(1, ethers.ZeroHash, u.cid, 1),
+      ).to.be.revertedWithCustomError(federation, "ZeroDigest");
+    });
+
+    it("expires without quorum, and anyone closes it onto the same base", async function () {
+      const { federation, members, outsider, genesis } = await loadFixture(deployPlain);
+      await submitAll(federation, members, 1); // votes open early, but deadlines are fixed
+      await time.increaseTo((await federation.roundInfo(1)).voteDeadline);
+      expect(await federation.phase(1)).to.equal(Phase.Expired);
+      await expect(federation.connect(outsider).closeRound(1))
+        .to.emit(federation, "RoundClosed")
+        .withArgs(1);
+      expect(await federation.phase(1)).to.equal(Phase.Closed);
+      expect((await federation.roundInfo(2)).baseDigest).to.equal(genesis.digest);
+    });
+  });
+
+  describe("governance", function () {
+    it("adds a member by vote, from the next round on", async function () {
+      const { federation, members, outsider } = await loadFixture(deployPlain);
+      const data = ethers.AbiCoder.defaultAbiCoder().encode(["address"], [outsider.address]);
+      const voteEnd = (await time.latest()) + 1 + VOTING_PERIOD;
+      await expect(federation.connect(members[0]).proposeAddMember(outsider.address))
+        .to.emit(federation, "ProposalCreated")
+        .withArgs(1, members[0].address, Kind.AddMember, data, 1, voteEnd, QUORUM);
+      expect(await federation.proposalState(1)).to.equal(State.Active);
+
+      for (const member of members.slice(0, 2)) {
+        await federation.connect(member).voteProposal(1, true);
+      }
+      await expect(federation.connect(members[2]).voteProposal(1, true))
+        .to.emit(federation, "ProposalVoted")
+        .withArgs(1, members[2].address, true, 3, 0);
+      await expect(federation.connect(members[2]).voteProposal(1, false))
+        .to.be.revertedWithCustomError(federation, "ProposalAlreadyVoted")
+        .withArgs(1, members[2].address);
+      await expect(federation.execute(1))
+        .to.be.revertedWithCustomError(federation, "UnexpectedProposalState")
+        .withArgs(1, State.Active, State.Succeeded);
+
+      await time.increaseTo(voteEnd);
+      expect(await federation.proposalState(1)).to.equal(State.Succeeded);
+      await expect(federation.connect(outsider).execute(1))
+        .to.emit(federation, "MemberAdded")
+        .withArgs(outsider.address, 2)
+        .and.to.emit(federation, "ProposalExecuted")
+        .withArgs(1);
+      expect(await federation.proposalState(1)).to.equal(State.Executed);
+      expect(await federation.isMember(outsider.address, 1)).to.equal(false);
+      expect(await federation.isMember(outsider.address, 2)).to.equal(true);
+      const proposal = await federation.proposal(1);
+      expect([proposal.yes, proposal.no, proposal.votesNeeded]).to.deep.equal([3n, 0n, 3n]);
+    });
+
+    it("never executes a proposal without quorum", async function () {
+      const { federation, members } = await loadFixture(deployPlain);
+      await federation.connect(members[0]).proposeRule("median");
+      await federation.connect(members[0]).voteProposal(1, true);
+      await federation.connect(members[1]).voteProposal(1, true);
+      await time.increase(VOTING_PERIOD);
+      expect(await federation.proposalState(1)).to.equal(State.Defeated);
+      await expect(federation.execute(1))
+        .to.be.revertedWithCustomError(federation, "UnexpectedProposalState")
+        .withArgs(1, State.Defeated, State.Succeeded);
+      expect((await federation.config(await federation.configVersion())).rule).to.equal("fedavg");
+    });
+
+    it("lets only members of the current round propose", async function () {
+      const { federation, outsider } = await loadFixture(deployPlain);
+      await expect(federation.connect(outsider).proposeQuorum(2))
+        .to.be.revertedWithCustomError(federation, "NotMember")
+        .withArgs(outsider.address, 1);
+    });
+  });
+
+  describe("commit-reveal", function () {
+    it("hides updates until every member committed, then reveals them", async function () {
+      const { federation, members } = await loadFixture(deployHidden);
+      const salt = ethers.id("salt");
+      const updates = members.map((_, i) => blob(`hidden ${i}`));
+      const u0 = blob("plain");
+      await expect(federation.connect(members[0]).submitUpdate(1, u0.digest, u0.cid, 1))
+        .to.be.revertedWithCustomError(federation, "CommitRevealRequired")
+        .withArgs(1);
+
+      for (const [i, member] of members.entries()) {
+        const digest = updates[i].digest;
+        const commitment = await federation.updateCommitment(1, member.address, digest, salt);
+        const encoded = ethers.AbiCoder.defaultAbiCoder().encode(
+          ["uint64", "address", "bytes32", "bytes32"],
+          [1, member.address, digest, salt],
+        );
+        expect(commitment).to.equal(ethers.keccak256(encoded));
+        await expect(federation.connect(member).commitUpdate(1, commitment))
+          .to.emit(federation, "UpdateCommitted")
+          .withArgs(1, member.address, commitment);
+      }
+      expect(await federation.phase(1)).to.equal(Phase.Reveal);
+
+      await expect(
+        federation.connect(members[1]).revealUpdate(1, updates[0].digest, updates[0].cid, 1, salt),
+      ).to.be.revertedWithCustomError(federation, "CommitmentMismatch");
+      for (const [i, member] of members.entries()) {
+        const { digest, cid } = updates[i];
+        await expect(federation.connect(member).revealUpdate(1, digest, cid, 5, salt))
+          .to.emit(federation, "UpdateSubmitted")
+          .withArgs(1, member.address, digest, cid, 5);
+      }
+      expect(await federation.phase(1)).to.equal(Phase.Vote);
+    });
+  });
+});

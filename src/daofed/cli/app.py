@@ -7,9 +7,12 @@ import typer
 from daofed import __version__
 from daofed.cli.account import account_app
 from daofed.cli.agent import agent_app
+from daofed.cli.audit import audit
 from daofed.cli.chain import chain_app, deploy
 from daofed.cli.data import data_app
 from daofed.cli.demo import demo
+from daofed.cli.governance import execute, proposals, propose_app, vote_on_proposal
+from daofed.cli.status import members, status
 from daofed.cli.vote import vote_app
 
 app = typer.Typer(
@@ -26,6 +29,13 @@ app.add_typer(agent_app, name="agent")
 app.add_typer(chain_app, name="chain")
 app.add_typer(data_app, name="data")
 app.add_typer(vote_app, name="vote")
+app.add_typer(propose_app, name="propose")
+app.command()(proposals)
+app.command()(execute)
+app.command()(status)
+app.command()(members)
+app.command()(audit)
+vote_app.command("proposal")(vote_on_proposal)
 
 
 @app.command()

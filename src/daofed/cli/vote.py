@@ -22,7 +22,7 @@ from daofed.cli.output import console, friendly_errors, print_json
 from daofed.errors import ConfigError
 from daofed.storage import BlobRef
 
-vote_app = typer.Typer(help="Vote as a member: for a round's aggregate model.")
+vote_app = typer.Typer(help="Vote as a member: on a round's aggregate, or on a proposal.")
 
 
 @vote_app.command("aggregate")

@@ -9,7 +9,7 @@ import typer
 
 from daofed.cli.options import JsonOpt
 from daofed.cli.output import console, friendly_errors, print_json
-from daofed.learning import load_digits, save_member_file, split_federated
+from daofed.learning import Dataset, load_digits, save_member_file, split_federated
 
 data_app = typer.Typer(help="Prepare member data files.")
 
@@ -23,15 +23,16 @@ def split(
     fmt: Annotated[str, typer.Option("--format", help="npz or csv.")] = "npz",
     json_output: JsonOpt = False,
 ) -> None:
-    """Write member-1..N files (each member's training data) and test.FORMAT (held out)."""
+    """Write member-1..N files (all of each member's data) and test.FORMAT (held out)."""
     with friendly_errors():
         parts = split_federated(load_digits(), members, alpha=alpha, seed=seed)
         out_dir.mkdir(parents=True, exist_ok=True)
         written = {}
         for index, member in enumerate(parts.members, start=1):
             path = out_dir / f"member-{index}.{fmt}"
-            save_member_file(path, member.train)
-            written[path.name] = len(member.train)
+            own = Dataset.concat([member.train, member.val])
+            save_member_file(path, own)
+            written[path.name] = len(own)
         save_member_file(out_dir / f"test.{fmt}", parts.test)
         written[f"test.{fmt}"] = len(parts.test)
     if json_output:

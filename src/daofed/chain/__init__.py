@@ -34,6 +34,7 @@ from daofed.chain.node import (
     dev_account,
     dev_accounts,
     embedded_chain,
+    fund,
 )
 from daofed.chain.proposals import describe as describe_proposal
 from daofed.chain.values import (
@@ -83,6 +84,7 @@ __all__ = [
     "dev_account",
     "dev_accounts",
     "embedded_chain",
+    "fund",
     "load_artifact",
     "new_salt",
     "update_commitment",

@@ -98,6 +98,22 @@ def advance_time(w3: Web3, seconds: int) -> None:
             raise ChainError(f"{method} failed: {response['error']}: use a local dev chain")
 
 
+def fund(w3: Web3, address: str, wei: int = DEV_BALANCE_WEI) -> None:
+    """Give ``address`` a balance of ``wei`` on a local dev chain (anvil or Hardhat).
+
+    New member keys start with nothing to pay gas with; on a real network the members'
+    organisations fund them, on a dev chain this does.
+    """
+    for method in ("anvil_setBalance", "hardhat_setBalance"):
+        response = w3.provider.make_request(method, [address, hex(wei)])  # type: ignore[arg-type]
+        if "error" not in response:
+            return
+    raise ChainError(
+        f"this node cannot set balances ({response['error']}): fund {address} with a "
+        "transfer from an account that has ether"
+    )
+
+
 def find_anvil() -> Path:
     """Find the anvil binary: the one npm pinned in this checkout, else the one on PATH."""
     for root in (REPO_ROOT, Path.cwd()):

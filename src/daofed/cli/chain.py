@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from web3 import Web3
 
-from daofed.chain import AnvilNode, Federation, connect
+from daofed.chain import AnvilNode, Federation, connect, fund
 from daofed.chain.deployment import Deployment
 from daofed.cli.options import (
     DEFAULT_DEPLOYMENT,
@@ -52,6 +53,22 @@ def up(
         err_console.print(f"state file: {state}; dev keys: `--dev 0..9`; stop with Ctrl-C")
         stop.wait()
     err_console.print("anvil stopped, state saved")
+
+
+@chain_app.command("fund")
+def fund_cmd(
+    address: Annotated[list[str], typer.Argument(help="Accounts to fund.")],
+    rpc_url: Annotated[str, typer.Option(help="JSON-RPC URL of the dev chain.")] = (
+        "http://127.0.0.1:8545"
+    ),
+    ether: Annotated[int, typer.Option(help="Balance to set, in ether.")] = 100,
+) -> None:
+    """Give accounts ether on a local dev chain (anvil or Hardhat) to pay gas with."""
+    with friendly_errors():
+        w3 = connect(rpc_url)
+        for account in address:
+            fund(w3, Web3.to_checksum_address(account), ether * 10**18)
+            console.print(f"{account}: {ether} ETH")
 
 
 def deploy(

@@ -166,7 +166,7 @@ abstract contract FederationGovernance is FederationRounds, IFederationGovernanc
         uint64 round = currentRound();
         _member(msg.sender, round);
         (uint32 votesNeeded, uint32 version) = _roundSnapshot(round);
-        uint40 voteEnd = uint40(block.timestamp) + config(version).votingPeriod;
+        uint40 voteEnd = uint40(block.timestamp) + _configAt(version).votingPeriod;
 
         proposalId = ++_proposalCount;
         _proposals[proposalId] = Proposal({

@@ -90,6 +90,11 @@ abstract contract FederationMembership is IFederation {
         return _members[account];
     }
 
+    /// @dev Config `version`, in storage (read a field without copying the rule).
+    function _configAt(uint32 version) internal view returns (Config storage) {
+        return _configs[version];
+    }
+
     /// @dev The config rounds opened now use.
     function _latestConfig() internal view returns (uint32 version, Config storage c) {
         version = _configVersion;

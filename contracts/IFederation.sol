@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 /**
  * @title IFederation
- * @notice Rounds of federated learning run by a fixed set of members, with no owner.
+ * @notice Rounds of federated learning run by a set of members, with no owner.
  *
  * In round `r` every member trains on its private data from the base model of `r` and
  * commits to its update with {submitUpdate} (the sha256 digest of the update's bytes, and
@@ -20,10 +20,11 @@ pragma solidity ^0.8.24;
  * committing to their own. A revealed update is a submitted update (same event); an
  * update committed but never revealed is simply left out of the round.
  *
- * Members and parameters (quorum, windows, aggregation rule) are governed state: a change
- * takes effect from the round after the current one, and every round keeps the values it
- * was opened with. Events carry every digest, CID, sample count and voter: they are the
- * audit log. Storage holds only what the contract itself reads.
+ * Members and parameters (quorum, windows, aggregation rule, commit-reveal, voting period)
+ * are governed state, changed by member vote (see IFederationGovernance): a change takes
+ * effect from the round after the current one, and every round keeps the values it was
+ * opened with. Events carry every digest, CID, sample count and voter: they are the audit
+ * log. Storage holds only what the contract itself reads.
  */
 interface IFederation {
     /**

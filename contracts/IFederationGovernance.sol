@@ -149,7 +149,9 @@ interface IFederationGovernance {
     /**
      * @notice Vote yes (`support`) or no on proposal `proposalId`.
      * @dev Requires: the proposal is Active, the caller is a member of its round and has not
-     * voted on it. Emits {ProposalVoted}.
+     * voted on it. Emits {ProposalVoted}. Membership of the proposal's round is checked like
+     * {IFederation-isMember}: an account removed and re-admitted since that round counts by
+     * its latest membership only, so it may be refused; nobody outside the round is let in.
      */
     function voteProposal(uint256 proposalId, bool support) external;
 

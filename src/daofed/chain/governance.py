@@ -25,11 +25,6 @@ from daofed.chain.values import (
 )
 from daofed.errors import ChainError, ConfigError
 
-CONFIG_CHANGING_GAS = 300_000
-"""Gas limit floor for executing a proposal: the estimate is made a moment before the
-proposal's state is final, and a new config version writes a few fresh slots. Unused gas
-is not charged."""
-
 _PROPOSE_FUNCTIONS = {
     ProposalKind.ADD_MEMBER: "proposeAddMember",
     ProposalKind.REMOVE_MEMBER: "proposeRemoveMember",
@@ -111,9 +106,7 @@ class FederationGovernance(ContractClient):
     def execute_proposal(self, account: LocalAccount, proposal_id: int) -> TxResult:
         """Execute the proposal ``proposal_id`` that carried (anyone may)."""
         call = self.contract.functions.execute(_proposal_id(proposal_id))
-        return self._send(
-            account, call, f"executing proposal {proposal_id}", gas_floor=CONFIG_CHANGING_GAS
-        )
+        return self._send(account, call, f"executing proposal {proposal_id}")
 
     # -- views -------------------------------------------------------------------------
 

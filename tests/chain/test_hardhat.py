@@ -16,6 +16,7 @@ from daofed.chain import Federation, HardhatNode, Phase, ProposalKind, ProposalS
 from daofed.errors import ContractRevert
 
 from .conftest import accept_round, blob, check, enact
+from .test_node import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -61,3 +62,10 @@ def test_a_round_and_a_proposal_on_a_hardhat_node(hardhat: Web3) -> None:
         (1, blob("genesis")),
         (2, blob("agg1")),
     ]
+
+
+def test_a_hardhat_node_on_a_given_port() -> None:
+    port = free_port()
+    with HardhatNode.start(port=port) as node:
+        assert node.url == f"http://127.0.0.1:{port}"
+        assert node.web3().eth.block_number == 0

@@ -208,13 +208,15 @@ class HardhatNode(LocalNode):
     LISTENING = re.compile(r"JSON-RPC server at http://(127\.0\.0\.1:\d+)")
 
     @classmethod
-    def start(cls, *, binary: Path | None = None, timeout: float = 60.0) -> HardhatNode:
-        """Start ``hardhat node`` and wait until it answers JSON-RPC."""
+    def start(
+        cls, *, binary: Path | None = None, port: int = 0, timeout: float = 60.0
+    ) -> HardhatNode:
+        """Start ``hardhat node`` and wait until it answers JSON-RPC (``port=0``: a free port)."""
         command = [
             str(binary or find_hardhat()),
             "node",
             "--hostname", "127.0.0.1",
-            "--port", "0",  # Hardhat picks a free port and prints it
+            "--port", str(port),  # 0: Hardhat picks a free port and prints it
         ]  # fmt: skip
         env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true"}
         return cls(*cls._launch(command, timeout, cwd=REPO_ROOT, env=env))

@@ -81,7 +81,7 @@ def check_goals(report: BenchReport) -> tuple[GoalCheck, ...]:
                     )
                 )
     for case in report.overhead:
-        if case.model == "5M" and case.members == 10:
+        if case.model == "5M" and case.members == 10 and case.store == "ipfs":
             met = case.overhead <= GOAL_OVERHEAD
             checks.append(
                 GoalCheck(

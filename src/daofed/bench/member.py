@@ -32,7 +32,7 @@ from daofed.bench.chain import bench_account
 from daofed.bench.timeline import Interval
 from daofed.chain import Federation
 from daofed.learning import ModelConfig, TrainConfig, load_digits, split_federated
-from daofed.storage import BlobRef, BlobStore, IpfsStore
+from daofed.storage import BlobRef, BlobStore, IpfsStore, LocalStore
 
 _intervals: list[Interval] = []
 
@@ -94,6 +94,14 @@ class TimedAgent(MemberAgent):
             return super().aggregate(round_number)
 
 
+def open_bench_store(spec: str) -> BlobStore:
+    """Open ``local:DIR`` or ``ipfs:URL``; IPFS with a long timeout (a busy shared node)."""
+    scheme, _, target = spec.partition(":")
+    if scheme == "ipfs":
+        return IpfsStore(target, timeout=300)
+    return LocalStore(target)
+
+
 def main() -> None:
     """Set up, say ready, wait for the federation, run the rounds, write the record."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -104,7 +112,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, required=True)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--rpc", required=True)
-    parser.add_argument("--ipfs", required=True)
+    parser.add_argument("--store", required=True, help="local:DIR or ipfs:URL")
     parser.add_argument("--rounds", type=int, required=True)
     parser.add_argument("--poll", type=float, required=True)
     parser.add_argument("--out", type=Path, required=True)
@@ -125,11 +133,11 @@ def main() -> None:
     print("ready", flush=True)
     start = json.loads(sys.stdin.readline())
     federation = Federation.at(w3, start["contract"], start["deploy_block"])
-    with IpfsStore(args.ipfs, timeout=300) as ipfs:
-        agent = TimedAgent(federation, TimedStore(ipfs), account, data, settings, record)
-        run_agent(
-            agent, RunOptions(poll_interval=args.poll, until_round=args.rounds), threading.Event()
-        )
+    store = open_bench_store(args.store)
+    agent = TimedAgent(federation, TimedStore(store), account, data, settings, record)
+    run_agent(
+        agent, RunOptions(poll_interval=args.poll, until_round=args.rounds), threading.Event()
+    )
     record_json = {
         "member": account.address,
         "intervals": [asdict(i) for i in _intervals],

@@ -31,12 +31,13 @@ from web3 import Web3
 from daofed.bench.baseline import BaselineRound, run_baseline
 from daofed.bench.chain import bench_account, bench_accounts, fund
 from daofed.bench.cpu import CpuSampler
+from daofed.bench.member import open_bench_store
 from daofed.bench.models import parameter_count
 from daofed.bench.timeline import KINDS, Interval, busy_seconds
 from daofed.chain import Federation
 from daofed.errors import DaofedError
 from daofed.learning import ModelConfig, initial_weights, load_digits, split_federated
-from daofed.storage import IpfsStore, encode
+from daofed.storage import encode
 
 GOAL_OVERHEAD = 0.05
 """Issue 6: at 10 members a 5M-parameter round takes at most 5 % longer than the baseline."""
@@ -86,6 +87,7 @@ class OverheadResult:
     model: str
     parameters: int
     members: int
+    store: str  # "ipfs" or "local"
     epochs: int
     poll_seconds: float
     rounds: tuple[RoundTiming, ...]
@@ -114,21 +116,27 @@ def run_overhead(
     model: ModelConfig,
     members: int,
     *,
+    store: str = "ipfs",
     rounds: int = 2,
     epochs: int = 5,
     seed: int = 0,
     poll: float = 0.2,
 ) -> OverheadResult:
-    """Run ``rounds`` daofed rounds with ``members`` processes, then the baseline."""
+    """Run ``rounds`` daofed rounds with ``members`` processes, then the baseline.
+
+    ``store`` is ``"ipfs"`` (the shared IPFS node, as deployed) or ``"local"`` (one local
+    store directory all members share): the second tells how much of the overhead is
+    the IPFS node's.
+    """
     split = split_federated(load_digits(), members, alpha=None, seed=seed)
     accounts = bench_accounts(1, members)
     deployer = bench_account(0)
     fund(services.w3, [deployer, *accounts])
     with tempfile.TemporaryDirectory(prefix="daofed-bench-round-") as tmp:
         workdir = Path(tmp)
-        with _members(services, model, members, epochs, seed, rounds, poll, workdir) as procs:
-            with IpfsStore(services.ipfs_url) as ipfs:
-                genesis = ipfs.put(encode(initial_weights(model, seed)))
+        spec = f"ipfs:{services.ipfs_url}" if store == "ipfs" else f"local:{workdir / 'blobs'}"
+        with _members(services, model, members, epochs, seed, rounds, poll, workdir, spec) as procs:
+            genesis = open_bench_store(spec).put(encode(initial_weights(model, seed)))
             federation = Federation.deploy(
                 services.w3,
                 deployer,
@@ -172,7 +180,9 @@ def run_overhead(
             )
         timings.append(_round_timing(r, start, end, records, sampler, baseline[r - 1]))
         start = end
-    return OverheadResult(name, parameter_count(model), members, epochs, poll, tuple(timings))
+    return OverheadResult(
+        name, parameter_count(model), members, store, epochs, poll, tuple(timings)
+    )
 
 
 def _round_timing(
@@ -214,6 +224,7 @@ def _members(
     rounds: int,
     poll: float,
     workdir: Path,
+    store: str,
 ) -> Iterator[list[subprocess.Popen[str]]]:
     """Start the member processes and wait until each has loaded everything."""
     procs: list[subprocess.Popen[str]] = []
@@ -224,7 +235,7 @@ def _members(
                 "--position", str(i), "--members", str(members), "--account", str(i + 1),
                 "--hidden", ",".join(str(h) for h in model.hidden),
                 "--epochs", str(epochs), "--seed", str(seed), "--rpc", services.rpc_url,
-                "--ipfs", services.ipfs_url, "--rounds", str(rounds), "--poll", str(poll),
+                "--store", store, "--rounds", str(rounds), "--poll", str(poll),
                 "--out", str(workdir / f"member-{i}.json"),
             ]  # fmt: skip
             with (workdir / f"member-{i}.err").open("w") as err:

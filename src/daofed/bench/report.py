@@ -52,22 +52,23 @@ def _overhead_tables(report: BenchReport) -> list[Table]:
     if not report.overhead:
         return []
     table = Table(title="Round overhead: daofed round vs the same work in one process")
-    for column in ("model", "params", "members", "daofed s", "baseline s", "ratio",
+    for column in ("model", "params", "members", "store", "daofed s", "baseline s", "ratio",
                    "overhead", "CPU ratio"):  # fmt: skip
         table.add_column(column, justify="left" if column == "model" else "right")
     where = Table(title="Where a daofed round's time goes (member-seconds; CPU s of services)")
-    for column in ("model", "members", *KINDS, "waiting", "anvil CPU", "IPFS CPU"):
+    for column in ("model", "members", "store", *KINDS, "waiting", "anvil CPU", "IPFS CPU"):
         where.add_column(column, justify="left" if column == "model" else "right")
     for case in report.overhead:
         m = case.measured
         table.add_row(
-            case.model, f"{case.parameters:,}", str(case.members), f"{m.seconds:.2f}",
+            case.model, f"{case.parameters:,}", str(case.members), case.store, f"{m.seconds:.2f}",
             f"{m.baseline_seconds:.2f}", f"{m.ratio:.2f}", f"{case.overhead:+.0%}",
             f"{m.cpu_ratio:.2f}",
         )  # fmt: skip
         where.add_row(
             case.model,
             str(case.members),
+            case.store,
             *(f"{m.member_seconds[k]:.2f}" for k in (*KINDS, "waiting")),
             f"{m.cpu_seconds['anvil']:.2f}",
             f"{m.cpu_seconds['ipfs']:.2f}",

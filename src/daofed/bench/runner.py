@@ -34,7 +34,7 @@ class BenchConfig:
 
     quick: bool
     gas_sizes: tuple[int, ...]
-    overhead_cases: tuple[tuple[str, int], ...]  # (model name, members)
+    overhead_cases: tuple[tuple[str, int, str], ...]  # (model name, members, store)
     aggregation_model: str
     aggregation_members: int
     repeats: int
@@ -48,7 +48,13 @@ class BenchConfig:
         return cls(
             quick=False,
             gas_sizes=gas.FULL_SIZES,
-            overhead_cases=(("100k", 4), ("100k", 10), ("5M", 4), ("5M", 10)),
+            overhead_cases=(
+                ("100k", 4, "ipfs"),
+                ("100k", 10, "ipfs"),
+                ("5M", 4, "ipfs"),
+                ("5M", 10, "ipfs"),
+                ("5M", 10, "local"),  # how much of the overhead is the IPFS node's
+            ),
             aggregation_model="5M",
             aggregation_members=10,
             repeats=3,
@@ -62,7 +68,7 @@ class BenchConfig:
         return cls(
             quick=True,
             gas_sizes=gas.QUICK_SIZES,
-            overhead_cases=(("100k", 2),),
+            overhead_cases=(("100k", 2, "ipfs"),),
             aggregation_model="100k",
             aggregation_members=5,
             repeats=2,
@@ -125,9 +131,9 @@ def run_bench(config: BenchConfig, progress: Progress = lambda _m: None) -> Benc
                 )
             if "overhead" in config.parts:
                 cases = []
-                for name, members in config.overhead_cases:
-                    progress(f"round overhead, {name} model, {members} member processes")
-                    cases.append(run_overhead(services, name, MODELS[name], members))
+                for name, members, blobs in config.overhead_cases:
+                    progress(f"round overhead, {name} model, {members} members, {blobs} store")
+                    cases.append(run_overhead(services, name, MODELS[name], members, store=blobs))
                 results["overhead"] = tuple(cases)
             if "scale" in config.parts:
                 rows = []

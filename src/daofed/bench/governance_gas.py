@@ -6,23 +6,21 @@ instead of submitting once, so both transactions are measured too.
 Runs after the gas benchmark's accepted and closed rounds, on the same federation, so the
 sizes are the same. Proposals become executable only after their voting period, so all
 kinds are proposed and voted in one round, the clock is moved past the period, and each is
-executed. Works against the Federation wrapper found at run time: a daofed without
-governance simply measures none of it.
+executed.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-import daofed.chain.values as chain_values
 from daofed.bench.chain import bench_account, fund
 from daofed.bench.gas import synthetic_ref
 from daofed.chain import Federation, Phase, advance_time
+from daofed.chain.values import ProposalKind, ProposalValue, Windows
 
 PROPOSE = "proposal: propose (any kind)"
 VOTE_FIRST = "proposal: voteProposal, first"
@@ -33,31 +31,34 @@ REVEAL = "revealUpdate (commit-reveal)"
 
 
 def governance_extras() -> tuple[Callable[..., None], ...]:
-    """Return the extra gas measurements this daofed supports (none without governance)."""
-    if hasattr(Federation, "propose") and hasattr(chain_values, "ProposalKind"):
-        return (measure_governance,)
-    return ()
+    """Return the gas measurements to run after the round ones (governance, commit-reveal)."""
+    return (measure_governance,)
 
 
-def _proposal_values(accounts: list[LocalAccount], newcomer: str, window: int) -> dict[Any, Any]:
-    kinds: Any = getattr(chain_values, "ProposalKind")  # noqa: B009 (absent before governance)
-    windows: Any = getattr(chain_values, "Windows")  # noqa: B009
-    return {
-        kinds.ADD_MEMBER: newcomer,
-        kinds.REMOVE_MEMBER: accounts[-1].address,
-        kinds.SET_QUORUM: 3,
-        kinds.SET_WINDOWS: windows(window, window, window),
-        kinds.SET_RULE: "median",
-        kinds.SET_COMMIT_REVEAL: True,
-        kinds.SET_VOTING_PERIOD: 2 * window,
+def _proposal_values(
+    accounts: list[LocalAccount], newcomer: str, window: int
+) -> dict[ProposalKind, ProposalValue]:
+    """One proposal of every kind, each one the contract accepts and can execute."""
+    values: dict[ProposalKind, ProposalValue] = {
+        ProposalKind.ADD_MEMBER: newcomer,
+        ProposalKind.REMOVE_MEMBER: accounts[-1].address,
+        ProposalKind.SET_QUORUM: 3,
+        ProposalKind.SET_WINDOWS: Windows(window, window, window),
+        ProposalKind.SET_RULE: "median",
+        ProposalKind.SET_COMMIT_REVEAL: True,
+        ProposalKind.SET_VOTING_PERIOD: 2 * window,
     }
+    missing = set(ProposalKind) - set(values)
+    if missing:
+        raise AssertionError(f"no benchmark value for proposal kinds {sorted(missing)}")
+    return values
 
 
 def measure_governance(
     w3: Web3, federation: Federation, accounts: list[LocalAccount], samples: dict[str, list[int]]
 ) -> None:
     """Propose every kind, vote each through, execute each; then a commit-reveal round."""
-    fed: Any = federation
+    fed = federation
     round_number = fed.current_round()
     info = fed.round_info(round_number)
     window = info.vote_deadline - info.start_time
@@ -80,7 +81,7 @@ def measure_governance(
 
 
 def _commit_reveal_round(
-    w3: Web3, fed: Any, accounts: list[LocalAccount], samples: dict[str, list[int]]
+    w3: Web3, fed: Federation, accounts: list[LocalAccount], samples: dict[str, list[int]]
 ) -> None:
     """Close the current round so the commit-reveal config applies, then commit and reveal."""
     round_number = fed.current_round()
@@ -99,8 +100,8 @@ def _commit_reveal_round(
     info = fed.round_info(round_number)
     advance_time(w3, info.submit_deadline - _now(w3) + 1)
     phase = fed.phase(round_number)
-    if phase.name != "REVEAL":  # Phase.REVEAL came with governance
-        raise AssertionError(f"round {round_number} is in phase {phase.name}, not REVEAL")
+    if phase is not Phase.REVEAL:
+        raise AssertionError(f"round {round_number} is in phase {phase.label}, not reveal")
     for account in committers:
         ref, salt = refs[account.address], salts[account.address]
         samples[REVEAL].append(fed.reveal_update(account, round_number, ref, 10, salt).gas_used)

@@ -7,6 +7,7 @@ computes the aggregate on its own and votes for its digest.
 
 from daofed.learning.aggregation.base import AggregationRule, MemberUpdate, sorted_updates
 from daofed.learning.aggregation.clipping import Clipped, clip_update, clip_updates
+from daofed.learning.aggregation.compressed import Compressed
 from daofed.learning.aggregation.delta import apply_delta, compute_delta
 from daofed.learning.aggregation.fedavg import FedAvg, fedavg
 from daofed.learning.aggregation.krum import MultiKrum, krum, krum_scores, multi_krum
@@ -19,6 +20,7 @@ __all__ = [
     "RULE_NAMES",
     "AggregationRule",
     "Clipped",
+    "Compressed",
     "FedAvg",
     "Median",
     "MemberUpdate",

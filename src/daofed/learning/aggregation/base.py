@@ -16,6 +16,7 @@ import numpy as np
 
 from daofed.errors import LearningError
 from daofed.learning.aggregation.numeric import F64
+from daofed.learning.compression import Compression
 from daofed.learning.weights import Weights, check_layout
 
 
@@ -62,6 +63,11 @@ class AggregationRule(ABC):
     def min_updates(self) -> int:
         """Fewest updates this rule can aggregate."""
         return 1
+
+    @property
+    def compression(self) -> Compression:
+        """How members encode their updates while this rule is in force (``compress=``)."""
+        return Compression.NONE
 
     @abstractmethod
     def aggregate(self, updates: Sequence[MemberUpdate]) -> Weights:

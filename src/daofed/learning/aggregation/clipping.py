@@ -17,6 +17,7 @@ import numpy as np
 from daofed.errors import LearningError
 from daofed.learning.aggregation.base import AggregationRule, MemberUpdate, sorted_updates
 from daofed.learning.aggregation.numeric import l2_norm
+from daofed.learning.compression import Compression
 from daofed.learning.weights import Weights
 
 
@@ -62,6 +63,8 @@ class Clipped(AggregationRule):
         check_max_norm(self.max_norm)
         if isinstance(self.inner, Clipped):
             raise LearningError("clip given twice; use a single clip=<norm>")
+        if self.inner.compression is not Compression.NONE:
+            raise LearningError("compress wraps clip, not the other way round; use parse_rule")
 
     @property
     def spec(self) -> str:

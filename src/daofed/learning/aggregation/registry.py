@@ -8,8 +8,11 @@ The DAO stores the aggregation rule as a short string (on chain, in ``RoundOpene
 
     fedavg | median | trimmed-mean:beta=<float> | krum:f=<int>
     | multi-krum:f=<int>,m=<int>          plus optional ",clip=<float>" / ":clip=<float>"
+                                          and ",compress=fp16|int8" / ":compress=..."
 
-``clip`` wraps any rule in norm clipping. ``rule.spec`` gives the canonical form, and
+``clip`` wraps any rule in norm clipping; ``compress`` says how updates are encoded in
+the rounds the rule governs (see :mod:`daofed.learning.compression`), and wraps the rest.
+``rule.spec`` gives the canonical form (``clip`` before ``compress``), and
 ``parse_rule(rule.spec) == rule`` for every rule.
 """
 
@@ -22,13 +25,18 @@ from collections.abc import Callable, Mapping
 from daofed.errors import LearningError
 from daofed.learning.aggregation.base import AggregationRule
 from daofed.learning.aggregation.clipping import Clipped
+from daofed.learning.aggregation.compressed import Compressed
 from daofed.learning.aggregation.fedavg import FedAvg
 from daofed.learning.aggregation.krum import MultiKrum
 from daofed.learning.aggregation.median import Median
 from daofed.learning.aggregation.trimmed_mean import TrimmedMean
+from daofed.learning.compression import Compression, parse_compression
 
 _INT = re.compile(r"[0-9]+")
-_EXAMPLES = "fedavg, median, trimmed-mean:beta=0.2, krum:f=1, multi-krum:f=1,m=3, fedavg:clip=1.0"
+_EXAMPLES = (
+    "fedavg, median, trimmed-mean:beta=0.2, krum:f=1, multi-krum:f=1,m=3, fedavg:clip=1.0, "
+    "median:clip=1.0,compress=int8"
+)
 
 
 def _int(spec: str, key: str, text: str) -> int:
@@ -68,8 +76,8 @@ def parse_rule(spec: str) -> AggregationRule:
     """Build the rule a spec string names; :class:`LearningError` says what is wrong.
 
     Every parameter a rule takes is required (on-chain specs should say everything);
-    ``clip`` is optional for all rules. Unknown names, unknown, repeated or missing
-    parameters are errors, never silently ignored.
+    ``clip`` and ``compress`` are optional for all rules. Unknown names, unknown, repeated
+    or missing parameters are errors, never silently ignored.
     """
     text = spec.strip()
     name, colon, rest = text.partition(":")
@@ -81,6 +89,7 @@ def parse_rule(spec: str) -> AggregationRule:
         )
     params = _params(spec, rest) if colon else {}
     clip = params.pop("clip", None)
+    compress = params.pop("compress", None)
     required, build = _RULES[name]
     missing = [key for key in required if key not in params]
     unknown = sorted(set(params) - set(required))
@@ -88,10 +97,21 @@ def parse_rule(spec: str) -> AggregationRule:
         usage = name + (":" + ",".join(f"{k}=..." for k in required) if required else "")
         raise LearningError(
             f"rule {spec!r}: missing {missing}, unknown {unknown} parameters; "
-            f"write {usage} (optionally with clip=<norm>)"
+            f"write {usage} (optionally with clip=<norm>, compress=fp16|int8)"
         )
     rule = build(spec, params)
-    return rule if clip is None else Clipped(rule, _float(spec, "clip", clip))
+    if clip is not None:
+        rule = Clipped(rule, _float(spec, "clip", clip))
+    if compress is not None:
+        rule = Compressed(rule, _compression(spec, compress))
+    return rule
+
+
+def _compression(spec: str, text: str) -> Compression:
+    try:
+        return parse_compression(text)
+    except LearningError as error:
+        raise LearningError(f"rule {spec!r}: {error}") from None
 
 
 def _params(spec: str, text: str) -> dict[str, str]:

@@ -22,7 +22,8 @@ from daofed.chain.commitment import derive_salt
 from daofed.errors import ContractRevert
 from daofed.learning import MemberData, ModelConfig, TrainConfig, model_spec, train_local
 from daofed.learning.aggregation import compute_delta, parse_rule
-from daofed.storage import BlobRef, BlobStore, Weights, decode, encode
+from daofed.learning.compression import encode_update
+from daofed.storage import BlobRef, BlobStore, Weights, decode
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class MemberAgent:
 
         Seeded by (seed, round, member), so a member that crashed after uploading and
         before submitting produces the very same bytes, hence the same digest, again.
+        It is encoded as the round's rule says (``compress=``).
         """
         base = self._fetch_model(self.federation.round_info(round_number).base)
         trained = train_local(
@@ -128,7 +130,8 @@ class MemberAgent:
             train=self.settings.training,
             seed=training_seed(self.settings.seed, round_number, self.address),
         )
-        return encode(compute_delta(base, trained))
+        rule = parse_rule(self.federation.rule_of(round_number))
+        return encode_update(compute_delta(base, trained), rule.compression)
 
     def _update_ref(self, round_number: int) -> BlobRef:
         """Train (once per round and process) and upload this member's update."""

@@ -16,7 +16,8 @@ import numpy as np
 from daofed.chain import UpdateSubmitted
 from daofed.errors import BlobNotFound, DigestMismatch, InvalidBlob
 from daofed.learning.aggregation import AggregationRule, MemberUpdate, apply_delta, l2_norm
-from daofed.storage import BlobRef, BlobStore, ModelSpec, Weights, decode, encode
+from daofed.learning.compression import Compression, compressed_spec, decode_update
+from daofed.storage import BlobRef, BlobStore, ModelSpec, Weights, encode
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,20 @@ _REASONS: dict[type[Exception], str] = {
 
 
 def fetch_update(
-    store: BlobStore, submission: UpdateSubmitted, spec: ModelSpec, policy: UpdatePolicy
+    store: BlobStore,
+    submission: UpdateSubmitted,
+    spec: ModelSpec,
+    policy: UpdatePolicy,
+    compression: Compression = Compression.NONE,
 ) -> MemberUpdate:
-    """Fetch, verify and validate one member's update; raise InvalidBlob/DigestMismatch if bad."""
+    """Fetch, verify and validate one member's update; raise InvalidBlob/DigestMismatch if bad.
+
+    ``compression`` is the round's (its rule's ``compress=``): the blob must be encoded
+    that way exactly, and comes back decompressed to the float32 delta.
+    """
     ref = BlobRef(digest=submission.digest, locator=submission.cid)
-    delta = decode(store.get(ref, max_bytes=spec.encoded_size), spec)
+    wire = compressed_spec(spec, compression)
+    delta = decode_update(store.get(ref, max_bytes=wire.encoded_size), spec, compression)
     if policy.max_norm is not None:
         norm = l2_norm(delta)
         if not norm <= policy.max_norm:
@@ -84,6 +94,8 @@ def aggregate_round(
 ) -> RoundAggregate:
     """Aggregate a round's valid updates onto ``base`` under ``rule``.
 
+    Updates are read as ``rule.compression`` encodes them; the new model is float32 always.
+
     Bad or missing bytes are the submitting member's fault and are excluded, never fatal:
     the round goes on with the honest updates. A store that cannot be reached is *not* a
     reason to exclude (another member may reach it), so StoreUnavailable propagates and the
@@ -93,7 +105,7 @@ def aggregate_round(
     excluded: list[Exclusion] = []
     for submission in sorted(submissions, key=lambda s: s.member.lower()):
         try:
-            included.append(fetch_update(store, submission, spec, policy))
+            included.append(fetch_update(store, submission, spec, policy, rule.compression))
         except (InvalidBlob, DigestMismatch, BlobNotFound) as error:
             reason = error.reason if isinstance(error, InvalidBlob) else _REASONS[type(error)]
             excluded.append(

@@ -23,6 +23,7 @@ from daofed.errors import ContractRevert
 from daofed.learning import MemberData, ModelConfig, TrainConfig, model_spec, train_local
 from daofed.learning.aggregation import compute_delta, parse_rule
 from daofed.learning.compression import encode_update
+from daofed.learning.privacy import Adjacency, PrivacySettings, epsilon, noise_seed, privatize
 from daofed.storage import BlobRef, BlobStore, Weights, decode
 
 
@@ -35,6 +36,7 @@ class MemberSettings:
     policy: UpdatePolicy = field(default_factory=UpdatePolicy)
     seed: int = 0
     auto_vote: bool = True
+    privacy: PrivacySettings | None = None  # local DP of the update (clip + Gaussian noise)
 
 
 def training_seed(seed: int, round_number: int, member: str) -> int:
@@ -120,7 +122,9 @@ class MemberAgent:
 
         Seeded by (seed, round, member), so a member that crashed after uploading and
         before submitting produces the very same bytes, hence the same digest, again.
-        It is encoded as the round's rule says (``compress=``).
+        With ``settings.privacy`` the delta is clipped and noised (noise seeded from the
+        key, so it is reproducible too); it is encoded as the round's rule says
+        (``compress=``).
         """
         base = self._fetch_model(self.federation.round_info(round_number).base)
         trained = train_local(
@@ -130,8 +134,13 @@ class MemberAgent:
             train=self.settings.training,
             seed=training_seed(self.settings.seed, round_number, self.address),
         )
+        delta = compute_delta(base, trained)
+        privacy = self.settings.privacy
+        if privacy is not None:
+            seed = noise_seed(bytes(self.account.key), self.federation.address, round_number)
+            delta = privatize(delta, privacy, seed)
         rule = parse_rule(self.federation.rule_of(round_number))
-        return encode_update(compute_delta(base, trained), rule.compression)
+        return encode_update(delta, rule.compression)
 
     def _update_ref(self, round_number: int) -> BlobRef:
         """Train (once per round and process) and upload this member's update."""
@@ -191,14 +200,32 @@ class MemberAgent:
 
     def _submitted(self, round_number: int, ref: BlobRef, verb: str) -> AgentEvent:
         num_samples = len(self.data.train)
+        privacy = self._privacy_spent(round_number)
         return self._emit(
             Step.SUBMITTED,
             round_number,
-            f"{verb} update {ref.hex[:12]} ({num_samples} samples)",
+            f"{verb} update {ref.hex[:12]} ({num_samples} samples)"
+            + (f", DP epsilon {privacy['dp_epsilon']:.3g}" if privacy else ""),
             digest=ref.hex,
             cid=ref.locator,
             num_samples=num_samples,
+            **privacy,
         )
+
+    def _privacy_spent(self, round_number: int) -> dict[str, float]:
+        """Epsilon after this round's release, assuming one release in each round so far.
+
+        An upper bound on this member's releases that needs no memory across restarts.
+        """
+        privacy = self.settings.privacy
+        if privacy is None:
+            return {}
+        return {
+            "dp_epsilon": epsilon(privacy, round_number),
+            "dp_epsilon_replace": epsilon(privacy, round_number, Adjacency.REPLACE),
+            "dp_delta": privacy.delta,
+            "dp_rounds": round_number,
+        }
 
     def _aggregate_and_vote(self, round_number: int) -> AgentEvent:
         result = self.aggregate(round_number)

@@ -25,7 +25,9 @@ from daofed.cli.options import (
     unlock,
 )
 from daofed.cli.output import err_console, friendly_errors, limit_torch_threads
+from daofed.errors import ConfigError
 from daofed.learning import MemberData, TrainConfig, load_member_file
+from daofed.learning.privacy import PrivacySettings
 
 agent_app = typer.Typer(help="Run a member agent.")
 
@@ -80,6 +82,17 @@ def run(
         float | None, typer.Option(help="Exclude updates whose L2 norm exceeds this.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of this member's training.")] = 0,
+    dp_clip: Annotated[
+        float | None,
+        typer.Option(help="Local DP: clip each update to this L2 norm (with --dp-noise)."),
+    ] = None,
+    dp_noise: Annotated[
+        float | None,
+        typer.Option(help="Local DP: Gaussian noise multiplier sigma (std sigma x clip)."),
+    ] = None,
+    dp_delta: Annotated[
+        float, typer.Option(help="Local DP: the delta at which epsilon is reported.")
+    ] = 1e-5,
     poll: Annotated[float, typer.Option(help="Seconds between chain polls when idle.")] = 1.0,
     threads: Annotated[int, typer.Option(help="Torch threads for training.")] = 1,
     quiet: Annotated[bool, typer.Option(help="No progress lines on stderr.")] = False,
@@ -87,12 +100,15 @@ def run(
     """Run this member until stopped (Ctrl-C / SIGTERM), following rounds as they open.
 
     Safe to restart at any point: the agent resumes from what the chain records.
+    With --dp-clip and --dp-noise each update is clipped and noised before upload, and
+    every submission logs the epsilon spent so far (see daofed.learning.privacy).
     """
     limit_torch_threads(threads)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     with friendly_errors():
+        privacy = _privacy(dp_clip, dp_noise, dp_delta)
         account = unlock(keystore, password_file, dev)
         opened = session(deployment, rpc_url, store)
         train = load_member_file(data)
@@ -106,6 +122,7 @@ def run(
                 policy=UpdatePolicy(max_norm=max_norm),
                 seed=seed,
                 auto_vote=not manual_vote,
+                privacy=privacy,
             ),
             on_event=StepLog(quiet),
         )
@@ -115,3 +132,12 @@ def run(
         )
         run_agent(agent, RunOptions(poll_interval=poll, until_round=rounds), stop)
     err_console.print("agent stopped")
+
+
+def _privacy(clip: float | None, noise: float | None, delta: float) -> PrivacySettings | None:
+    """Local DP settings from the options: both or neither of clip and noise."""
+    if clip is None and noise is None:
+        return None
+    if clip is None or noise is None:
+        raise ConfigError("local DP needs both --dp-clip and --dp-noise (or neither)")
+    return PrivacySettings(clip=clip, noise=noise, delta=delta)

@@ -72,6 +72,7 @@ class MemberAgent:
         self.spec = model_spec(self.settings.model)
         self._aggregates: dict[int, RoundAggregate] = {}
         self._updates: dict[int, BlobRef] = {}
+        self._aggregate_refs: dict[int, BlobRef] = {}
 
     @property
     def address(self) -> str:
@@ -228,18 +229,12 @@ class MemberAgent:
         }
 
     def _aggregate_and_vote(self, round_number: int) -> AgentEvent:
-        result = self.aggregate(round_number)
-        for exclusion in result.excluded:
-            self._emit(
-                Step.EXCLUDED,
-                round_number,
-                f"excluded update of {exclusion.member}: {exclusion.message}",
-                excluded_member=exclusion.member,
-                reason=exclusion.reason,
-                digest=exclusion.digest,
-            )
-        ref = self.store.put(result.blob)
-        detail = {"digest": ref.hex, "cid": ref.locator, "included": len(result.included)}
+        ref = self._aggregate_ref(round_number)
+        detail = {
+            "digest": ref.hex,
+            "cid": ref.locator,
+            "included": len(self.aggregate(round_number).included),
+        }
         if not self.settings.auto_vote:
             return self._emit(
                 Step.WAITING,
@@ -252,6 +247,26 @@ class MemberAgent:
         ):
             return self._emit(Step.WAITING, round_number, "voting no longer possible")
         return self._emit(Step.VOTED, round_number, f"voted for aggregate {ref.hex[:12]}", **detail)
+
+    def _aggregate_ref(self, round_number: int) -> BlobRef:
+        """Aggregate, report exclusions and upload the result: once per round and process.
+
+        A member waiting for a person's vote (``--manual-vote``) polls this every step;
+        the exclusions are reported and the blob uploaded only the first time.
+        """
+        if round_number not in self._aggregate_refs:
+            result = self.aggregate(round_number)
+            for exclusion in result.excluded:
+                self._emit(
+                    Step.EXCLUDED,
+                    round_number,
+                    f"excluded update of {exclusion.member}: {exclusion.message}",
+                    excluded_member=exclusion.member,
+                    reason=exclusion.reason,
+                    digest=exclusion.digest,
+                )
+            self._aggregate_refs[round_number] = self.store.put(result.blob)
+        return self._aggregate_refs[round_number]
 
     def _close(self, round_number: int) -> AgentEvent:
         self._transact(lambda: self.federation.close_round(self.account, round_number))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command: install everything, then run lint, type checks, the Hardhat tests and the
-# whole pytest suite
-# (slow end-to-end tests included; the tests start anvil and an IPFS node themselves).
+# whole pytest suite (slow end-to-end tests included; the tests start anvil and an IPFS
+# node themselves).
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from daofed.bench.compression import compression_table, sizes_table
 from daofed.bench.goals import GoalCheck, check_goals
 from daofed.bench.runner import BenchReport
 from daofed.bench.timeline import KINDS
@@ -150,7 +151,10 @@ def print_report(report: BenchReport, console: Console) -> None:
     )
     tables = [
         _gas_table(report), *_overhead_tables(report), _aggregation_table(report),
-        _store_table(report), _scale_table(report), _goal_table(check_goals(report)),
+        _store_table(report), _scale_table(report),
+        *((compression_table(report.compression), sizes_table(report.compression))
+          if report.compression is not None else ()),
+        _goal_table(check_goals(report)),
     ]  # fmt: skip
     for table in tables:
         if table is not None:

@@ -15,6 +15,12 @@ from dataclasses import dataclass, field
 from daofed.bench import gas, scale, store
 from daofed.bench.aggregation import AggregationResult, measure_aggregation
 from daofed.bench.chain import start_big_anvil
+from daofed.bench.compression import (
+    CompressionConfig,
+    CompressionResult,
+    check_compression,
+    measure_compression,
+)
 from daofed.bench.gas import GasResult, measure_gas
 from daofed.bench.governance_gas import governance_extras
 from daofed.bench.machine import Machine, describe_machine
@@ -25,7 +31,7 @@ from daofed.bench.store import StoreResult, measure_stores
 from daofed.errors import ConfigError
 from daofed.storage.ipfs_node import IpfsNode
 
-PARTS = ("gas", "aggregation", "store", "overhead", "scale")
+PARTS = ("gas", "aggregation", "store", "overhead", "scale", "compression")
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,7 @@ class BenchReport:
     store: StoreResult | None = None
     overhead: tuple[OverheadResult, ...] = field(default_factory=tuple)
     scale: tuple[ScaleResult, ...] = field(default_factory=tuple)
+    compression: CompressionResult | None = None
 
 
 Progress = Callable[[str], None]
@@ -141,6 +148,10 @@ def run_bench(config: BenchConfig, progress: Progress = lambda _m: None) -> Benc
                     progress(f"scale: one round with {members} members")
                     rows.append(run_scale(anvil.url, members))
                 results["scale"] = tuple(rows)
+            if "compression" in config.parts:
+                progress("update compression and local DP, in-process rounds")
+                preset = CompressionConfig.quick() if config.quick else CompressionConfig()
+                results["compression"] = measure_compression(preset, progress)
     finally:
         anvil.stop()
     report = BenchReport(
@@ -170,3 +181,5 @@ def check_correctness(report: BenchReport) -> None:
         assert all(r.gb_per_s > 0 for r in report.aggregation.rules)
     for case in report.overhead:
         assert all(t.seconds > 0 and t.baseline_seconds > 0 for t in case.rounds)
+    if report.compression is not None:
+        check_compression(report.compression)

@@ -20,7 +20,7 @@ def bench(
         str | None, typer.Option(help=f"Comma-separated parts to run: {','.join(PARTS)}.")
     ] = None,
 ) -> None:
-    """Measure gas, round overhead, aggregation, blob stores and scale; print the tables.
+    """Measure gas, round overhead, aggregation, blob stores, scale and compression; print tables.
 
     Starts its own anvil and IPFS node on loopback and stops them at the end.
     """

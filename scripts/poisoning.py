@@ -314,10 +314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             verdict = {True: "ok", False: "FAIL", None: f"n/a (claims to tolerate {c.tolerates})"}[
                 c.passed
             ]
+            seeds_text = " ".join(f"{d:.1f}" for d in c.seed_drops)
             print(
                 f"  {c.rule:<28} {100 * c.clean:5.1f} -> {100 * c.attacked:5.1f}  "
-                f"drop {c.drop_points:5.1f}  {verdict:<8} per seed: "
-                + " ".join(f"{d:.1f}" for d in c.seed_drops)
+                f"drop {c.drop_points:5.1f} (per seed {seeds_text})  {verdict}"
             )
     print(f"\n{len(runs)} runs in {seconds:.0f} s", file=sys.stderr)
 

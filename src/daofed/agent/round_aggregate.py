@@ -99,7 +99,9 @@ def aggregate_round(
     Bad or missing bytes are the submitting member's fault and are excluded, never fatal:
     the round goes on with the honest updates. A store that cannot be reached is *not* a
     reason to exclude (another member may reach it), so StoreUnavailable propagates and the
-    caller retries later. With no valid update the model stays as it was.
+    caller retries later. With fewer valid updates than the rule can aggregate (none, or
+    fewer than Multi-Krum's n > 2f + 2) the model stays as it was: a deterministic outcome
+    every honest member agrees on, so one bad member cannot stall the round.
     """
     included: list[MemberUpdate] = []
     excluded: list[Exclusion] = []
@@ -111,7 +113,7 @@ def aggregate_round(
             excluded.append(
                 Exclusion(submission.member, submission.digest.hex(), reason, str(error))
             )
-    if included:
+    if len(included) >= rule.min_updates:
         weights = apply_delta(base, rule.aggregate(included))
     else:
         weights = {name: np.array(value, copy=True) for name, value in base.items()}

@@ -89,8 +89,11 @@ def advance_time(w3: Web3, seconds: int) -> None:
     provider = w3.provider
     if isinstance(provider, EthereumTesterProvider) and provider.ethereum_tester is not None:
         latest = w3.eth.get_block("latest")["timestamp"]
-        # eth-tester mines the block one second before the time it travels to
-        provider.ethereum_tester.time_travel(latest + seconds + 1)
+        pending = w3.eth.get_block("pending")["timestamp"]
+        # eth-tester mines the block one second before the time it travels to, and its
+        # pending block may already be stamped ahead of the latest (wall clock at mining):
+        # travelling to less than that would be "backwards in time"
+        provider.ethereum_tester.time_travel(max(latest + seconds + 1, pending))
         return
     for method, params in (("evm_increaseTime", [seconds]), ("evm_mine", [])):
         response = provider.make_request(method, params)  # type: ignore[arg-type]

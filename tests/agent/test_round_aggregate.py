@@ -1,0 +1,60 @@
+"""aggregate_round on its own: too few valid updates for the rule keep the base model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from daofed.agent import UpdatePolicy, aggregate_round
+from daofed.chain import UpdateSubmitted
+from daofed.learning import ModelConfig, initial_weights, model_spec
+from daofed.learning.aggregation import parse_rule
+from daofed.storage import LocalStore, encode
+
+
+def submission(member: int, data: bytes, store: LocalStore) -> UpdateSubmitted:
+    ref = store.put(data)
+    return UpdateSubmitted(
+        round=1,
+        member=f"0x{member:040x}",
+        digest=ref.digest,
+        cid=ref.locator,
+        num_samples=10,
+        block_number=1,
+        tx_hash="0x" + "00" * 32,
+        log_index=member,
+    )
+
+
+def test_too_few_valid_updates_for_the_rule_keep_the_base(tmp_path: Path) -> None:
+    """Multi-Krum f=1 needs 5 updates: with one of 5 bad, every member keeps the base."""
+    store = LocalStore(tmp_path)
+    config = ModelConfig()
+    base = initial_weights(config, 0)
+    good = encode({name: np.full_like(value, 0.01) for name, value in base.items()})
+    submissions = [submission(i, good, store) for i in range(1, 5)]
+    submissions.append(submission(5, b"not a model", store))
+    rule = parse_rule("krum:f=1")
+    assert rule.min_updates == 5
+
+    result = aggregate_round(1, base, submissions, store, model_spec(config), rule, UpdatePolicy())
+
+    assert [e.reason for e in result.excluded] == ["not-safetensors"]
+    assert len(result.included) == 4
+    assert result.blob == encode(base)
+
+
+def test_enough_valid_updates_are_aggregated(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    config = ModelConfig()
+    base = initial_weights(config, 0)
+    good = encode({name: np.full_like(value, 0.01) for name, value in base.items()})
+    submissions = [submission(i, good, store) for i in range(1, 6)]
+
+    result = aggregate_round(
+        1, base, submissions, store, model_spec(config), parse_rule("krum:f=1"), UpdatePolicy()
+    )
+
+    assert result.excluded == ()
+    assert result.blob != encode(base)

@@ -110,7 +110,7 @@ abstract contract FederationRounds is FederationMembership {
         if (m.lastCommitted != round) revert NotCommitted(round, msg.sender);
         if (m.lastSubmitted == round) revert AlreadySubmitted(round, msg.sender);
         bytes32 committed = _commitments[msg.sender];
-        bytes32 revealed = updateCommitment(round, msg.sender, digest, salt);
+        bytes32 revealed = updateCommitment(round, msg.sender, digest, numSamples, salt);
         if (revealed != committed) revert CommitmentMismatch(round, msg.sender, committed, revealed);
 
         m.lastSubmitted = uint40(round);
@@ -192,12 +192,14 @@ abstract contract FederationRounds is FederationMembership {
     }
 
     /// @inheritdoc IFederation
-    function updateCommitment(uint64 round, address member, bytes32 digest, bytes32 salt)
-        public
-        pure
-        returns (bytes32)
-    {
-        return keccak256(abi.encode(round, member, digest, salt));
+    function updateCommitment(
+        uint64 round,
+        address member,
+        bytes32 digest,
+        uint64 numSamples,
+        bytes32 salt
+    ) public pure returns (bytes32) {
+        return keccak256(abi.encode(round, member, digest, numSamples, salt));
     }
 
     /// @inheritdoc IFederation

@@ -208,9 +208,10 @@ interface IFederation {
      * @dev Requires: caller is a member of `round`, `round` is the current round and runs
      * with commit-reveal, phase Submit, first commitment of the caller in this round,
      * nonzero `commitment`. Emits {UpdateCommitted}.
-     * @param commitment {updateCommitment} of the round, the caller, the update's digest and a
-     * secret random salt. Binding the caller and the round means a copied commitment can
-     * never be revealed by anyone else.
+     * @param commitment {updateCommitment} of the round, the caller, the update's digest, its
+     * sample count and a secret random salt. Binding the caller and the round means a copied
+     * commitment can never be revealed by anyone else; binding the sample count means the
+     * FedAvg weight is fixed before anyone's update is revealed.
      */
     function commitUpdate(uint64 round, bytes32 commitment) external;
 
@@ -218,7 +219,7 @@ interface IFederation {
      * @notice Reveal the update the caller committed to in round `round`.
      * @dev Requires: caller is a member of `round`, `round` is the current round and runs
      * with commit-reveal, phase Reveal, the caller committed and has not revealed yet,
-     * {updateCommitment}(round, caller, digest, salt) equals the commitment, nonzero
+     * {updateCommitment}(round, caller, digest, numSamples, salt) equals the commitment, nonzero
      * `digest`, nonempty `cid`, `numSamples > 0`. Emits {UpdateSubmitted}, like {submitUpdate}.
      * @param salt the salt the commitment was made with.
      */
@@ -269,13 +270,16 @@ interface IFederation {
     function commitmentOf(uint64 round, address account) external view returns (bytes32);
 
     /**
-     * @notice The commitment to the update `digest` of `member` in round `round`:
-     * keccak256(abi.encode(round, member, digest, salt)).
+     * @notice The commitment to the update `digest` of `member` in round `round`, trained on
+     * `numSamples` samples: keccak256(abi.encode(round, member, digest, numSamples, salt)).
      */
-    function updateCommitment(uint64 round, address member, bytes32 digest, bytes32 salt)
-        external
-        pure
-        returns (bytes32);
+    function updateCommitment(
+        uint64 round,
+        address member,
+        bytes32 digest,
+        uint64 numSamples,
+        bytes32 salt
+    ) external pure returns (bytes32);
 
     /**
      * @notice Whether `account` has submitted (or revealed) an update in round `round`.

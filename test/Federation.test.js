@@ -225,10 +225,10 @@ describe("Federation", function () {
 
       for (const [i, member] of members.entries()) {
         const digest = updates[i].digest;
-        const commitment = await federation.updateCommitment(1, member.address, digest, salt);
+        const commitment = await federation.updateCommitment(1, member.address, digest, 5, salt);
         const encoded = ethers.AbiCoder.defaultAbiCoder().encode(
-          ["uint64", "address", "bytes32", "bytes32"],
-          [1, member.address, digest, salt],
+          ["uint64", "address", "bytes32", "uint64", "bytes32"],
+          [1, member.address, digest, 5, salt],
         );
         expect(commitment).to.equal(ethers.keccak256(encoded));
         await expect(federation.connect(member).commitUpdate(1, commitment))
@@ -238,8 +238,15 @@ describe("Federation", function () {
       expect(await federation.phase(1)).to.equal(Phase.Reveal);
 
       await expect(
-        federation.connect(members[1]).revealUpdate(1, updates[0].digest, updates[0].cid, 1, salt),
+        federation.connect(members[1]).revealUpdate(1, updates[0].digest, updates[0].cid, 5, salt),
       ).to.be.revertedWithCustomError(federation, "CommitmentMismatch");
+      // the sample count (FedAvg weight) is bound too: it cannot be changed at the reveal
+      const { digest: d0, cid: c0 } = updates[0];
+      const committed = await federation.updateCommitment(1, members[0].address, d0, 5, salt);
+      const inflated = await federation.updateCommitment(1, members[0].address, d0, 5000, salt);
+      await expect(federation.connect(members[0]).revealUpdate(1, d0, c0, 5000, salt))
+        .to.be.revertedWithCustomError(federation, "CommitmentMismatch")
+        .withArgs(1, members[0].address, committed, inflated);
       for (const [i, member] of members.entries()) {
         const { digest, cid } = updates[i];
         await expect(federation.connect(member).revealUpdate(1, digest, cid, 5, salt))

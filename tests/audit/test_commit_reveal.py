@@ -49,7 +49,8 @@ def test_an_unrevealed_commitment_is_left_out_and_the_round_verifies(tmp_path: P
             k: rng.normal(0, 0.01, v.shape).astype(np.float32) for k, v in genesis_weights.items()
         }
         ref, salt = store.put(encode(delta)), new_salt()
-        federation.commit_update(member, 1, federation.commitment(1, member.address, ref, salt))
+        commitment = federation.commitment(1, member.address, ref, 100, salt)
+        federation.commit_update(member, 1, commitment)
         refs.append(ref)
         salts.append(salt)
     assert federation.phase(1) is Phase.REVEAL

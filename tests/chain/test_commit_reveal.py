@@ -15,6 +15,7 @@ from daofed.storage import BlobRef
 from .conftest import QUORUM, REVEAL_WINDOW, SUBMIT_WINDOW, VOTE_WINDOW, blob, check
 
 SALT = b"\x5a" * 32
+SAMPLES = 1
 
 
 @pytest.fixture
@@ -27,8 +28,14 @@ def update(i: int) -> BlobRef:
     return blob(f"hidden update {i}")
 
 
-def commit(federation: Federation, member: LocalAccount, i: int, salt: bytes = SALT) -> bytes:
-    commitment = federation.commitment(1, member.address, update(i), salt)
+def commit(
+    federation: Federation,
+    member: LocalAccount,
+    i: int,
+    salt: bytes = SALT,
+    samples: int = SAMPLES,
+) -> bytes:
+    commitment = federation.commitment(1, member.address, update(i), samples, salt)
     federation.commit_update(member, 1, commitment)
     return commitment
 
@@ -52,7 +59,7 @@ def test_a_round_with_commit_reveal_has_a_reveal_window(hidden: Federation) -> N
 def test_commit_then_reveal_submits_the_update(
     hidden: Federation, members: list[LocalAccount]
 ) -> None:
-    commitment = commit(hidden, members[0], 0)
+    commitment = commit(hidden, members[0], 0, samples=10)
     assert hidden.commitment_of(1, members[0].address) == commitment
     assert hidden.commitment_of(1, members[1].address) is None
     assert not hidden.has_submitted(1, members[0].address)  # hidden until revealed
@@ -61,7 +68,7 @@ def test_commit_then_reveal_submits_the_update(
     assert hidden.updates(1) == []
 
     for i, member in enumerate(members[1:], start=1):
-        commit(hidden, member, i)
+        commit(hidden, member, i, samples=10 + i)
     assert hidden.phase(1) is Phase.REVEAL  # everyone committed: reveals open early
     info = hidden.round_info(1)
     assert (info.commits, info.submissions) == (4, 0)
@@ -123,7 +130,7 @@ def test_without_any_commitment_the_round_goes_straight_to_votes(
 
 def test_reveal_must_match_the_commitment(hidden: Federation, members: list[LocalAccount]) -> None:
     commit_all(hidden, members)
-    committed = hidden.commitment(1, members[0].address, update(0), SALT)
+    committed = hidden.commitment(1, members[0].address, update(0), SAMPLES, SALT)
     wrong_salt = b"\x00" * 32
     for ref, salt in ((update(0), wrong_salt), (update(9), SALT)):
         with pytest.raises(ContractRevert) as info:
@@ -134,13 +141,36 @@ def test_reveal_must_match_the_commitment(hidden: Federation, members: list[Loca
             round=1,
             member=members[0].address,
             committed=committed,
-            revealed=update_commitment(1, members[0].address, ref.digest, salt),
+            revealed=update_commitment(1, members[0].address, ref.digest, SAMPLES, salt),
         )
         assert "does not match its commitment" in str(info.value)
     hidden.reveal_update(members[0], 1, update(0), 1, SALT)
     with pytest.raises(ContractRevert) as info:
         hidden.reveal_update(members[0], 1, update(0), 1, SALT)
     check(info, "AlreadySubmitted", round=1, member=members[0].address)
+
+
+def test_the_commitment_binds_the_sample_count(
+    hidden: Federation, members: list[LocalAccount]
+) -> None:
+    """A member cannot pick its FedAvg weight after seeing the others' reveals."""
+    commit_all(hidden, members)
+    committed = hidden.commitment(1, members[0].address, update(0), SAMPLES, SALT)
+    inflated = SAMPLES * 1000
+    with pytest.raises(ContractRevert) as info:
+        hidden.reveal_update(members[0], 1, update(0), inflated, SALT)
+    check(
+        info,
+        "CommitmentMismatch",
+        round=1,
+        member=members[0].address,
+        committed=committed,
+        revealed=update_commitment(1, members[0].address, update(0).digest, inflated, SALT),
+    )
+    assert not hidden.has_submitted(1, members[0].address)
+    hidden.reveal_update(members[0], 1, update(0), SAMPLES, SALT)
+    (revealed,) = hidden.updates(1)
+    assert revealed.num_samples == SAMPLES
 
 
 def test_nobody_can_reveal_or_reuse_another_members_commitment(
@@ -160,7 +190,7 @@ def test_nobody_can_reveal_or_reuse_another_members_commitment(
         round=1,
         member=copycat.address,
         committed=stolen,
-        revealed=update_commitment(1, copycat.address, update(0).digest, SALT),
+        revealed=update_commitment(1, copycat.address, update(0).digest, SAMPLES, SALT),
     )
     hidden.reveal_update(victim, 1, update(0), 1, SALT)
     assert [u.member for u in hidden.updates(1)] == [victim.address]
@@ -223,7 +253,7 @@ def test_commitments_of_earlier_rounds_are_in_the_events(
         hidden.reveal_update(member, 1, update(i), 1, SALT)
     for member in members[:QUORUM]:
         hidden.vote_aggregate(member, 1, blob("aggregate"))
-    fresh = hidden.commitment(2, members[0].address, update(7), SALT)
+    fresh = hidden.commitment(2, members[0].address, update(7), SAMPLES, SALT)
     hidden.commit_update(members[0], 2, fresh)
     assert hidden.commitment_of(2, members[0].address) == fresh
     assert hidden.commitment_of(1, members[0].address) is None  # the slot is reused
@@ -232,9 +262,11 @@ def test_commitments_of_earlier_rounds_are_in_the_events(
 
 def test_commit_and_reveal_gas(hidden: Federation, members: list[LocalAccount]) -> None:
     """A commitment's slot is fresh the first time only; every later round rewrites it."""
+    commitments = [
+        hidden.commitment(1, m.address, update(i), SAMPLES, SALT) for i, m in enumerate(members)
+    ]
     commits = [
-        hidden.commit_update(m, 1, hidden.commitment(1, m.address, update(i), SALT)).gas_used
-        for i, m in enumerate(members)
+        hidden.commit_update(m, 1, c).gas_used for m, c in zip(members, commitments, strict=True)
     ]
     reveals = [
         hidden.reveal_update(m, 1, update(i), 1, SALT).gas_used for i, m in enumerate(members)
@@ -242,7 +274,7 @@ def test_commit_and_reveal_gas(hidden: Federation, members: list[LocalAccount]) 
     for member in members[:QUORUM]:
         hidden.vote_aggregate(member, 1, blob("aggregate"))
     again = hidden.commit_update(
-        members[0], 2, hidden.commitment(2, members[0].address, update(0), SALT)
+        members[0], 2, hidden.commitment(2, members[0].address, update(0), SAMPLES, SALT)
     ).gas_used
     assert max(commits) <= 60_000, commits
     assert max(reveals) <= 45_000, reveals

@@ -161,8 +161,9 @@ class MemberAgent:
     def _commit(self, round_number: int) -> AgentEvent:
         """Commit to the update without showing it (commit-reveal rounds)."""
         ref = self._update_ref(round_number)
+        num_samples = len(self.data.train)
         commitment = Federation.commitment(
-            round_number, self.address, ref, self._salt(round_number, ref)
+            round_number, self.address, ref, num_samples, self._salt(round_number, ref)
         )
         if not self._transact(
             lambda: self.federation.commit_update(self.account, round_number, commitment)
@@ -179,15 +180,15 @@ class MemberAgent:
         """Reveal the committed update; after a restart it is retrained to the same bytes."""
         ref = self._update_ref(round_number)
         salt = self._salt(round_number, ref)
+        num_samples = len(self.data.train)
         committed = self.federation.commitment_of(round_number, self.address)
-        if Federation.commitment(round_number, self.address, ref, salt) != committed:
+        if Federation.commitment(round_number, self.address, ref, num_samples, salt) != committed:
             return self._emit(
                 Step.ERROR,
                 round_number,
                 "cannot reveal: the retrained update differs from the one committed to "
                 "(was the agent restarted with other data, seed or settings?)",
             )
-        num_samples = len(self.data.train)
         if not self._transact(
             lambda: self.federation.reveal_update(
                 self.account, round_number, ref, num_samples, salt

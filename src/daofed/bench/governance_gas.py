@@ -95,7 +95,7 @@ def _commit_reveal_round(
     refs = {a.address: synthetic_ref(f"hidden-{round_number}-{a.address}") for a in committers}
     for account in committers:
         ref, salt = refs[account.address], salts[account.address]
-        commitment = fed.commitment(round_number, account.address, ref, salt)
+        commitment = fed.commitment(round_number, account.address, ref, 10, salt)
         samples[COMMIT].append(fed.commit_update(account, round_number, commitment).gas_used)
     info = fed.round_info(round_number)
     advance_time(w3, info.submit_deadline - _now(w3) + 1)

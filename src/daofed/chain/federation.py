@@ -180,13 +180,17 @@ class Federation(FederationGovernance):
         return None if found == bytes(32) else found
 
     @staticmethod
-    def commitment(round_number: int, member: str, ref: BlobRef, salt: bytes) -> bytes:
+    def commitment(
+        round_number: int, member: str, ref: BlobRef, num_samples: int, salt: bytes
+    ) -> bytes:
         """Return the commitment of ``member`` to its update ``ref`` of a round, with ``salt``.
+
+        ``num_samples`` (the update's FedAvg weight) is bound too: the reveal must repeat it.
 
         Computed here exactly as the contract's ``updateCommitment`` does; see
         :mod:`daofed.chain.commitment` for the salt (``new_salt``, ``derive_salt``).
         """
-        return update_commitment(round_number, member, ref.digest, salt)
+        return update_commitment(round_number, member, ref.digest, num_samples, salt)
 
     def tally(self, round_number: int, digest: bytes) -> int:
         """Count the votes for the aggregate ``digest`` in round ``round_number``."""

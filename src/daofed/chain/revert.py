@@ -96,7 +96,7 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"round {a['round']} runs without commit-reveal: submit the update directly"
     ),
     "ZeroCommitment": lambda a: (
-        "the commitment is zero: compute it from the round, member, digest and salt"
+        "the commitment is zero: compute it from the round, member, digest, sample count and salt"
     ),
     "AlreadyCommitted": lambda a: (
         f"{a['member']} already committed to an update in round {a['round']}: "
@@ -108,7 +108,7 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     ),
     "CommitmentMismatch": lambda a: (
         f"what {a['member']} revealed in round {a['round']} does not match its commitment "
-        f"{a['committed'].hex()}: reveal the same digest and salt it committed to"
+        f"{a['committed'].hex()}: reveal the same digest, sample count and salt it committed to"
     ),
     "UnexpectedProposalState": _unexpected_proposal_state,
     "ProposalAlreadyVoted": lambda a: (

@@ -28,7 +28,6 @@ from daofed.audit.model import fetch_genesis
 from daofed.audit.plot import plot_history
 from daofed.audit.records import (
     CommitRecord,
-    ConfigRecord,
     DigestTally,
     History,
     MembershipChange,
@@ -49,7 +48,6 @@ __all__ = [
     "AuditReport",
     "AuditSource",
     "CommitRecord",
-    "ConfigRecord",
     "DigestTally",
     "Finding",
     "GovernanceFinding",

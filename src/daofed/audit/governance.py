@@ -14,8 +14,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from daofed.audit.membership import members_of, tenures
-from daofed.audit.records import Change, ConfigRecord, History, MembershipChange, ProposalRecord
-from daofed.chain import Windows
+from daofed.audit.records import Change, History, MembershipChange, ProposalRecord
+from daofed.chain import ConfigChanged, Windows
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def check_governance(history: History) -> tuple[GovernanceFinding, ...]:
 
 
 def _config_decided(
-    config: ConfigRecord, proposal: ProposalRecord | None
+    config: ConfigChanged, proposal: ProposalRecord | None
 ) -> list[GovernanceFinding]:
     what = f"config v{config.version} (from round {config.from_round})"
     if proposal is None:

@@ -18,7 +18,6 @@ from daofed.audit.membership import members_of, read_membership, tenures
 from daofed.audit.proposals import read_proposals
 from daofed.audit.records import (
     CommitRecord,
-    ConfigRecord,
     DigestTally,
     History,
     Outcome,
@@ -57,7 +56,7 @@ def read_history(federation: Federation, *, to_block: int | None = None) -> Hist
             f"{federation.deploy_block}: it is not a daofed federation, or the deploy block "
             "is wrong (omit it to read it from the contract)"
         )
-    configs = _configs(log.all(ConfigChanged))
+    configs = tuple(log.all(ConfigChanged))
     membership = read_membership(log)
     spans = tenures(membership)
     commits = _by_round(log.all(UpdateCommitted))
@@ -172,22 +171,3 @@ def _by_round(events: Iterable[R]) -> dict[int, list[R]]:
     for event in events:
         grouped[event.round].append(event)
     return grouped
-
-
-def _configs(events: Iterable[ConfigChanged]) -> tuple[ConfigRecord, ...]:
-    return tuple(
-        ConfigRecord(
-            version=e.version,
-            quorum=e.quorum,
-            submit_window=e.submit_window,
-            vote_window=e.vote_window,
-            reveal_window=e.reveal_window,
-            voting_period=e.voting_period,
-            commit_reveal=e.commit_reveal,
-            rule=e.rule,
-            from_round=e.from_round,
-            block_number=e.block_number,
-            tx_hash=e.tx_hash,
-        )
-        for e in events
-    )

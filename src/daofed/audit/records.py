@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from daofed.chain import ProposalValue
+from daofed.chain import ConfigChanged, ProposalValue
 
 
 class Outcome(StrEnum):
@@ -112,23 +112,6 @@ class RoundRecord:
         return self.accepted_cid if self.accepted_cid is not None else self.base_cid
 
 
-@dataclass(frozen=True)
-class ConfigRecord:
-    """One version of the governed round parameters, used by rounds from ``from_round`` on."""
-
-    version: int
-    quorum: int
-    submit_window: int
-    vote_window: int
-    reveal_window: int
-    voting_period: int
-    commit_reveal: bool
-    rule: str
-    from_round: int
-    block_number: int
-    tx_hash: str
-
-
 class Change(StrEnum):
     """What happened to a membership."""
 
@@ -200,7 +183,7 @@ class History:
     genesis_digest: str
     genesis_cid: str
     rounds: tuple[RoundRecord, ...]
-    configs: tuple[ConfigRecord, ...]
+    configs: tuple[ConfigChanged, ...]
     membership: tuple[MembershipChange, ...]
     proposals: tuple[ProposalRecord, ...]
 

@@ -6,10 +6,8 @@ every measured number, including the derived ratios, for scripts and later compa
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -18,6 +16,7 @@ from daofed.bench.compression import compression_table, sizes_table
 from daofed.bench.goals import GoalCheck, check_goals
 from daofed.bench.runner import BenchReport
 from daofed.bench.timeline import KINDS
+from daofed.jsonable import to_jsonable
 
 
 def _gas_table(report: BenchReport) -> Table | None:
@@ -161,22 +160,10 @@ def print_report(report: BenchReport, console: Console) -> None:
             console.print(table)
 
 
-def to_jsonable(value: Any) -> Any:
-    """Dataclasses with their derived properties, as plain JSON values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        for name in dir(type(value)):
-            if isinstance(getattr(type(value), name, None), property):
-                out[name] = to_jsonable(getattr(value, name))
-        return out
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    return value
-
-
 def write_json(report: BenchReport, path: Path) -> None:
     """Write the run and its goal checks to ``path``."""
-    document = {"report": to_jsonable(report), "goals": to_jsonable(check_goals(report))}
+    document = {
+        "report": to_jsonable(report, properties=True),
+        "goals": to_jsonable(check_goals(report), properties=True),
+    }
     path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")

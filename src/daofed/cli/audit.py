@@ -26,7 +26,8 @@ from daofed.audit import (
     run_audit,
 )
 from daofed.cli.options import DEFAULT_DEPLOYMENT, DeploymentOpt, JsonOpt, RpcUrlOpt
-from daofed.cli.output import console, err_console, friendly_errors, print_json, short, to_jsonable
+from daofed.cli.output import console, err_console, friendly_errors, print_json, short
+from daofed.jsonable import to_jsonable
 
 ContractOpt = Annotated[
     str | None,

@@ -15,9 +15,9 @@ from daofed.cli.output import (
     limit_torch_threads,
     print_json,
     short,
-    to_jsonable,
 )
 from daofed.demo import DemoConfig, DemoReport, run_demo
+from daofed.jsonable import to_jsonable
 from daofed.learning import TrainConfig
 
 
@@ -55,13 +55,7 @@ def demo(
     with friendly_errors():
         report = _run_with_progress(config, quiet=json_output)
     if json_output:
-        print_json(
-            {
-                **to_jsonable(report),
-                "final_accuracy": report.final_accuracy,
-                "unanimous": report.unanimous,
-            }
-        )
+        print_json(to_jsonable(report, properties=True))
     else:
         _print_report(report)
 

@@ -7,39 +7,20 @@ already says what to do) and exit code 1, never a traceback.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
-from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 
 from daofed.errors import DaofedError
+from daofed.jsonable import to_jsonable
 
 console = Console()
 err_console = Console(stderr=True)
-
-
-def to_jsonable(value: Any) -> Any:
-    """Dataclasses, enums, paths and bytes as plain JSON values (bytes as 0x-hex)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, Enum):
-        return value.name.lower()
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def print_json(value: Any) -> None:

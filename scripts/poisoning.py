@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Poisoning experiment: final test accuracy of each aggregation rule under attack.
 
-10 members train the digits MLP in-process (the same pure aggregation rules the agents
-run, without chain or storage); 0, 1 or 3 of them attack with scaled sign flipping,
+10 members train the digits MLP in one process, through the protocol core's simulation
+(daofed.protocol.simulation: the very update and aggregation code the agents run, over an
+in-memory store, without chain); 0, 1 or 3 of them attack with scaled sign flipping,
 label flipping or Gaussian noise (see daofed.learning.attacks). Every (attack, attackers,
 rule, seed) is its own federation run; the table shows the mean final test accuracy over
 the seeds and its change against the same rule without attackers.
@@ -33,13 +34,6 @@ from statistics import fmean
 
 import torch
 
-from daofed.learning import (
-    FederatedSplit,
-    ModelConfig,
-    TrainConfig,
-    load_digits,
-    split_federated,
-)
 from daofed.learning.aggregation import parse_rule
 from daofed.learning.attacks import (
     ATTACK_NAMES,
@@ -48,8 +42,11 @@ from daofed.learning.attacks import (
     SignFlip,
     claimed_tolerance,
     make_attack,
-    simulate_attacked,
 )
+from daofed.learning.builtin_tasks import ClassifierTask, mlp_task
+from daofed.learning.data import FederatedSplit, load_digits, split_federated
+from daofed.learning.model import ModelConfig
+from daofed.protocol.simulation import SimMember, SimulationConfig, members_of, simulate
 
 DEFAULT_RULES = (
     "fedavg",
@@ -82,6 +79,7 @@ class Run:
     rule: str
     seed: int
     accuracies: tuple[float, ...]
+    aggregates: tuple[str, ...]  # sha256 of each round's aggregate: reproducible anywhere
     seconds: float
 
     @property
@@ -98,28 +96,45 @@ def _one_thread() -> None:
     torch.set_num_threads(1)  # the MLP is tiny: one thread is ~10x faster than several
 
 
+@cache
+def _task() -> ClassifierTask:
+    return mlp_task(ModelConfig())
+
+
+def members(job: Job) -> list[SimMember]:
+    """The job's federation: the first ``job.attackers`` members attack, the rest are honest."""
+    split = _split(job.members, job.alpha, job.seed)
+    honest = members_of(_task(), split)
+    if job.attack == CLEAN:
+        return honest
+    attack = make_attack(job.attack, scale=job.scale, std=job.noise_std)
+    return [
+        SimMember(m.name, m.data, attack) if i < job.attackers else m for i, m in enumerate(honest)
+    ]
+
+
 def run_job(job: Job) -> Run:
     _one_thread()
     started = time.perf_counter()
-    attack = (
-        None if job.attack == CLEAN else make_attack(job.attack, scale=job.scale, std=job.noise_std)
-    )
-    result = simulate_attacked(
-        ModelConfig(),
-        _split(job.members, job.alpha, job.seed),
-        rule=parse_rule(job.rule),
-        rounds=job.rounds,
-        train=TrainConfig(epochs=job.epochs),
-        seed=job.seed,
-        attack=attack,
-        attackers=range(job.attackers),  # the first k members attack
+    task = _task()
+    result = simulate(
+        task,
+        members(job),
+        SimulationConfig(
+            rule=parse_rule(job.rule),
+            rounds=job.rounds,
+            seed=job.seed,
+            options={"epochs": job.epochs},
+        ),
+        test=task.as_data(_split(job.members, job.alpha, job.seed).test),
     )
     return Run(
         job.attack,
         job.attackers,
         job.rule,
         job.seed,
-        result.accuracies,
+        result.series("accuracy"),
+        tuple(done.aggregate_digest for done in result.rounds),
         time.perf_counter() - started,
     )
 

@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 
 from daofed.cli import app
 from daofed.demo import DemoConfig, run_demo
-from daofed.learning import TrainConfig
 from daofed.storage import LocalStore
 
 
@@ -39,7 +38,7 @@ def test_five_members_five_rounds_reach_consensus_and_accuracy(chain: str, tmp_p
 
 
 def test_demo_is_reproducible_from_its_seed(tmp_path: Path) -> None:
-    config = DemoConfig(members=2, rounds=1, training=TrainConfig(epochs=1))
+    config = DemoConfig(members=2, rounds=1, options={"epochs": 1})
     first = run_demo(config)
     second = run_demo(config)
     assert first.rounds[0].accepted == second.rounds[0].accepted

@@ -5,7 +5,8 @@ data, talking to a real chain (embedded py-evm, or an anvil this module starts) 
 content-addressed store; they simply share one process and take turns. The report checks
 what the demo claims: every member voted for the same digest, every accepted digest read
 back from contract events is the sha256 of the stored blob, and the federated model is
-compared with the same MLP trained centrally on the pooled data.
+compared with the same model trained centrally on the pooled data (same task, same
+training step, same budget).
 """
 
 from __future__ import annotations
@@ -13,28 +14,21 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from web3 import Web3
 
 from daofed.agent import AgentEvent, MemberAgent, MemberSettings, Step, discard
 from daofed.chain import AnvilNode, Federation, dev_accounts, embedded_chain
-from daofed.errors import ConfigError
-from daofed.learning import (
-    Dataset,
-    ModelConfig,
-    TrainConfig,
-    evaluate,
-    initial_weights,
-    load_digits,
-    split_federated,
-    train_centralized,
-)
-from daofed.storage import BlobRef, LocalStore, decode, encode
+from daofed.errors import ConfigError, TaskError
+from daofed.learning import DEFAULT_TASK, Dataset, Metrics, Task, load_task, split_federated
+from daofed.learning.task import Scalar
+from daofed.protocol import fetch_model, fit_config, genesis_blob
+from daofed.storage import BlobRef, LocalStore, Weights
 
 ChainKind = Literal["embedded", "anvil"]
 
@@ -50,8 +44,8 @@ class DemoConfig:
     chain: ChainKind = "embedded"
     rule: str = "fedavg"
     quorum: int | None = None
-    model: ModelConfig = field(default_factory=ModelConfig)
-    training: TrainConfig = field(default_factory=TrainConfig)
+    task: str = DEFAULT_TASK
+    options: Mapping[str, Scalar] = field(default_factory=dict)  # to every member's fit
     submit_window: int = 3600
     vote_window: int = 3600
     store_dir: Path | None = None
@@ -71,7 +65,12 @@ class RoundReport:
     votes: int
     distinct_votes: int
     accepted: str | None
-    test_accuracy: float
+    metrics: Metrics
+
+    @property
+    def test_accuracy(self) -> float:
+        """Test accuracy of the round's model (NaN for a task without an accuracy)."""
+        return self.metrics.get("accuracy", float("nan"))
 
 
 @dataclass(frozen=True)
@@ -80,11 +79,12 @@ class DemoReport:
 
     chain: str
     contract: str
+    task: str
     members: int
     quorum: int
     rule: str
     rounds: tuple[RoundReport, ...]
-    centralized_accuracy: float
+    centralized: Metrics
     digests_verified: bool
     seconds: float
 
@@ -92,6 +92,11 @@ class DemoReport:
     def final_accuracy(self) -> float:
         """Test accuracy of the last accepted model."""
         return self.rounds[-1].test_accuracy if self.rounds else float("nan")
+
+    @property
+    def centralized_accuracy(self) -> float:
+        """Test accuracy of the same model trained centrally on the pooled member data."""
+        return self.centralized.get("accuracy", float("nan"))
 
     @property
     def unanimous(self) -> bool:
@@ -120,7 +125,9 @@ def run_demo(
     if config.members < 1 or config.rounds < 1:
         raise ConfigError("--members and --rounds must be at least 1")
     started = time.perf_counter()
-    split = split_federated(load_digits(), config.members, alpha=config.alpha, seed=config.seed)
+    task = load_task(config.task)
+    split = split_federated(task.dataset(), config.members, alpha=config.alpha, seed=config.seed)
+    test = task.as_data(split.test)
     with ExitStack() as stack:
         store_dir = config.store_dir or Path(
             stack.enter_context(tempfile.TemporaryDirectory(prefix="daofed-store-"))
@@ -128,7 +135,7 @@ def run_demo(
         store = LocalStore(store_dir)
         w3, chain_name = stack.enter_context(_chain(config.chain))
         deployer, *accounts = dev_accounts(config.members + 1)
-        genesis = store.put(encode(initial_weights(config.model, config.seed)))
+        genesis = store.put(genesis_blob(task, config.seed))
         federation = Federation.deploy(
             w3,
             deployer,
@@ -139,46 +146,74 @@ def run_demo(
             rule=config.rule,
             genesis=genesis,
         )
-        settings = MemberSettings(model=config.model, training=config.training, seed=config.seed)
+        settings = MemberSettings(options=config.options, seed=config.seed)
+        failures: list[AgentEvent] = []
+
+        def watch(event: AgentEvent) -> None:
+            if event.step is Step.ERROR:
+                failures.append(event)
+            on_event(event)
+
         agents = [
-            MemberAgent(federation, store, account, data, settings, on_event)
-            for account, data in zip(accounts, split.members, strict=True)
+            MemberAgent(
+                federation, store, account, task, task.as_data(share.train), settings, watch
+            )
+            for account, share in zip(accounts, split.members, strict=True)
         ]
-        reports = _run_rounds(federation, agents, store, split.test, config.rounds, on_round)
+        reports = _run_rounds(federation, agents, store, test, config.rounds, on_round, failures)
         verified = _verify_accepted_digests(federation, store)
-    pooled_train = Dataset.concat([m.train for m in split.members])
-    centralized = train_centralized(
-        config.model,
-        pooled_train,
-        train=config.training,
-        rounds=config.rounds,
-        seed=config.seed,
-    )
+    pooled = task.as_data(Dataset.concat([m.train for m in split.members]))
+    centralized = train_centralized(task, pooled, config.rounds, config.seed, config.options)
     return DemoReport(
         chain=chain_name,
         contract=federation.address,
+        task=task.name,
         members=config.members,
         quorum=config.effective_quorum(),
         rule=config.rule,
         rounds=tuple(reports),
-        centralized_accuracy=evaluate(config.model, centralized, split.test),
+        centralized=task.evaluate(centralized, test),
         digests_verified=verified,
         seconds=time.perf_counter() - started,
     )
+
+
+def train_centralized(
+    task: Task[Any], data: Any, rounds: int, seed: int, options: Mapping[str, Scalar]
+) -> Weights:
+    """Baseline: the task's own training step on pooled data, ``rounds`` times in a row.
+
+    Starts from the federation's genesis and sees every sample as often as ``rounds``
+    federated rounds do: the same model, training step and budget, only without the
+    federation.
+    """
+    weights = task.initial_weights(seed)
+    for r in range(1, rounds + 1):
+        config = fit_config(options, round_number=r, seed=seed, member="centralized")
+        weights = task.fit(weights, data, config).weights
+    return weights
 
 
 def _run_rounds(
     federation: Federation,
     agents: list[MemberAgent],
     store: LocalStore,
-    test: Dataset,
+    test: Any,
     rounds: int,
     on_round: Callable[[RoundReport], None],
+    failures: list[AgentEvent],
 ) -> list[RoundReport]:
-    """Let the agents take turns until ``rounds`` rounds have ended."""
+    """Let the agents take turns until ``rounds`` rounds have ended.
+
+    A member that reports an error (its task failed) stops the demo: every member here
+    runs the same task on the same kind of data, so waiting out the round's window (an
+    hour by default) would only delay the same error.
+    """
     reports: list[RoundReport] = []
     while (current := federation.current_round()) <= rounds:
         steps = [agent.step() for agent in agents]
+        if failures:
+            raise TaskError(failures[0].message.removesuffix("; not submitting this round"))
         if federation.current_round() > current:
             report = _report_round(federation, store, agents[0], test, current)
             reports.append(report)
@@ -189,12 +224,12 @@ def _run_rounds(
 
 
 def _report_round(
-    federation: Federation, store: LocalStore, agent: MemberAgent, test: Dataset, round_number: int
+    federation: Federation, store: LocalStore, agent: MemberAgent, test: Any, round_number: int
 ) -> RoundReport:
     info = federation.round_info(round_number)
     votes = federation.votes(round_number)
     accepted = info.accepted
-    weights = decode(store.get(accepted or info.base), agent.spec)
+    weights = fetch_model(store, accepted or info.base, agent.genesis)
     return RoundReport(
         round=round_number,
         updates=len(federation.updates(round_number)),
@@ -202,7 +237,7 @@ def _report_round(
         votes=len(votes),
         distinct_votes=len({vote.digest for vote in votes}),
         accepted=accepted.hex if accepted else None,
-        test_accuracy=evaluate(agent.settings.model, weights, test),
+        metrics=agent.task.evaluate(weights, test),
     )
 
 

@@ -66,3 +66,10 @@ class InvalidBlob(StorageError):
 
 class LearningError(DaofedError):
     """Training, evaluation or aggregation cannot proceed with the given inputs."""
+
+
+class TaskError(LearningError):
+    """A federation's task (user code) failed or returned something unusable this round.
+
+    The member does not submit that round and keeps running; nothing is lost.
+    """

@@ -21,22 +21,15 @@ import numpy as np
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from daofed.agent import AgentEvent, MemberAgent, MemberSettings, Step, UpdatePolicy
+from daofed.agent import AgentEvent, MemberAgent, MemberSettings, Step
 from daofed.chain import Federation, Phase, dev_accounts, embedded_chain
-from daofed.learning import (
-    FederatedSplit,
-    ModelConfig,
-    TrainConfig,
-    initial_weights,
-    load_digits,
-    model_spec,
-    split_federated,
-)
+from daofed.learning import FederatedSplit, ModelConfig, load_digits, model_spec, split_federated
 from daofed.learning.aggregation import MemberUpdate, apply_delta, fedavg, l2_norm
+from daofed.protocol import UpdatePolicy
 from daofed.storage import BlobRef, LocalStore, Weights, decode, encode
+from tests.federations import DIGITS, deploy
 
-CFG = ModelConfig()
-SPEC = model_spec(CFG)
+SPEC = model_spec(ModelConfig())
 MAX_NORM = 100.0  # honest one-epoch updates here have norms of ~4.5
 HONEST = 2
 BAD_SAMPLES = 100
@@ -162,23 +155,15 @@ def federated(split: FederatedSplit, tmp_path: Path, request: pytest.FixtureRequ
     deployer, *accounts = dev_accounts(1 + HONEST + bad_count)
     honest, bad = accounts[:HONEST], accounts[HONEST:]
     store = LocalStore(tmp_path / "store")
-    genesis = initial_weights(CFG, 0)
-    federation = Federation.deploy(
-        embedded_chain(),
-        deployer,
-        members=[a.address for a in accounts],
-        quorum=HONEST,  # the honest members alone accept the round
-        submit_window=3600,
-        vote_window=3600,
-        rule="fedavg",
-        genesis=store.put(encode(genesis)),
-    )
-    settings = MemberSettings(
-        model=CFG, training=TrainConfig(epochs=1), policy=UpdatePolicy(max_norm=MAX_NORM)
-    )
+    genesis = DIGITS.initial_weights(0)
+    # the honest members alone accept the round
+    federation = deploy(embedded_chain(), store, deployer, accounts, quorum=HONEST, window=3600)
+    settings = MemberSettings(options={"epochs": 1}, policy=UpdatePolicy(max_norm=MAX_NORM))
     events: list[AgentEvent] = []
     agents = [
-        MemberAgent(federation, store, account, split.members[i], settings, events.append)
+        MemberAgent(
+            federation, store, account, DIGITS, split.members[i].train, settings, events.append
+        )
         for i, account in enumerate(honest)
     ]
     return Federated(federation, store, agents, bad, events, genesis)

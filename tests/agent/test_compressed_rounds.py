@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from daofed.agent import MemberAgent, MemberSettings, Step, UpdatePolicy, aggregate_round
+from daofed.agent import MemberAgent, MemberSettings, Step
 from daofed.audit import Verdict, read_history, verify_history
-from daofed.chain import Federation, UpdateSubmitted, advance_time, dev_accounts, embedded_chain
-from daofed.learning import ModelConfig, TrainConfig, initial_weights, load_digits, split_federated
+from daofed.chain import UpdateSubmitted, advance_time, dev_accounts, embedded_chain
+from daofed.learning import load_digits, split_federated
 from daofed.learning.aggregation import MemberUpdate, apply_delta, parse_rule
 from daofed.learning.compression import (
     SCALE_SUFFIX,
@@ -27,13 +27,15 @@ from daofed.learning.compression import (
     decode_update,
     encode_update,
 )
+from daofed.protocol import UpdatePolicy, aggregate_round
 from daofed.storage import LocalStore, ModelSpec, decode, encode
+from tests.federations import DIGITS, deploy
 
 MEMBERS = 3
 WINDOW = 600
 VOTING_PERIOD = 60
-SETTINGS = MemberSettings(training=TrainConfig(epochs=1))
-SPEC = ModelSpec.from_arrays(initial_weights(ModelConfig(), 0))
+SETTINGS = MemberSettings(options={"epochs": 1})
+SPEC = ModelSpec.from_arrays(DIGITS.initial_weights(0))
 
 
 def _delta(seed: int) -> dict[str, np.ndarray]:
@@ -76,7 +78,7 @@ def test_badly_compressed_updates_are_excluded_with_their_reason(tmp_path: Path)
         *(_submission(m, encode_update(d, Compression.INT8), store) for m, d in good.items()),
         *(_submission(m, data, store) for m, data in bad.items()),
     ]
-    base = initial_weights(ModelConfig(), 0)
+    base = DIGITS.initial_weights(0)
 
     result = aggregate_round(1, base, submissions, store, SPEC, rule, UpdatePolicy())
 
@@ -109,7 +111,7 @@ def test_the_norm_bound_applies_to_the_decompressed_update(tmp_path: Path) -> No
     ]
     result = aggregate_round(
         1,
-        initial_weights(ModelConfig(), 0),
+        DIGITS.initial_weights(0),
         submissions,
         store,
         SPEC,
@@ -125,20 +127,18 @@ def test_a_compressed_federation_runs_switches_and_audits(tmp_path: Path) -> Non
     store = LocalStore(tmp_path / "blobs")
     deployer, *members = dev_accounts(MEMBERS + 1)
     split = split_federated(load_digits(), MEMBERS, alpha=None, seed=0)
-    federation = Federation.deploy(
+    federation = deploy(
         w3,
+        store,
         deployer,
-        members=[m.address for m in members],
-        quorum=MEMBERS,
-        submit_window=WINDOW,
-        vote_window=WINDOW,
+        members,
+        window=WINDOW,
         voting_period=VOTING_PERIOD,
         rule="fedavg:compress=int8",
-        genesis=store.put(encode(initial_weights(ModelConfig(), 0))),
     )
     agents = [
-        MemberAgent(federation, store, account, data, SETTINGS)
-        for account, data in zip(members, split.members, strict=True)
+        MemberAgent(federation, store, account, DIGITS, share.train, SETTINGS)
+        for account, share in zip(members, split.members, strict=True)
     ]
 
     # round 1: int8 updates, a quarter of the float32 bytes; accepted unanimously

@@ -11,19 +11,13 @@ from eth_account.signers.local import LocalAccount
 
 from daofed.agent import AgentEvent, MemberAgent, MemberSettings, Step
 from daofed.chain import Federation, Phase, advance_time, dev_accounts, embedded_chain
-from daofed.learning import (
-    FederatedSplit,
-    ModelConfig,
-    TrainConfig,
-    initial_weights,
-    load_digits,
-    split_federated,
-)
-from daofed.storage import BlobRef, LocalStore, encode
+from daofed.learning import FederatedSplit, load_digits, split_federated
+from daofed.storage import BlobRef, LocalStore
+from tests.federations import DIGITS, deploy
 
 MEMBERS = 3
 WINDOW = 600
-SETTINGS = MemberSettings(training=TrainConfig(epochs=1))
+SETTINGS = MemberSettings(options={"epochs": 1})
 
 MakeAgent = Callable[..., MemberAgent]
 
@@ -47,16 +41,7 @@ def accounts() -> list[LocalAccount]:
 @pytest.fixture
 def federation(store: LocalStore, accounts: list[LocalAccount]) -> Federation:
     deployer, *members = accounts
-    return Federation.deploy(
-        embedded_chain(),
-        deployer,
-        members=[m.address for m in members],
-        quorum=MEMBERS,
-        submit_window=WINDOW,
-        vote_window=WINDOW,
-        rule="fedavg",
-        genesis=store.put(encode(initial_weights(ModelConfig(), 0))),
-    )
+    return deploy(embedded_chain(), store, deployer, members, window=WINDOW)
 
 
 @pytest.fixture
@@ -67,9 +52,8 @@ def make_agent(
         index: int, settings: MemberSettings = SETTINGS, events: list[AgentEvent] | None = None
     ) -> MemberAgent:
         sink = events.append if events is not None else (lambda _e: None)
-        return MemberAgent(
-            federation, store, accounts[index + 1], split.members[index], settings, sink
-        )
+        data = split.members[index].train
+        return MemberAgent(federation, store, accounts[index + 1], DIGITS, data, settings, sink)
 
     return make
 
@@ -107,7 +91,7 @@ def test_retraining_after_a_crash_reproduces_the_same_update(make_agent: MakeAge
     """A member killed between upload and submission uploads the very same bytes again."""
     events: list[AgentEvent] = []
     make_agent(0, events=events).step()
-    retrained = make_agent(0).local_update(1)
+    retrained, _ = make_agent(0).local_update(1)
     assert BlobRef.from_hex(str(events[0].detail["digest"])) == BlobRef.from_hex(
         hashlib.sha256(retrained).hexdigest()
     )
@@ -116,7 +100,7 @@ def test_retraining_after_a_crash_reproduces_the_same_update(make_agent: MakeAge
 def test_manual_vote_leaves_the_vote_to_a_person(
     federation: Federation, make_agent: MakeAgent
 ) -> None:
-    manual = MemberSettings(training=TrainConfig(epochs=1), auto_vote=False)
+    manual = MemberSettings(options={"epochs": 1}, auto_vote=False)
     agents = [make_agent(0, manual), make_agent(1), make_agent(2)]
     for agent in agents:
         agent.step()
@@ -148,20 +132,12 @@ def test_commit_reveal_round_survives_a_restart_between_commit_and_reveal(
     store: LocalStore, accounts: list[LocalAccount], split: FederatedSplit
 ) -> None:
     deployer, *members = accounts
-    federation = Federation.deploy(
-        embedded_chain(),
-        deployer,
-        members=[m.address for m in members],
-        quorum=MEMBERS,
-        submit_window=WINDOW,
-        vote_window=WINDOW,
-        rule="fedavg",
-        genesis=store.put(encode(initial_weights(ModelConfig(), 0))),
-        commit_reveal=True,
+    federation = deploy(
+        embedded_chain(), store, deployer, members, window=WINDOW, commit_reveal=True
     )
 
     def agent(i: int) -> MemberAgent:
-        return MemberAgent(federation, store, members[i], split.members[i], SETTINGS)
+        return MemberAgent(federation, store, members[i], DIGITS, split.members[i].train, SETTINGS)
 
     assert [agent(i).step().step for i in range(MEMBERS)] == [Step.COMMITTED] * MEMBERS
     assert federation.phase(1) is Phase.REVEAL

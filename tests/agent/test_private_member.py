@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 
 from daofed.agent import AgentEvent, MemberAgent, MemberSettings, Step
-from daofed.chain import Federation, dev_accounts, embedded_chain
-from daofed.learning import ModelConfig, TrainConfig, initial_weights, load_digits, split_federated
+from daofed.chain import dev_accounts, embedded_chain
+from daofed.learning import load_digits, split_federated
 from daofed.learning.aggregation import l2_norm
 from daofed.learning.compression import Compression, decode_update
 from daofed.learning.privacy import Adjacency, PrivacySettings, epsilon
-from daofed.storage import LocalStore, ModelSpec, encode
+from daofed.storage import LocalStore, ModelSpec
+from tests.federations import DIGITS, deploy
 
 MEMBERS = 3
 PRIVACY = PrivacySettings(clip=0.5, noise=0.02, delta=1e-5)
@@ -25,26 +26,23 @@ def test_a_private_member_sends_noised_updates_and_reports_epsilon(tmp_path: Pat
     store = LocalStore(tmp_path / "blobs")
     deployer, *members = dev_accounts(MEMBERS + 1)
     split = split_federated(load_digits(), MEMBERS, alpha=None, seed=0)
-    genesis = initial_weights(ModelConfig(), 0)
-    federation = Federation.deploy(
-        embedded_chain(),
-        deployer,
-        members=[m.address for m in members],
-        quorum=MEMBERS,
-        submit_window=600,
-        vote_window=600,
-        rule="fedavg:compress=int8",
-        genesis=store.put(encode(genesis)),
-    )
+    genesis = DIGITS.initial_weights(0)
+    federation = deploy(embedded_chain(), store, deployer, members, rule="fedavg:compress=int8")
     events: list[AgentEvent] = []
     settings = [
-        MemberSettings(training=TrainConfig(epochs=1), privacy=PRIVACY if i == 0 else None)
+        MemberSettings(options={"epochs": 1}, privacy=PRIVACY if i == 0 else None)
         for i in range(MEMBERS)
     ]
 
     def agent(i: int) -> MemberAgent:
         return MemberAgent(
-            federation, store, members[i], split.members[i], settings[i], events.append
+            federation,
+            store,
+            members[i],
+            DIGITS,
+            split.members[i].train,
+            settings[i],
+            events.append,
         )
 
     for round_number in (1, 2):
@@ -77,11 +75,9 @@ def test_a_private_member_sends_noised_updates_and_reports_epsilon(tmp_path: Pat
     assert abs(l2_norm(delta) - math.hypot(noise, PRIVACY.clip)) < 0.1 * noise
 
     # a restarted member (same key, nothing carried over) rebuilds the very same bytes
-    again = agent(0).local_update(2)
+    again, _ = agent(0).local_update(2)
     assert again == store.get(update.ref)
-    other_seed = MemberSettings(training=TrainConfig(epochs=1), privacy=PRIVACY, seed=1)
-    assert (
-        MemberAgent(federation, store, members[0], split.members[0], other_seed).local_update(2)
-        != again
-    )
+    other_seed = MemberSettings(options={"epochs": 1}, privacy=PRIVACY, seed=1)
+    other = MemberAgent(federation, store, members[0], DIGITS, split.members[0].train, other_seed)
+    assert other.local_update(2)[0] != again
     assert np.isfinite(l2_norm(delta))

@@ -19,8 +19,9 @@ from web3 import Web3
 
 from daofed.agent import MemberAgent
 from daofed.chain import Federation, ProposalState, advance_time, dev_accounts
-from daofed.learning import ModelConfig, initial_weights, load_digits, split_federated
-from daofed.storage import LocalStore, encode
+from daofed.learning import DEFAULT_TASK, load_task, split_federated
+from daofed.protocol import genesis_blob
+from daofed.storage import LocalStore
 
 from .scenario import SETTINGS, WINDOW
 
@@ -41,7 +42,8 @@ class Governed:
 def build_governed(w3: Web3, store_dir: Path) -> Governed:
     store = LocalStore(store_dir)
     deployer, *members = dev_accounts(FOUNDERS + 2)
-    split = split_federated(load_digits(), FOUNDERS + 1, alpha=None, seed=1)
+    task = load_task(DEFAULT_TASK)
+    split = split_federated(task.dataset(), FOUNDERS + 1, alpha=None, seed=1)
     federation = Federation.deploy(
         w3,
         deployer,
@@ -51,11 +53,11 @@ def build_governed(w3: Web3, store_dir: Path) -> Governed:
         vote_window=WINDOW,
         voting_period=VOTING_PERIOD,
         rule="fedavg",
-        genesis=store.put(encode(initial_weights(ModelConfig(), 1))),
+        genesis=store.put(genesis_blob(task, 1)),
     )
     agents = [
-        MemberAgent(federation, store, account, data, SETTINGS)
-        for account, data in zip(members, split.members, strict=True)
+        MemberAgent(federation, store, account, task, task.as_data(share.train), SETTINGS)
+        for account, share in zip(members, split.members, strict=True)
     ]
     _run_round(federation, agents[:FOUNDERS])  # round 1
 

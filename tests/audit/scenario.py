@@ -1,6 +1,7 @@
 """A short real federation to audit: agents on a chain, a local store, every kind of round.
 
-Rounds (3 members, quorum 3, FedAvg, one local epoch):
+Rounds (3 members, quorum 3, FedAvg, one local epoch; the task is ``digits-mlp``, or the
+one asked for, pinned by the genesis model):
 1. every member submits and votes: accepted;
 2. member 3 submits bytes that are not a model: every member excludes it, accepted;
 3. everyone submits, nobody votes, the vote window passes, a member closes it: closed;
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -20,19 +22,13 @@ from web3 import Web3
 from daofed.agent import MemberAgent, MemberSettings, Step
 from daofed.audit import RoundStatus, read_status
 from daofed.chain import Federation, Phase, advance_time, dev_accounts
-from daofed.learning import (
-    FederatedSplit,
-    ModelConfig,
-    TrainConfig,
-    initial_weights,
-    load_digits,
-    split_federated,
-)
-from daofed.storage import LocalStore, encode
+from daofed.learning import DEFAULT_TASK, FederatedSplit, Task, load_task, split_federated
+from daofed.protocol import genesis_blob
+from daofed.storage import LocalStore
 
 MEMBERS = 3
 WINDOW = 600
-SETTINGS = MemberSettings(training=TrainConfig(epochs=1))
+SETTINGS = MemberSettings(options={"epochs": 1})
 BAD_UPDATE = b"these bytes are not a safetensors model"
 
 
@@ -42,6 +38,7 @@ class Scenario:
 
     federation: Federation
     store: LocalStore
+    task: Task[Any]
     members: tuple[LocalAccount, ...]
     split: FederatedSplit
     status_in_round_2_vote: RoundStatus  # taken after submissions, before any vote
@@ -51,10 +48,11 @@ class Scenario:
         return self.store.root
 
 
-def build_scenario(w3: Web3, store_dir: Path) -> Scenario:
+def build_scenario(w3: Web3, store_dir: Path, task: Task[Any] | None = None) -> Scenario:
+    task = task or load_task(DEFAULT_TASK)
     store = LocalStore(store_dir)
     deployer, *members = dev_accounts(MEMBERS + 1)
-    split = split_federated(load_digits(), MEMBERS, alpha=None, seed=0)
+    split = split_federated(task.dataset(), MEMBERS, alpha=None, seed=0)
     federation = Federation.deploy(
         w3,
         deployer,
@@ -63,11 +61,11 @@ def build_scenario(w3: Web3, store_dir: Path) -> Scenario:
         submit_window=WINDOW,
         vote_window=WINDOW,
         rule="fedavg",
-        genesis=store.put(encode(initial_weights(ModelConfig(), 0))),
+        genesis=store.put(genesis_blob(task, 0)),
     )
     agents = [
-        MemberAgent(federation, store, account, data, SETTINGS)
-        for account, data in zip(members, split.members, strict=True)
+        MemberAgent(federation, store, account, task, task.as_data(share.train), SETTINGS)
+        for account, share in zip(members, split.members, strict=True)
     ]
     _step_all(agents, Step.SUBMITTED)  # round 1
     _step_all(agents, Step.VOTED)
@@ -85,7 +83,7 @@ def build_scenario(w3: Web3, store_dir: Path) -> Scenario:
 
     assert agents[0].step().step is Step.SUBMITTED  # round 4
     assert federation.current_round() == 4
-    return Scenario(federation, store, tuple(members), split, status)
+    return Scenario(federation, store, task, tuple(members), split, status)
 
 
 def _step_all(agents: list[MemberAgent], expected: Step) -> None:

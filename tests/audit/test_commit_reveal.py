@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from daofed.agent import UpdatePolicy, aggregate_round
 from daofed.audit import Verdict, read_history, read_status, verify_history
 from daofed.chain import (
     Federation,
@@ -20,9 +19,10 @@ from daofed.chain import (
     embedded_chain,
     new_salt,
 )
-from daofed.learning import ModelConfig, initial_weights, model_spec
+from daofed.learning import load_task
 from daofed.learning.aggregation import parse_rule
-from daofed.storage import BlobRef, LocalStore, decode, encode
+from daofed.protocol import UpdatePolicy, aggregate_round, fetch_genesis, genesis_blob
+from daofed.storage import BlobRef, LocalStore, encode
 
 WINDOW = 600
 
@@ -30,7 +30,8 @@ WINDOW = 600
 def test_an_unrevealed_commitment_is_left_out_and_the_round_verifies(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "blobs")
     deployer, *members = dev_accounts(4)
-    genesis_weights = initial_weights(ModelConfig(), 0)
+    task = load_task("digits-mlp")
+    genesis_weights = task.initial_weights(0)
     federation = Federation.deploy(
         embedded_chain(),
         deployer,
@@ -39,7 +40,7 @@ def test_an_unrevealed_commitment_is_left_out_and_the_round_verifies(tmp_path: P
         submit_window=WINDOW,
         vote_window=WINDOW,
         rule="median",
-        genesis=store.put(encode(genesis_weights)),
+        genesis=store.put(genesis_blob(task, 0)),
         commit_reveal=True,
     )
     rng = np.random.default_rng(0)
@@ -66,10 +67,15 @@ def test_an_unrevealed_commitment_is_left_out_and_the_round_verifies(tmp_path: P
 
     advance_time(federation.w3, 2 * WINDOW + 1)  # past the reveal deadline
     assert federation.phase(1) is Phase.VOTE
-    spec = model_spec(ModelConfig())
-    base = decode(store.get(federation.round_info(1).base), spec)
+    genesis = fetch_genesis(store, federation.round_info(1).base)
     result = aggregate_round(
-        1, base, federation.updates(1), store, spec, parse_rule("median"), UpdatePolicy()
+        1,
+        genesis.weights,
+        federation.updates(1),
+        store,
+        genesis.spec,
+        parse_rule("median"),
+        UpdatePolicy(),
     )
     aggregate = store.put(result.blob)
     assert read_status(federation, store).expected_aggregate == aggregate.hex

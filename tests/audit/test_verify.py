@@ -29,6 +29,7 @@ def test_every_finished_round_verifies(scenario: Scenario, history: History) -> 
     for verified, record in zip(result.rounds[:2], history.rounds[:2], strict=True):
         assert verified.recomputed_digest == record.accepted_digest
     assert result.model.names == ("0.bias", "0.weight", "2.bias", "2.weight")
+    assert result.task == "digits-mlp"  # as the genesis model pins it
 
 
 def test_a_members_bad_update_is_an_exclusion_of_a_verified_round(

@@ -1,8 +1,8 @@
 """The quick benchmark, as CI runs it: it must measure, and what it measures must be right.
 
 Correctness only (positive gas, equal aggregate digests on repeats, store round trips,
-the federation's model equal to the in-process baseline's): never a speed limit, since
-CI machines vary and share their cores.
+the federation's model equal to the in-process baseline's, one memory reading per round):
+never a speed or memory limit, since CI machines vary and share their cores.
 """
 
 from __future__ import annotations
@@ -45,6 +45,13 @@ def test_quick_bench_measures_every_part_correctly() -> None:
     (scale,) = report.scale
     assert scale.accepted and scale.gas_per_member > 0
 
+    assert report.compression is not None and report.compression.cases
+
+    memory = report.memory
+    assert memory is not None
+    assert [r.round for r in memory.rounds] == list(range(1, memory.config.rounds + 1))
+    assert all(r.rss_mib > 0 for r in memory.rounds)
+
     goals = check_goals(report)
     assert goals and all(check.met or check.gap for check in goals)
 
@@ -61,4 +68,5 @@ def test_script_writes_json(tmp_path: Path) -> None:
     document = json.loads(out.read_text())
     assert document["report"]["gas"]["rows"]
     assert document["report"]["overhead"] == []
+    assert document["report"]["memory"] is None
     assert any(goal["goal"].startswith("submitUpdate") for goal in document["goals"])

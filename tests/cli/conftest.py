@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from audit.governed import Governed, build_governed
-from audit.scenario import Scenario, build_scenario
 from daofed.chain import AnvilNode
 from daofed.chain.deployment import Deployment
 from daofed.errors import ConfigError
 from daofed.session import abi_version
+from tests.audit.governed import Governed, build_governed
+from tests.audit.scenario import Scenario, build_scenario
 
 
 @dataclass(frozen=True)

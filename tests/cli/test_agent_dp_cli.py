@@ -12,10 +12,12 @@ from typer.testing import CliRunner
 from daofed.chain import AnvilNode, Federation, dev_account
 from daofed.chain.deployment import Deployment
 from daofed.cli import app
-from daofed.learning import ModelConfig, initial_weights, load_digits, save_member_file
+from daofed.learning import load_digits, save_member_file
 from daofed.learning.privacy import PrivacySettings, epsilon
+from daofed.protocol import genesis_blob
 from daofed.session import abi_version
-from daofed.storage import LocalStore, encode
+from daofed.storage import LocalStore
+from tests.federations import DIGITS
 
 runner = CliRunner()
 MEMBER = 9  # a dev key no other CLI test uses as a member
@@ -34,7 +36,7 @@ def solo(anvil_node: AnvilNode, tmp_path: Path) -> Path:
         submit_window=600,
         vote_window=600,
         rule="fedavg:compress=int8",
-        genesis=store.put(encode(initial_weights(ModelConfig(), 0))),
+        genesis=store.put(genesis_blob(DIGITS, 0)),
     )
     Deployment(
         chain_id=w3.eth.chain_id,

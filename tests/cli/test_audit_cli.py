@@ -1,17 +1,22 @@
-"""``daofed audit`` over JSON-RPC: tables, --json, --verify, --plot and exit codes."""
+"""``daofed audit`` over JSON-RPC: tables, --json, --verify, --plot, --task and exit codes."""
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
+from daofed.chain import AnvilNode
 from daofed.cli.audit import audit
 from daofed.cli.status import members, status
+from daofed.errors import ConfigError
+from daofed.learning import load_task
+from tests.audit.scenario import build_scenario
 
 from .conftest import CliFederation, CliGoverned
 
@@ -49,10 +54,19 @@ def test_audit_verify_json_reports_every_round(cli_federation: CliFederation) ->
     assert verification["ok"] is True
     verdicts = [r["verdict"] for r in verification["rounds"]]
     assert verdicts == ["verified", "verified", "closed", "open"]
+    assert verification["task"] == "digits-mlp"  # the task the genesis model pins
     (exclusion,) = verification["rounds"][1]["exclusions"]
     assert exclusion["reason"] == "not-safetensors"
-    accuracy = json.loads(result.stdout)["accuracy"]
-    assert [a["round"] for a in accuracy] == [0, 1, 2, 3]
+    evaluation = json.loads(result.stdout)["evaluation"]
+    assert (evaluation["task"], evaluation["test_data"], evaluation["test_seed"]) == (
+        "digits-mlp",
+        None,
+        0,
+    )
+    assert evaluation["metrics"] == ["accuracy", "loss"] and evaluation["headline"] == "accuracy"
+    rounds = evaluation["rounds"]
+    assert [r["round"] for r in rounds] == [0, 1, 2, 3]
+    assert all(r["accuracy"] == r["metrics"]["accuracy"] for r in rounds)
 
 
 def test_audit_tables_from_a_deployment_file(cli_federation: CliFederation, tmp_path: Path) -> None:
@@ -64,6 +78,8 @@ def test_audit_tables_from_a_deployment_file(cli_federation: CliFederation, tmp_
     assert result.exit_code == 0, result.output
     output = flat(result.stdout)
     for text in ("rounds", "updates and votes", "verified", "history verified", "not-safetensors"):
+        assert text in output
+    for text in ("(task digits-mlp)", "metrics of task digits-mlp", "accuracy", "loss"):
         assert text in output
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -121,17 +137,65 @@ def test_contract_without_rpc_url_is_refused(cli_federation: CliFederation) -> N
 
 
 def test_test_data_override(cli_federation: CliFederation, tmp_path: Path) -> None:
-    from daofed.audit import default_test_set
+    from daofed.audit import default_test_data
     from daofed.learning import Dataset, save_npz
 
-    full = default_test_set()
+    full = default_test_data(load_task("digits-mlp"))
     save_npz(tmp_path / "test.npz", Dataset(x=full.x[:50], y=full.y[:50]))
     store = f"local:{cli_federation.scenario.store_dir}"
     args = ["audit", *cli_federation.target(), "--store", store, "--verify", "--json"]
-    default = json.loads(runner.invoke(app, args).stdout)["accuracy"]
+    default = json.loads(runner.invoke(app, args).stdout)["evaluation"]
     custom = runner.invoke(app, [*args, "--test-data", str(tmp_path / "test.npz")])
     assert custom.exit_code == 0, custom.output
-    assert json.loads(custom.stdout)["accuracy"] != default
+    evaluation = json.loads(custom.stdout)["evaluation"]
+    assert evaluation["test_data"] == str(tmp_path / "test.npz")
+    assert evaluation["test_seed"] is None
+    assert evaluation["rounds"] != default["rounds"]
+
+
+@pytest.fixture(scope="module")
+def cli_cancer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    """A federation pinning breast-cancer, on an anvil of its own (its clock moves apart).
+
+    Yields the options naming it and its store.
+    """
+    try:
+        node = AnvilNode.start()
+    except ConfigError as error:
+        pytest.fail(f"{error}\n(the CLI tests need anvil: run `npm ci` in the repository root)")
+    with node:
+        store_dir = tmp_path_factory.mktemp("cli-cancer") / "blobs"
+        scenario = build_scenario(node.web3(), store_dir, load_task("breast-cancer"))
+        address = scenario.federation.address
+        yield ["--rpc-url", node.url, "--contract", address, "--store", f"local:{store_dir}"]
+
+
+def test_a_pinned_task_is_audited_with_its_metrics(cli_cancer: list[str]) -> None:
+    result = runner.invoke(app, ["audit", *cli_cancer, "--verify", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["verification"]["task"] == "breast-cancer"
+    evaluation = document["evaluation"]
+    assert evaluation["task"] == "breast-cancer"
+    assert evaluation["metrics"] == ["accuracy", "loss", "roc_auc"]
+    assert all(0.0 <= r["metrics"]["roc_auc"] <= 1.0 for r in evaluation["rounds"])
+
+    table = runner.invoke(app, ["audit", *cli_cancer, "--verify"])
+    assert table.exit_code == 0, table.output
+    output = flat(table.stdout)
+    for text in ("(task breast-cancer)", "metrics of task breast-cancer", "roc auc"):
+        assert text in output
+
+
+def test_an_auditors_task_that_does_not_fit_is_one_clear_line(cli_cancer: list[str]) -> None:
+    result = runner.invoke(app, ["audit", *cli_cancer, "--verify", "--task", "digits-mlp"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert flat(result.output) == (
+        "error: task 'digits-mlp' (the federation trains 'breast-cancer') builds a different "
+        "model: tensor '0.weight' expected float32[32, 30], got float32[64, 64]; use the "
+        "federation's task"
+    )
 
 
 @pytest.mark.slow

@@ -1,25 +1,13 @@
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
 from daofed.errors import LearningError
-from daofed.learning import (
-    Dataset,
-    ModelConfig,
-    TrainConfig,
-    initial_weights,
-    simulate,
-    split_federated,
-    train_local,
-)
 from daofed.learning.aggregation import compute_delta, l2_norm, parse_rule
 from daofed.learning.attacks import (
     ATTACK_NAMES,
@@ -32,15 +20,40 @@ from daofed.learning.attacks import (
     gaussian_update,
     make_attack,
     sign_flip,
-    simulate_attacked,
 )
+from daofed.learning.builtin_tasks import mlp_task
+from daofed.learning.data import Dataset, FederatedSplit, split_federated
+from daofed.learning.model import ModelConfig
+from daofed.protocol.simulation import (
+    SimMember,
+    SimulationConfig,
+    SimulationResult,
+    members_of,
+    simulate,
+)
+from tests.scripts import load_script
 
-CFG = ModelConfig()
-REPO = Path(__file__).resolve().parents[2]
+TASK = mlp_task(ModelConfig())
 
 
 def same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
     return a.keys() == b.keys() and all(a[k].tobytes() == b[k].tobytes() for k in a)
+
+
+def with_attackers(split: FederatedSplit, attack: Attack, attackers: int) -> list[SimMember]:
+    """The split's members, the first ``attackers`` of them attacking with ``attack``."""
+    return [
+        SimMember(m.name, m.data, attack) if i < attackers else m
+        for i, m in enumerate(members_of(TASK, split))
+    ]
+
+
+def run(
+    split: FederatedSplit, members: list[SimMember], rule: str, *, rounds: int, epochs: int,
+    seed: int,
+) -> SimulationResult:  # fmt: skip
+    config = SimulationConfig(parse_rule(rule), rounds, seed, options={"epochs": epochs})
+    return simulate(TASK, members, config, test=TASK.as_data(split.test))
 
 
 # -- the attacks -----------------------------------------------------------------------
@@ -68,7 +81,7 @@ def test_flip_labels_maps_every_label_to_its_mirror(digits: Dataset) -> None:
 
 
 def test_gaussian_update_is_seeded_noise_of_the_right_shape_and_size() -> None:
-    like = initial_weights(CFG, 0)
+    like = TASK.initial_weights(0)
     a, b, c = (
         gaussian_update(like, 0.5, 7),
         gaussian_update(like, 0.5, 7),
@@ -83,20 +96,26 @@ def test_gaussian_update_is_seeded_noise_of_the_right_shape_and_size() -> None:
 
 def test_sign_flip_attack_sends_minus_scale_times_its_honest_update(digits: Dataset) -> None:
     split = split_federated(digits, 5, alpha=None, seed=0)
-    base, data, train = initial_weights(CFG, 0), split.members[0].train, TrainConfig(epochs=1)
-    honest = compute_delta(base, train_local(CFG, base, data, train=train, seed=3))
-    attacked = SignFlip(2.5).delta(CFG, base, data, train=train, seed=3)
+    base, data, config = TASK.initial_weights(0), split.members[0].train, {"epochs": 1, "seed": 3}
+    honest = compute_delta(base, TASK.fit(base, data, config).weights)
+    attacked = SignFlip(2.5).delta(TASK, base, data, config)
     assert same(attacked, sign_flip(honest, 2.5))
     assert l2_norm(attacked) == pytest.approx(2.5 * l2_norm(honest), rel=1e-6)
 
 
 def test_label_flip_attack_trains_on_mirrored_labels(digits: Dataset) -> None:
     split = split_federated(digits, 5, alpha=None, seed=0)
-    base, data, train = initial_weights(CFG, 0), split.members[0].train, TrainConfig(epochs=1)
-    expected = compute_delta(
-        base, train_local(CFG, base, flip_labels(data, 10), train=train, seed=3)
-    )
-    assert same(LabelFlip().delta(CFG, base, data, train=train, seed=3), expected)
+    base, data, config = TASK.initial_weights(0), split.members[0].train, {"epochs": 1, "seed": 3}
+    expected = compute_delta(base, TASK.fit(base, flip_labels(data, 10), config).weights)
+    assert same(LabelFlip().delta(TASK, base, data, config), expected)
+    with pytest.raises(LearningError, match="Dataset"):
+        LabelFlip().delta(TASK, base, data.x, config)
+
+
+def test_noise_attack_draws_from_the_round_seed() -> None:
+    base = TASK.initial_weights(0)
+    noise = GaussianNoise(0.5)
+    assert same(noise.delta(TASK, base, None, {"seed": 7}), gaussian_update(base, 0.5, 7))
 
 
 def test_make_attack_names_and_specs() -> None:
@@ -136,99 +155,89 @@ def test_claimed_tolerance(spec: str, n: int, tolerated: int) -> None:
 # -- federations under attack ------------------------------------------------------------
 
 
-def test_without_attackers_the_run_is_exactly_simulate(digits: Dataset) -> None:
+def test_with_no_attackers_the_run_is_byte_for_byte_the_plain_simulation(
+    digits: Dataset,
+) -> None:
     split = split_federated(digits, 4, alpha=0.5, seed=1)
-    train, rule = TrainConfig(epochs=1), parse_rule("median")
-    plain = simulate(CFG, split, rule=rule, rounds=2, train=train, seed=1)
-    attacked = simulate_attacked(
-        CFG, split, rule=rule, rounds=2, train=train, seed=1, attack=SignFlip(), attackers=()
-    )
-    assert attacked.accuracies == plain.accuracies and same(attacked.weights, plain.weights)
+    plain = run(split, members_of(TASK, split), "median", rounds=2, epochs=1, seed=1)
+    attacked = run(split, with_attackers(split, SignFlip(), 0), "median", rounds=2, epochs=1,
+                   seed=1)  # fmt: skip
+    assert [r.updates for r in attacked.rounds] == [r.updates for r in plain.rounds]
+    assert [r.aggregate.blob for r in attacked.rounds] == [r.aggregate.blob for r in plain.rounds]
+    assert attacked.metrics == plain.metrics and same(attacked.weights, plain.weights)
 
 
-def test_attacked_run_rejects_bad_arguments(digits: Dataset) -> None:
+def test_an_attacker_changes_only_its_own_update(digits: Dataset) -> None:
+    """Honest members train exactly as without attackers (same seeds, same bases)."""
+    split = split_federated(digits, 4, alpha=None, seed=0)
+    plain = run(split, members_of(TASK, split), "median", rounds=1, epochs=1, seed=0)
+    attacked = run(split, with_attackers(split, SignFlip(), 1), "median", rounds=1, epochs=1,
+                   seed=0)  # fmt: skip
+    (before,), (after,) = plain.rounds, attacked.rounds
+    attacker = members_of(TASK, split)[0].name
+    assert after.updates[attacker] != before.updates[attacker]
+    assert {k: v for k, v in after.updates.items() if k != attacker} == {
+        k: v for k, v in before.updates.items() if k != attacker
+    }
+
+
+def test_simulation_rejects_bad_arguments(digits: Dataset) -> None:
     split = split_federated(digits, 3, alpha=None, seed=0)
-    rule, train = parse_rule("fedavg"), TrainConfig(epochs=1)
-    cases: list[tuple[int, Attack | None, list[int], str]] = [
-        (1, SignFlip(), [3], "attacker indices"),
-        (1, None, [0], "no attack"),
-        (0, None, [], "rounds"),
-    ]
-    for rounds, attack, attackers, message in cases:
-        with pytest.raises(LearningError, match=message):
-            simulate_attacked(
-                CFG, split, rule=rule, rounds=rounds, train=train, seed=0,
-                attack=attack, attackers=attackers,
-            )  # fmt: skip
+    members = members_of(TASK, split)
+    with pytest.raises(LearningError, match="rounds"):
+        run(split, members, "fedavg", rounds=0, epochs=1, seed=0)
+    twins = [members[0], SimMember(members[0].name, members[1].data, SignFlip())]
+    with pytest.raises(LearningError, match="distinct names"):
+        run(split, twins, "fedavg", rounds=1, epochs=1, seed=0)
 
 
 def test_noise_attack_survives_a_wrecked_fedavg_model(digits: Dataset) -> None:
-    """Huge noise wrecks FedAvg; non-finite honest updates are then left out, not fatal."""
+    """Huge noise wrecks FedAvg; honest members whose training then diverges sit out."""
     split = split_federated(digits, 4, alpha=None, seed=0)
-    result = simulate_attacked(
-        CFG,
-        split,
-        rule=parse_rule("fedavg"),
-        rounds=2,
-        train=TrainConfig(epochs=1),
-        seed=0,
-        attack=GaussianNoise(1e30),
-        attackers=[0],
-    )
+    result = run(split, with_attackers(split, GaussianNoise(1e30), 1), "fedavg", rounds=2,
+                 epochs=1, seed=0)  # fmt: skip
     assert all(np.isfinite(w).all() for w in result.weights.values())
-    assert result.accuracies[-1] < 0.5
+    assert result.series("accuracy")[-1] < 0.5
 
 
 ROBUST = ("median", "trimmed-mean:beta=0.3", "multi-krum:f=3,m=7")
 
 
+@pytest.mark.slow
 def test_robust_rules_withstand_three_of_ten_sign_flippers(digits: Dataset) -> None:
-    """Issue 5's acceptance on a small configuration (3 rounds x 2 epochs, one seed).
+    """Issue 5's acceptance on a small configuration (3 rounds x 2 epochs, seeds 0-2).
 
-    Each robust rule ends within 3 points of its own attacker-free run; FedAvg, with
-    3 of 10 members sending -4x their update, ends far below its clean run.
+    As in the experiment, on the mean over the seeds: each robust rule ends within
+    3 points of its own attacker-free run (a single seed is noisier: Multi-Krum drops
+    4.2 points on seed 2 here, the median 3.3), while FedAvg, with 3 of 10 members
+    sending -4x their update, ends far below its clean run.
     """
-    split = split_federated(digits, 10, alpha=None, seed=0)
-    train = TrainConfig(epochs=2)
-    final: dict[tuple[str, int], float] = {}
+    seeds = (0, 1, 2)
+    final: dict[tuple[str, int], list[float]] = {}
+    for seed in seeds:
+        split = split_federated(digits, 10, alpha=None, seed=seed)
+        for spec in ("fedavg", *ROBUST):
+            for k in (0, 3):
+                members = with_attackers(split, SignFlip(4.0), k)
+                result = run(split, members, spec, rounds=3, epochs=2, seed=seed)
+                final.setdefault((spec, k), []).append(result.series("accuracy")[-1])
+    mean = {key: sum(values) / len(values) for key, values in final.items()}
+    print({f"{spec}/{k}": [round(a, 4) for a in accs] for (spec, k), accs in final.items()})
     for spec in ("fedavg", *ROBUST):
-        for k in (0, 3):
-            result = simulate_attacked(
-                CFG,
-                split,
-                rule=parse_rule(spec),
-                rounds=3,
-                train=train,
-                seed=0,
-                attack=SignFlip(4.0),
-                attackers=range(k),
-            )
-            final[spec, k] = result.accuracies[-1]
-    print({f"{spec}/{k}": round(acc, 4) for (spec, k), acc in final.items()})
-    for spec in ("fedavg", *ROBUST):
-        assert final[spec, 0] > 0.85, spec  # the clean runs learn
+        assert mean[spec, 0] > 0.85, spec  # the clean runs learn
     for spec in ROBUST:
-        assert final[spec, 3] >= final[spec, 0] - 0.03, spec
-    assert final["fedavg", 3] < final["fedavg", 0] - 0.20
-    assert final["fedavg", 3] < min(final[spec, 3] for spec in ROBUST) - 0.20
+        assert mean[spec, 3] >= mean[spec, 0] - 0.03, spec
+    assert mean["fedavg", 3] < mean["fedavg", 0] - 0.20
+    assert mean["fedavg", 3] < min(mean[spec, 3] for spec in ROBUST) - 0.20
 
 
 # -- the experiment script -----------------------------------------------------------------
 
 
-def load_script(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("poisoning", REPO / "scripts" / "poisoning.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_poisoning_script_prints_the_table_and_writes_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    script = load_script(monkeypatch)
+    script = load_script("poisoning", monkeypatch)
     out = tmp_path / "report.json"
     argv = [
         "--members", "5", "--rounds", "1", "--epochs", "1", "--seeds", "0", "--jobs", "1",
@@ -255,3 +264,15 @@ def test_poisoning_script_prints_the_table_and_writes_json(
     assert code == (1 if checks["median"]["passed"] is False else 0)
     clean = runs["none", 0, "median"]["final"]
     assert f"{100 * clean:.1f}" in printed and "sign-flip" in printed and "2/5" in printed
+
+
+def test_poisoning_script_makes_the_first_members_attack(monkeypatch: pytest.MonkeyPatch) -> None:
+    script = load_script("poisoning", monkeypatch)
+    job = script.Job("sign-flip", 2, "median", 0, 5, 1, 1, None, 3.0, 1.0)
+    members = script.members(job)
+    assert [m.attack for m in members] == [SignFlip(3.0), SignFlip(3.0), None, None, None]
+    clean = script.members(script.Job("sign-flip", 0, "median", 0, 5, 1, 1, None, 3.0, 1.0))
+    assert all(m.attack is None for m in clean)
+    assert [m.name for m in clean] == [m.name for m in members]
+    with pytest.raises(SystemExit, match="below --members"):
+        script.main(["--members", "3", "--attackers", "3", "--jobs", "1"])

@@ -5,15 +5,11 @@ import pytest
 import torch
 
 from daofed.errors import LearningError
-from daofed.learning import (
-    ModelConfig,
-    build_model,
-    initial_weights,
-    load_weights,
-    model_spec,
-    weights_of,
-)
+from daofed.learning import ModelConfig, build_model, mlp_task, model_spec
+from daofed.learning.task import load_weights, weights_of
 from daofed.storage import decode, encode
+
+DIGITS = mlp_task(ModelConfig())
 
 
 @pytest.mark.parametrize(
@@ -34,19 +30,18 @@ def test_default_mlp_is_64_64_10() -> None:
 
 
 def test_initial_weights_are_seeded_and_leave_global_rng_alone() -> None:
-    cfg = ModelConfig()
     before = torch.get_rng_state()
-    a, b, c = initial_weights(cfg, 1), initial_weights(cfg, 1), initial_weights(cfg, 2)
+    a, b, c = DIGITS.initial_weights(1), DIGITS.initial_weights(1), DIGITS.initial_weights(2)
     assert torch.equal(before, torch.get_rng_state())
     assert all(np.array_equal(a[k], b[k]) for k in a)
     assert not np.array_equal(a["0.weight"], c["0.weight"])
     assert all(v.dtype == np.float32 for v in a.values())
+    assert list(a) == ["0.weight", "0.bias", "2.weight", "2.bias"]  # the model's own order
 
 
 def test_weights_round_trip_through_a_model() -> None:
-    cfg = ModelConfig()
-    w = initial_weights(cfg, 5)
-    model = build_model(cfg)
+    w = DIGITS.initial_weights(5)
+    model = build_model(ModelConfig())
     load_weights(model, w)
     back = weights_of(model)
     assert all(np.array_equal(w[k], back[k]) for k in w)
@@ -54,24 +49,32 @@ def test_weights_round_trip_through_a_model() -> None:
     assert not torch.any(model.state_dict()["0.bias"] == 7.0)
 
 
+def test_integer_buffers_stay_local() -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3))
+    weights = weights_of(model)
+    assert "1.num_batches_tracked" not in weights
+    assert "1.running_mean" in weights and "1.weight" in weights
+    load_weights(model, {k: v + 1 for k, v in weights.items()})
+    assert float(model.state_dict()["1.running_mean"][0]) == 1.0
+
+
 def test_load_weights_rejects_other_models() -> None:
     model = build_model(ModelConfig())
-    other = initial_weights(ModelConfig(hidden=(32,)), 0)
+    other = mlp_task(ModelConfig(hidden=(32,))).initial_weights(0)
     with pytest.raises(LearningError, match="shape"):
         load_weights(model, other)
-    w = initial_weights(ModelConfig(), 0)
+    w = DIGITS.initial_weights(0)
     del w["2.bias"]
     with pytest.raises(LearningError, match="missing"):
         load_weights(model, w)
-    w = {k: v.astype(np.float64) for k, v in initial_weights(ModelConfig(), 0).items()}
+    w = {k: v.astype(np.float64) for k, v in DIGITS.initial_weights(0).items()}
     with pytest.raises(LearningError, match="float32"):
         load_weights(model, w)
 
 
 def test_model_spec_decodes_encoded_weights() -> None:
-    cfg = ModelConfig()
-    w = initial_weights(cfg, 0)
-    back = decode(encode(w), model_spec(cfg))
+    w = DIGITS.initial_weights(0)
+    back = decode(encode(w), model_spec(ModelConfig()))
     assert all(np.array_equal(w[k], back[k]) for k in w)
 
 

@@ -1,26 +1,6 @@
-"""Member agents: the round's state machine, and the definition of a round's aggregate."""
+"""Member agents: the protocol core driven over a chain and a blob store."""
 
 from daofed.agent.events import AgentEvent, EventSink, Step, discard
-from daofed.agent.member import MemberAgent, MemberSettings, training_seed
-from daofed.agent.round_aggregate import (
-    Exclusion,
-    RoundAggregate,
-    UpdatePolicy,
-    aggregate_round,
-    fetch_update,
-)
+from daofed.agent.member import MemberAgent, MemberSettings
 
-__all__ = [
-    "AgentEvent",
-    "EventSink",
-    "Exclusion",
-    "MemberAgent",
-    "MemberSettings",
-    "RoundAggregate",
-    "Step",
-    "UpdatePolicy",
-    "aggregate_round",
-    "discard",
-    "fetch_update",
-    "training_seed",
-]
+__all__ = ["AgentEvent", "EventSink", "MemberAgent", "MemberSettings", "Step", "discard"]

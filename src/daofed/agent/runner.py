@@ -36,12 +36,7 @@ def run_agent(agent: MemberAgent, options: RunOptions, stop: threading.Event) ->
     last_round = 0  # for reporting failures in the round they interrupted
     while not stop.is_set():
         try:
-            if options.until_round is not None and _finished(agent, options.until_round):
-                agent.on_event(
-                    AgentEvent(Step.DONE, options.until_round, agent.address, "target round ended")
-                )
-                return
-            event = agent.step()
+            event = agent.step(options.until_round)
         except (RpcUnavailable, StoreUnavailable) as error:
             agent.on_event(
                 AgentEvent(
@@ -55,11 +50,9 @@ def run_agent(agent: MemberAgent, options: RunOptions, stop: threading.Event) ->
             stop.wait(backoff)
             backoff = min(backoff * 2, options.max_backoff)
             continue
+        if event.step is Step.DONE:
+            return
         backoff = options.poll_interval
         last_round = event.round
         if event.step is Step.WAITING:
             stop.wait(options.poll_interval)
-
-
-def _finished(agent: MemberAgent, until_round: int) -> bool:
-    return agent.federation.current_round() > until_round

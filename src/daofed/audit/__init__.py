@@ -1,4 +1,4 @@
-"""Audit a federation from its contract's events: history, verification, accuracy, status.
+"""Audit a federation from its contract's events: history, verification, metrics, status.
 
 Typical use, against any chain (no deployment file needed)::
 
@@ -9,22 +9,23 @@ Typical use, against any chain (no deployment file needed)::
     assert report.ok, report.verification.findings
 
 or piece by piece: :func:`read_history` (events only), :func:`verify_history` (re-fetch
-and re-aggregate every round), :func:`evaluate_history` and :func:`plot_history`.
+and re-aggregate every round), :func:`evaluate_history` (the federation's task's metrics
+of every round's model) and :func:`plot_history`.
 :func:`read_status` and :func:`read_members` describe the running round and the members.
 """
 
-from daofed.audit.accuracy import (
+from daofed.audit.evaluation import (
     DEFAULT_TEST_SEED,
-    RoundAccuracy,
-    default_test_set,
+    Evaluation,
+    RoundMetrics,
+    audit_task,
+    default_test_data,
     evaluate_history,
-    load_test_set,
-    model_config_of,
+    load_test_data,
 )
 from daofed.audit.governance import GovernanceFinding, check_governance
 from daofed.audit.history import read_history
 from daofed.audit.members import MemberInfo, Membership, Standing, read_members
-from daofed.audit.model import fetch_genesis
 from daofed.audit.plot import plot_history
 from daofed.audit.records import (
     CommitRecord,
@@ -49,6 +50,7 @@ __all__ = [
     "AuditSource",
     "CommitRecord",
     "DigestTally",
+    "Evaluation",
     "Finding",
     "GovernanceFinding",
     "History",
@@ -59,7 +61,7 @@ __all__ = [
     "Outcome",
     "ProposalRecord",
     "ProposalVoteRecord",
-    "RoundAccuracy",
+    "RoundMetrics",
     "RoundRecord",
     "RoundStatus",
     "RoundVerification",
@@ -68,12 +70,11 @@ __all__ = [
     "Verdict",
     "Verification",
     "VoteRecord",
+    "audit_task",
     "check_governance",
-    "default_test_set",
+    "default_test_data",
     "evaluate_history",
-    "fetch_genesis",
-    "load_test_set",
-    "model_config_of",
+    "load_test_data",
     "open_source",
     "plot_history",
     "read_history",

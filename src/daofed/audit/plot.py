@@ -1,4 +1,7 @@
-"""Draw a federation's history: test accuracy per round above, participation below.
+"""Draw a federation's history: the task's test metric per round above, participation below.
+
+The metric is accuracy when the task reports it, else the task's first metric (or the one
+asked for).
 
 Uses matplotlib's object API with the Agg canvas (no pyplot, no display, no global
 state), so it works on a headless server and inside tests.
@@ -6,7 +9,6 @@ state), so it works on a headless server and inside tests.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 from matplotlib.axes import Axes
@@ -14,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from daofed.audit.accuracy import RoundAccuracy
+from daofed.audit.evaluation import BOUNDED_METRICS, Evaluation
 from daofed.audit.records import History
 from daofed.errors import ConfigError
 
@@ -23,46 +25,63 @@ _BAR = 0.38
 
 def plot_history(
     history: History,
-    accuracy: Sequence[RoundAccuracy],
+    evaluation: Evaluation,
     path: Path,
     *,
+    metric: str | None = None,
     title: str | None = None,
 ) -> Path:
-    """Write a PNG of ``accuracy`` and of updates/votes/members per round to ``path``.
+    """Write a PNG of one test metric and of updates/votes/members per round to ``path``.
 
+    ``metric`` defaults to the evaluation's headline (accuracy if the task reports it).
     Rounds closed without quorum keep their base model: they are drawn as hollow markers.
     """
+    metric = metric or evaluation.headline
+    if metric is not None and metric not in evaluation.metrics:
+        raise ConfigError(
+            f"task {evaluation.task!r} reports no metric {metric!r}: it reports "
+            f"{', '.join(evaluation.metrics) or 'none'}"
+        )
     figure = Figure(figsize=(8, 6), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     figure.suptitle(title or _default_title(history), fontsize=12)
 
-    known = [a for a in accuracy if a.accuracy is not None]
+    points = evaluation.series(metric) if metric is not None else ()
     top.plot(
-        [a.round for a in known],
-        [a.accuracy for a in known],
+        [n for n, _ in points],
+        [v for _, v in points],
         color="tab:blue",
         marker="o",
         zorder=2,
         label="accepted model",
     )
-    carried = [a for a in known if not a.accepted]
+    closed = {r.round for r in evaluation.rounds if not r.accepted}
+    carried = [(n, v) for n, v in points if n in closed]
     if carried:
         top.scatter(
-            [a.round for a in carried],
-            [a.accuracy for a in carried],
+            [n for n, _ in carried],
+            [v for _, v in carried],
             s=80,
             facecolors="white",
             edgecolors="tab:blue",
             zorder=3,
             label="closed without quorum (model unchanged)",
         )
-        top.legend(loc="lower right")
+        top.legend(loc="best")  # clear of the curve, rising (accuracy) or falling (loss)
+    label = (metric or "metric").replace("_", " ")
+    bounded = metric in BOUNDED_METRICS or all(0.0 <= v <= 1.0 for _, v in points)
+    if bounded:
+        top.set_ylim(0.0, 1.02)
+    elif all(v >= 0.0 for _, v in points):
+        top.set_ylim(bottom=0.0)
     _mark_rules(top, history)
-    top.set_ylabel("test accuracy")
-    top.set_ylim(0.0, 1.02)
+    top.set_ylabel(f"test {label}")
     top.grid(alpha=0.3)
-    top.set_title("accuracy of the model each round accepted (round 0: genesis)", fontsize=10)
+    top.set_title(
+        f"{label} of the model each round accepted (round 0: genesis; task {evaluation.task})",
+        fontsize=10,
+    )
 
     numbers = [r.round for r in history.rounds]
     bottom.bar(
@@ -107,7 +126,12 @@ def _mark_rules(axes: Axes, history: History) -> None:
         if record.rule != previous:
             axes.axvline(record.round - 0.5, color="grey", linestyle=":", linewidth=1)
             axes.text(
-                record.round - 0.45, 0.04, f"rule: {record.rule}", color="dimgray", fontsize=8
+                record.round - 0.45,
+                0.04,  # of the axis' height, whatever the metric's range
+                f"rule: {record.rule}",
+                color="dimgray",
+                fontsize=8,
+                transform=axes.get_xaxis_transform(),
             )
             previous = record.rule
 

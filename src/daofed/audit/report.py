@@ -1,4 +1,4 @@
-"""One call for the whole audit: history, then optionally verification, accuracy, a plot.
+"""One call for the whole audit: history, then optionally verification, metrics, a plot.
 
 This is what ``daofed audit`` runs; the pieces (:func:`read_history`,
 :func:`verify_history`, :func:`evaluate_history`, :func:`plot_history`) stay usable on
@@ -9,27 +9,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from daofed.agent import UpdatePolicy
-from daofed.audit.accuracy import RoundAccuracy, default_test_set, evaluate_history
+from daofed.audit.evaluation import DEFAULT_TEST_SEED, Evaluation, evaluate_history
 from daofed.audit.history import read_history
 from daofed.audit.plot import plot_history
 from daofed.audit.records import History
 from daofed.audit.verify import Verification, verify_history
 from daofed.chain import Federation
 from daofed.errors import ConfigError
-from daofed.learning import Dataset
+from daofed.learning.task import Task
+from daofed.protocol import UpdatePolicy
 from daofed.storage import BlobStore
 
 
 @dataclass(frozen=True)
 class AuditReport:
-    """What an audit found; ``verification``/``accuracy``/``plot`` when they were asked for."""
+    """What an audit found; ``verification``/``evaluation``/``plot`` when they were asked for.
+
+    ``unevaluated`` says why a verification ran without metrics (the task's code or its
+    test data was not at hand), so a reader knows the metrics were skipped, not lost.
+    """
 
     history: History
     verification: Verification | None
-    accuracy: tuple[RoundAccuracy, ...] | None
+    evaluation: Evaluation | None
     plot: Path | None
+    unevaluated: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -42,27 +48,42 @@ def run_audit(
     store: BlobStore | None = None,
     *,
     verify: bool = False,
-    evaluate: bool = False,
-    test: Dataset | None = None,
+    evaluate: bool | None = None,
+    task: Task[Any] | str | None = None,
+    test_data: Path | None = None,
+    test_seed: int = DEFAULT_TEST_SEED,
     plot: Path | None = None,
     policy: UpdatePolicy | None = None,
 ) -> AuditReport:
     """Audit ``federation``: rebuild its history, and verify/evaluate/plot against ``store``.
 
-    Accuracy is evaluated when ``evaluate`` or ``plot`` is asked, on ``test`` (default: the
-    digits' held-out split, see :mod:`daofed.audit.accuracy`).
+    Every finished round's model is evaluated with the federation's task (``task``, else
+    the one its genesis names; see :func:`~daofed.audit.evaluation.audit_task`) on
+    ``test_data`` (default: the task's held-out split for ``test_seed``). ``evaluate``:
+    True evaluates, and so does a ``plot``, a ``task`` or ``test_data``; None (the default)
+    evaluates when verifying too, but then an evaluation the audit cannot make without
+    being told more (a task daofed does not ship) is skipped, its reason in
+    ``report.unevaluated``, rather than failing the verification.
     """
     history = read_history(federation)
-    needs_store = verify or evaluate or plot is not None
-    if needs_store and store is None:
+    required = bool(evaluate) or plot is not None or task is not None or test_data is not None
+    wanted = required or (evaluate is None and verify)
+    if (verify or wanted) and store is None:
         raise ConfigError(
             "verifying, evaluating and plotting need the federation's blob store: pass "
             "--store local:DIR or --store ipfs:URL (or a deployment file that names it)"
         )
     verification = verify_history(history, store, policy=policy) if verify and store else None
-    accuracy = None
-    if (evaluate or plot is not None) and store is not None:
-        accuracy = evaluate_history(history, store, test or default_test_set())
-    if plot is not None and accuracy is not None:
-        plot_history(history, accuracy, plot)
-    return AuditReport(history, verification, accuracy, plot)
+    evaluation, unevaluated = None, None
+    if wanted and store is not None:
+        try:
+            evaluation = evaluate_history(
+                history, store, task, test_data=test_data, test_seed=test_seed
+            )
+        except ConfigError as error:
+            if required:
+                raise
+            unevaluated = str(error)
+    if plot is not None and evaluation is not None:
+        plot_history(history, evaluation, plot)
+    return AuditReport(history, verification, evaluation, plot, unevaluated)

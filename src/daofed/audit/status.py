@@ -12,15 +12,15 @@ import hashlib
 import time
 from dataclasses import dataclass
 
-from daofed.agent import Exclusion, UpdatePolicy, aggregate_round
 from daofed.audit.history import tally, update_record, vote_record
-from daofed.audit.model import fetch_genesis
 from daofed.audit.records import DigestTally, UpdateRecord
-from daofed.chain import Federation, Phase, RoundInfo, RoundOpened, UpdateSubmitted
+from daofed.chain import Federation, Phase, RoundInfo, UpdateSubmitted
 from daofed.chain.tx import rpc_errors
 from daofed.errors import ChainError, ConfigError, LearningError, StorageError
 from daofed.learning.aggregation import parse_rule
-from daofed.storage import BlobStore, decode
+from daofed.protocol import Exclusion, UpdatePolicy, aggregate_round
+from daofed.protocol.genesis import fetch_genesis, fetch_model
+from daofed.storage import BlobStore
 
 
 @dataclass(frozen=True)
@@ -124,17 +124,13 @@ def _check_updates(
     policy: UpdatePolicy | None,
 ) -> tuple[tuple[Exclusion, ...], str | None]:
     """Aggregate the round's updates as a member would: exclusions, and the digest if final."""
-    opened = federation.events(RoundOpened, round=1)
-    if not opened:
-        raise ChainError(f"no RoundOpened event for round 1 at {federation.address}")
-    spec, _ = fetch_genesis(store, opened[0].base)
-    base = decode(store.get(info.base, max_bytes=spec.encoded_size), spec)
+    genesis = fetch_genesis(store, federation.genesis())
     result = aggregate_round(
         info.round,
-        base,
+        fetch_model(store, info.base, genesis),
         submissions,
         store,
-        spec,
+        genesis.spec,
         parse_rule(federation.rule_of(info.round)),
         policy or UpdatePolicy(),
     )

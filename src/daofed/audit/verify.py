@@ -2,8 +2,9 @@
 
 For every round this re-fetches the base model and every update (each fetch verifies
 sha256 against the on-chain digest), checks the base is the model the previous round left
-behind, and re-runs the round's aggregation with :func:`daofed.agent.aggregate_round`, the
-protocol's own definition, under the rule in force at that round (its config version).
+behind, and re-runs the round's aggregation with :func:`daofed.protocol.aggregate_round`,
+the protocol core every member runs, under the rule in force at that round (its config
+version).
 The recomputed digest must equal the accepted one.
 
 An update whose bytes a member got wrong (not safetensors, wrong shape, not in the store)
@@ -13,8 +14,8 @@ match, those same exclusions are the suspects and are reported as *findings*: a 
 was fine when the round ran and is not now (tampered with, lost) changes the aggregate.
 
 Governance is re-checked too (see :mod:`.governance`): every change of members or config
-was made by a proposal that carried. The model the federation trains is read from the
-genesis blob (see :mod:`.model`).
+was made by a proposal that carried. The model the federation trains (its task and
+tensor layout) is read from the genesis blob (see :mod:`daofed.protocol.genesis`).
 Members' local update policies (``UpdatePolicy.max_norm``) are not on chain: pass the one
 the federation agreed on, if any; the default is the agent's default (no norm bound).
 """
@@ -25,14 +26,19 @@ import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
-from daofed.agent import Exclusion, RoundAggregate, UpdatePolicy, aggregate_round
 from daofed.audit.governance import GovernanceFinding, check_governance
-from daofed.audit.model import fetch_genesis
 from daofed.audit.records import History, Outcome, RoundRecord, UpdateRecord
-from daofed.chain import UpdateSubmitted
 from daofed.errors import BlobNotFound, DigestMismatch, InvalidBlob, LearningError
 from daofed.learning.aggregation import AggregationRule, parse_rule
-from daofed.storage import BlobRef, BlobStore, ModelSpec, Weights, decode
+from daofed.protocol import (
+    Exclusion,
+    RoundAggregate,
+    SubmittedUpdate,
+    UpdatePolicy,
+    aggregate_round,
+)
+from daofed.protocol.genesis import Genesis, fetch_genesis, fetch_model
+from daofed.storage import BlobRef, BlobStore, ModelSpec, Weights
 
 
 class Verdict(StrEnum):
@@ -75,6 +81,7 @@ class Verification:
     """The audit of every round of a history against one store."""
 
     store: str
+    task: str | None  # the task the genesis model names (None: made before tasks were pinned)
     model: ModelSpec
     rounds: tuple[RoundVerification, ...]
     governance: tuple[GovernanceFinding, ...]
@@ -101,9 +108,8 @@ def verify_history(
     Raises ConfigError when ``store`` does not hold the genesis model (wrong store), and
     StorageError when its copy is corrupt; everything else is a per-round finding.
     """
-    genesis = BlobRef.from_hex(history.genesis_digest, history.genesis_cid)
-    spec, genesis_weights = fetch_genesis(store, genesis)
-    models = _Models(store, spec, {history.genesis_digest: genesis_weights})
+    genesis = fetch_genesis(store, BlobRef.from_hex(history.genesis_digest, history.genesis_cid))
+    models = _Models(store, genesis)
     expected_base = history.genesis_digest
     rounds = []
     for record in history.rounds:
@@ -111,7 +117,8 @@ def verify_history(
         expected_base = record.result_digest
     return Verification(
         store=store.describe(),
-        model=spec,
+        task=genesis.task,
+        model=genesis.spec,
         rounds=tuple(rounds),
         governance=check_governance(history),
     )
@@ -120,16 +127,18 @@ def verify_history(
 class _Models:
     """Models fetched so far, by digest: a round's base is the previous round's result."""
 
-    def __init__(self, store: BlobStore, spec: ModelSpec, known: dict[str, Weights]) -> None:
+    def __init__(self, store: BlobStore, genesis: Genesis) -> None:
         self.store = store
-        self.spec = spec
-        self._known = known
+        self.genesis = genesis
+        self.spec = genesis.spec
+        self._known: dict[str, Weights] = {genesis.ref.hex: genesis.weights}
 
     def fetch(self, digest: str, cid: str) -> Weights:
         """Return the model ``digest``; raises the store's or codec's error if unusable."""
         if digest not in self._known:
-            data = self.store.get(BlobRef.from_hex(digest, cid), max_bytes=self.spec.encoded_size)
-            self._known[digest] = decode(data, self.spec)
+            self._known[digest] = fetch_model(
+                self.store, BlobRef.from_hex(digest, cid), self.genesis
+            )
         return self._known[digest]
 
     def remember(self, digest: str, weights: Weights) -> None:
@@ -152,7 +161,7 @@ def _verify_round(
     rule = _rule(record, findings)
     if base is None or rule is None or record.outcome is Outcome.OPEN:
         return _result(record, findings, None)
-    submissions = [_submission(record.round, update) for update in record.updates]
+    submissions = [_submission(update) for update in record.updates]
     aggregate = aggregate_round(
         record.round, base, submissions, models.store, models.spec, rule, policy
     )
@@ -310,17 +319,13 @@ def _suspect(round_number: int, exclusion: Exclusion) -> Finding:
     )
 
 
-def _submission(round_number: int, update: UpdateRecord) -> UpdateSubmitted:
-    """Rebuild the on-chain submission ``aggregate_round`` takes from its record."""
-    return UpdateSubmitted(
-        round=round_number,
+def _submission(update: UpdateRecord) -> SubmittedUpdate:
+    """Rebuild the submission ``aggregate_round`` takes from its record."""
+    return SubmittedUpdate(
         member=update.member,
         digest=bytes.fromhex(update.digest),
         cid=update.cid,
         num_samples=update.num_samples,
-        block_number=update.block_number,
-        tx_hash=update.tx_hash,
-        log_index=0,  # not kept in the record; aggregate_round does not read it
     )
 
 

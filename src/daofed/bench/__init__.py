@@ -1,9 +1,9 @@
-"""Issue 6's benchmarks: gas, round overhead, aggregation, blob stores, scale.
+"""daofed's benchmarks: gas, overhead, aggregation, stores, scale, compression, memory.
 
 One module per measurement, each returning frozen result values; :mod:`.runner` runs
 them (full or quick), :mod:`.goals` checks the issue's goals with their gaps, and
 :mod:`.report` prints tables and writes JSON. ``scripts/bench.py`` and ``daofed bench``
-are thin wrappers around :func:`run_and_report`.
+are thin wrappers around :func:`run_bench` and :func:`print_report`.
 """
 
 from daofed.bench.goals import GoalCheck, check_goals

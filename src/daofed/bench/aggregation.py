@@ -18,8 +18,8 @@ import numpy as np
 
 from daofed.bench.models import parameter_count, synthetic_delta
 from daofed.bench.stats import Timed, time_best
-from daofed.learning import ModelConfig
 from daofed.learning.aggregation import MemberUpdate, parse_rule
+from daofed.learning.model import ModelConfig
 from daofed.storage import Weights, encode
 
 RULES = ("fedavg", "median", "trimmed-mean:beta=0.2", "multi-krum:f=1,m=3")

@@ -1,25 +1,25 @@
 """The reference a daofed round is compared with: the same work, one process, no transport.
 
-Each member's training exactly as its agent does it (same data, seed, settings, one torch
-thread), then FedAvg and the new global model, one member after another, with no chain,
-no store and no other process. Because the arithmetic is the same, the final model's
-canonical bytes must equal the model the federation accepted: the benchmark checks that,
-so the ratio compares equal work.
+The members' rounds run through :func:`daofed.protocol.simulation.simulate`, the protocol
+core over an in-memory store: each member's update exactly as its agent makes it (the
+same task, data, options and seed, one torch thread), then the round's aggregate, with
+no chain, no blob store and no other process. Because it is the same code, the final
+model's bytes must equal the model the federation accepted: the benchmark checks that, so
+the ratio compares equal work.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
-from daofed.agent import training_seed
-from daofed.learning import MemberData, ModelConfig, TrainConfig, initial_weights, train_local
-from daofed.learning.aggregation import MemberUpdate, apply_delta, compute_delta, parse_rule
-from daofed.storage import encode
+from daofed.learning.aggregation import parse_rule
+from daofed.learning.task import Scalar, Task
+from daofed.protocol.simulation import SimMember, SimulatedRound, SimulationConfig, simulate
 
 
 @dataclass(frozen=True)
@@ -33,37 +33,38 @@ class BaselineRound:
 
 
 def run_baseline(
-    model: ModelConfig,
-    members: Sequence[tuple[str, MemberData]],
+    task: Task[Any],
+    members: Sequence[tuple[str, Any]],
     *,
-    epochs: int,
+    options: Mapping[str, Scalar],
     seed: int,
     rounds: int,
 ) -> list[BaselineRound]:
-    """Run ``rounds`` rounds for ``members`` (address, data), timing each round."""
+    """Run ``rounds`` rounds for ``members`` (address, task data), timing each round.
+
+    ``options`` and ``seed`` are the members' :class:`~daofed.agent.MemberSettings`; the
+    genesis model is ``task.initial_weights(seed)``, as :func:`daofed.protocol.genesis_blob`
+    makes it.
+    """
+    results: list[BaselineRound] = []
+    clock = [time.perf_counter(), time.process_time()]
+
+    def timed(done: SimulatedRound) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        results.append(
+            BaselineRound(done.round, wall - clock[0], cpu - clock[1], done.aggregate_digest)
+        )
+        clock[:] = [time.perf_counter(), time.process_time()]
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        weights = initial_weights(model, seed)
-        rule = parse_rule("fedavg")
-        results = []
-        for round_number in range(1, rounds + 1):
-            wall, cpu = time.perf_counter(), time.process_time()
-            updates = []
-            for address, data in members:
-                trained = train_local(
-                    model,
-                    weights,
-                    data.train,
-                    train=TrainConfig(epochs=epochs),
-                    seed=training_seed(seed, round_number, address),
-                )
-                delta = compute_delta(weights, trained)
-                updates.append(MemberUpdate(address, len(data.train.y), delta))
-            weights = apply_delta(weights, rule.aggregate(updates))
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            digest = hashlib.sha256(encode(weights)).hexdigest()  # not timed: no store here
-            results.append(BaselineRound(round_number, wall, cpu, digest))
-        return results
+        simulate(
+            task,
+            [SimMember(address, data) for address, data in members],
+            SimulationConfig(rule=parse_rule("fedavg"), rounds=rounds, seed=seed, options=options),
+            on_round=timed,
+        )
     finally:
         torch.set_num_threads(threads)
+    return results

@@ -1,11 +1,13 @@
 """Communication: bytes per update and accuracy under fp16/int8 compression and local DP.
 
 Issue 6 asks for the accuracy effect and the bytes saved of each update encoding. This
-runs the federated rounds in one process, with exactly the path an update takes between
-agents: train from the global model, (optionally) clip and noise it as a private member
-does (:mod:`daofed.learning.privacy`), encode it as the rule's ``compress=`` says, decode
-and decompress it strictly as every aggregator does, aggregate with FedAvg, apply. Only
-the chain and the store are left out; neither changes a byte of an update.
+runs the federated rounds in one process through the protocol core's own simulation
+(:func:`daofed.protocol.simulation.simulate`): every member makes its update exactly as
+an agent does (:func:`daofed.protocol.make_update`: train from the global model, clip and
+noise it if private, encode it as the rule's ``compress=`` says) and every round is
+aggregated by :func:`daofed.protocol.aggregate_round`, which decodes each update strictly
+and applies FedAvg. Only the chain and the store's transport are left out; neither
+changes a byte of an update.
 
 Bytes are those of the canonical safetensors blob (header included) that a member puts in
 the store and every other member fetches; "saved" is against the float32 encoding of the
@@ -13,8 +15,9 @@ same update. Accuracy is on the held-out test split after the last round. Epsilo
 a private member would report after those rounds (Opacus's RDP accountant, one release
 per round; the module docstring of :mod:`daofed.learning.privacy` says what that assumes).
 
-Correctness is checked while measuring: every encoded update has exactly the size its
-compressed model spec predicts, and decoding it gives back float32 tensors of the model.
+Correctness is checked while measuring: every update of every round passed the
+aggregators' strict decoding (which accepts only blobs laid out exactly as the compressed
+model spec says, so of exactly its size), none was excluded.
 """
 
 from __future__ import annotations
@@ -22,29 +25,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from rich.table import Table
 
 from daofed.bench.models import MODELS, parameter_count
-from daofed.learning import (
-    FederatedSplit,
-    ModelConfig,
-    TrainConfig,
-    evaluate,
-    initial_weights,
-    load_digits,
-    model_spec,
-    split_federated,
-    train_local,
-)
-from daofed.learning.aggregation import MemberUpdate, apply_delta, compute_delta, parse_rule
-from daofed.learning.compression import Compression, compressed_spec, decode_update, encode_update
-from daofed.learning.privacy import Adjacency, PrivacySettings, epsilon, privatize
-from daofed.learning.simulation import member_seed
-from daofed.storage import Weights
-
-_NOISE_STREAM = 0x6E6F697365  # keeps the DP noise seeds apart from the training seeds
+from daofed.learning.aggregation import parse_rule
+from daofed.learning.builtin_tasks import mlp_task
+from daofed.learning.compression import Compression, compressed_spec
+from daofed.learning.data import FederatedSplit, load_digits, split_federated
+from daofed.learning.model import ModelConfig, model_spec
+from daofed.learning.privacy import Adjacency, PrivacySettings, epsilon
+from daofed.learning.train import TrainConfig
+from daofed.protocol import RoundAggregate
+from daofed.protocol.simulation import SimulationConfig, members_of, simulate
 
 
 @dataclass(frozen=True)
@@ -76,6 +69,7 @@ class CompressionCase:
     update_bytes: int  # bytes of one encoded update (the same for every update)
     float32_bytes: int  # bytes of the same update as float32
     accuracies: tuple[float, ...]  # test accuracy after each round
+    aggregates: tuple[str, ...]  # sha256 of each round's aggregate: reproducible anywhere
     epsilon: float | None  # after all rounds, add/remove adjacency (None without DP)
     epsilon_replace: float | None  # after all rounds, any change of the member's data
 
@@ -161,37 +155,34 @@ def _run_case(
     compression: Compression,
     sigma: float | None,
 ) -> CompressionCase:
+    task = mlp_task(model)
     spec = model_spec(model)
     rule_spec = config.rule if compression is Compression.NONE else _with(config.rule, compression)
-    rule = parse_rule(rule_spec)
-    expected_bytes = compressed_spec(spec, rule.compression).encoded_size
     privacy = None
     if sigma is not None:
         privacy = PrivacySettings(clip=config.clip, noise=sigma, delta=config.delta)
-    training = TrainConfig(epochs=config.epochs)
-    weights = initial_weights(model, config.seed)
-    accuracies = []
-    for r in range(1, config.rounds + 1):
-        updates = []
-        for i, member in enumerate(split.members):
-            local = train_local(
-                model, weights, member.train, train=training, seed=member_seed(config.seed, r, i)
-            )
-            delta: Weights = compute_delta(weights, local)
-            if privacy is not None:
-                delta = privatize(delta, privacy, _noise_seed(config.seed, r, i))
-            wire = encode_update(delta, rule.compression)
-            assert len(wire) == expected_bytes, (len(wire), expected_bytes)
-            received = decode_update(wire, spec, rule.compression)
-            updates.append(MemberUpdate(f"member-{i:04d}", len(member.train), received))
-        weights = apply_delta(weights, rule.aggregate(updates))
-        accuracies.append(evaluate(model, weights, split.test))
+    members = members_of(task, split)
+    result = simulate(
+        task,
+        members,
+        SimulationConfig(
+            rule=parse_rule(rule_spec),
+            rounds=config.rounds,
+            seed=config.seed,
+            options={"epochs": config.epochs},
+            privacy=privacy,
+        ),
+        test=task.as_data(split.test),
+    )
+    for done in result.rounds:
+        _check_all_counted(done.aggregate, len(members))
     return CompressionCase(
         compression=compression.value,
         sigma=sigma,
-        update_bytes=expected_bytes,
+        update_bytes=compressed_spec(spec, compression).encoded_size,
         float32_bytes=spec.encoded_size,
-        accuracies=tuple(accuracies),
+        accuracies=result.series("accuracy"),
+        aggregates=tuple(done.aggregate_digest for done in result.rounds),
         epsilon=None if privacy is None else epsilon(privacy, config.rounds),
         epsilon_replace=(
             None if privacy is None else epsilon(privacy, config.rounds, Adjacency.REPLACE)
@@ -199,18 +190,17 @@ def _run_case(
     )
 
 
+def _check_all_counted(aggregate: RoundAggregate, members: int) -> None:
+    """Every update decoded strictly (so it had exactly its spec's size) and was counted."""
+    if aggregate.excluded or len(aggregate.included) != members:
+        raise AssertionError(
+            f"round {aggregate.round}: {len(aggregate.included)} of {members} updates "
+            f"aggregated; excluded: {aggregate.excluded}"
+        )
+
+
 def _with(rule: str, compression: Compression) -> str:
     return f"{rule}{',' if ':' in rule else ':'}compress={compression.value}"
-
-
-def _noise_seed(seed: int, round_number: int, member: int) -> int:
-    """Derive a noise seed per (run, round, member), independent of the training seed.
-
-    A real member keys it with its private key (:func:`daofed.learning.privacy.noise_seed`);
-    the benchmark only needs reproducible, independent streams.
-    """
-    state = np.random.SeedSequence([seed, round_number, member, _NOISE_STREAM]).generate_state(4)
-    return int.from_bytes(state.astype("<u4").tobytes(), "little")
 
 
 def check_compression(result: CompressionResult) -> None:

@@ -91,4 +91,17 @@ def check_goals(report: BenchReport) -> tuple[GoalCheck, ...]:
                     "" if met else f"{case.overhead - GOAL_OVERHEAD:.0%} points over",
                 )
             )
+    if report.memory is not None:
+        memory = report.memory
+        last = memory.rounds[-1].round
+        over = max(memory.growth, memory.peak_growth) - memory.update_mib
+        checks.append(
+            GoalCheck(
+                f"member agent memory flat, rounds {memory.growth_from}-{last}: grows by less "
+                f"than one update ({memory.update_mib:.1f} MiB)",
+                f"RSS {memory.growth:+.1f} MiB, peak {memory.peak_growth:+.1f} MiB",
+                memory.flat,
+                "" if memory.flat else f"{over:.1f} MiB over",
+            )
+        )
     return tuple(checks)

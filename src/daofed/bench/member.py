@@ -1,24 +1,30 @@
-"""A member agent process for the round-overhead benchmark, timing what it does.
+"""A member agent process for the benchmarks, timing what it does.
 
-``daofed agent run`` trains only the default model, and the benchmark needs ~100k and
-~5M parameter models, so this entry point builds the same :class:`MemberAgent` and runs
-it with the same loop (:func:`run_agent`), adding only instruments: the blob store, the
-JSON-RPC provider and the agent's two heavy methods record their intervals.
+The benchmarks need ~100k and ~5M parameter models (``--hidden``), so this entry point
+builds the same :class:`MemberAgent` as ``daofed agent run`` (the task
+``mlp_task(ModelConfig(hidden=...))``) and runs it with the same loop
+(:func:`run_agent`), adding only instruments: the blob store, the JSON-RPC provider and
+the agent's two heavy methods record their intervals. With ``--untimed`` it adds none
+(the memory benchmark, :mod:`daofed.bench.memory`, measures the agent as it is).
 
-Started by :mod:`daofed.bench.overhead` as ``python -m daofed.bench.member``. It imports
-everything and loads its data first, prints ``ready``, then waits for the federation's
-address on stdin, so the timed round does not include Python and torch starting up.
-Writes its intervals and step events as JSON to ``--out`` when the rounds are over.
+Started by :mod:`daofed.bench.overhead` and :mod:`daofed.bench.memory` as
+``python -m daofed.bench.member``. It imports everything and loads its data first, prints
+``ready``, then waits for the federation's address on stdin, so the timed round does not
+include Python and torch starting up. Writes its intervals and step events as JSON to
+``--out`` when the rounds are over (with ``--untimed``: only its address).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +32,15 @@ import torch
 from web3 import HTTPProvider, Web3
 
 from daofed.agent import AgentEvent, MemberAgent, MemberSettings
-from daofed.agent.round_aggregate import RoundAggregate
 from daofed.agent.runner import RunOptions, run_agent
 from daofed.bench.chain import bench_account
 from daofed.bench.timeline import Interval
 from daofed.chain import Federation
-from daofed.learning import ModelConfig, TrainConfig, load_digits, split_federated
+from daofed.errors import DaofedError
+from daofed.learning.builtin_tasks import mlp_task
+from daofed.learning.data import split_federated
+from daofed.learning.model import ModelConfig
+from daofed.protocol import RoundAggregate
 from daofed.storage import BlobRef, BlobStore, IpfsStore, LocalStore
 
 _intervals: list[Interval] = []
@@ -83,7 +92,7 @@ class TimedStore:
 class TimedAgent(MemberAgent):
     """The member agent, with its training and aggregation timed."""
 
-    def local_update(self, round_number: int) -> bytes:
+    def local_update(self, round_number: int) -> tuple[bytes, int]:
         """Train (timed)."""
         with _Timer("local_update"):
             return super().local_update(round_number)
@@ -102,6 +111,84 @@ def open_bench_store(spec: str) -> BlobStore:
     return LocalStore(target)
 
 
+@dataclass(frozen=True)
+class MemberRun:
+    """What every benchmark member process is told; member ``i`` uses dev key ``i + 1``."""
+
+    members: int
+    model: ModelConfig
+    epochs: int
+    seed: int
+    rpc_url: str
+    store: str  # local:DIR or ipfs:URL
+    rounds: int
+    poll: float
+    untimed: bool = False
+
+    def command(self, position: int, out: Path) -> list[str]:
+        """Return the command line of the member at ``position``."""
+        command = [
+            sys.executable, "-m", "daofed.bench.member",
+            "--position", str(position), "--members", str(self.members),
+            "--account", str(position + 1),
+            "--hidden", ",".join(str(h) for h in self.model.hidden),
+            "--epochs", str(self.epochs), "--seed", str(self.seed), "--rpc", self.rpc_url,
+            "--store", self.store, "--rounds", str(self.rounds), "--poll", str(self.poll),
+            "--out", str(out),
+        ]  # fmt: skip
+        return command + (["--untimed"] if self.untimed else [])
+
+
+@contextmanager
+def member_processes(
+    run: MemberRun, positions: Sequence[int], workdir: Path
+) -> Iterator[list[subprocess.Popen[str]]]:
+    """Start the members at ``positions`` and wait until each has loaded everything.
+
+    Member ``i`` writes its record to ``workdir/member-i.json`` and its stderr to
+    ``member-i.err``; every process still running at the end is killed.
+    """
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        for i in positions:
+            with (workdir / f"member-{i}.err").open("w") as err:
+                procs.append(
+                    subprocess.Popen(
+                        run.command(i, workdir / f"member-{i}.json"),
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        stderr=err,
+                        text=True,
+                    )
+                )
+        for i, proc in zip(positions, procs, strict=True):
+            assert proc.stdout is not None
+            if proc.stdout.readline().strip() != "ready":
+                raise DaofedError(
+                    f"benchmark member {i} did not start:\n{member_stderr(workdir, i)}"
+                )
+        yield procs
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def start_members(procs: Sequence[subprocess.Popen[str]], federation: Federation) -> None:
+    """Tell the waiting member processes which federation to join: they start at once."""
+    line = json.dumps({"contract": federation.address, "deploy_block": federation.deploy_block})
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(line + "\n")
+        proc.stdin.close()
+
+
+def member_stderr(workdir: Path, position: int) -> str:
+    """Return the end of what member ``position`` wrote to stderr (for error messages)."""
+    return (workdir / f"member-{position}.err").read_text()[-3000:]
+
+
 def main() -> None:
     """Set up, say ready, wait for the federation, run the rounds, write the record."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -116,15 +203,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, required=True)
     parser.add_argument("--poll", type=float, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--untimed", action="store_true", help="no instruments, no records")
     args = parser.parse_args()
 
     torch.set_num_threads(1)  # as `daofed agent run` does by default
-    split = split_federated(load_digits(), args.members, alpha=None, seed=args.seed)
-    data = split.members[args.position]
-    model = ModelConfig(hidden=tuple(int(h) for h in args.hidden.split(",")))
-    settings = MemberSettings(model=model, training=TrainConfig(epochs=args.epochs), seed=args.seed)
+    task = mlp_task(ModelConfig(hidden=tuple(int(h) for h in args.hidden.split(","))))
+    split = split_federated(task.dataset(), args.members, alpha=None, seed=args.seed)
+    data = task.as_data(split.members[args.position].train)
+    settings = MemberSettings(options={"epochs": args.epochs}, seed=args.seed)
     account = bench_account(args.account)
-    w3 = Web3(TimedProvider(args.rpc, request_kwargs={"timeout": 120}))
+    timed = not args.untimed
+    provider = TimedProvider if timed else HTTPProvider
+    w3 = Web3(provider(args.rpc, request_kwargs={"timeout": 120}))
     events: list[dict[str, object]] = []
 
     def record(event: AgentEvent) -> None:
@@ -134,7 +224,11 @@ def main() -> None:
     start = json.loads(sys.stdin.readline())
     federation = Federation.at(w3, start["contract"], start["deploy_block"])
     store = open_bench_store(args.store)
-    agent = TimedAgent(federation, TimedStore(store), account, data, settings, record)
+    agent: MemberAgent
+    if timed:
+        agent = TimedAgent(federation, TimedStore(store), account, task, data, settings, record)
+    else:
+        agent = MemberAgent(federation, store, account, task, data, settings)
     run_agent(
         agent, RunOptions(poll_interval=args.poll, until_round=args.rounds), threading.Event()
     )

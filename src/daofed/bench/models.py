@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from daofed.learning import ModelConfig
+from daofed.learning.model import ModelConfig
 from daofed.storage import Weights
 
 SMALL = ModelConfig(hidden=(1333,))  # 64*1333 + 1333 + 1333*10 + 10 = 99,985 parameters

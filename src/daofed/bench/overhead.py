@@ -18,11 +18,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,18 +28,25 @@ from web3 import Web3
 from daofed.bench.baseline import BaselineRound, run_baseline
 from daofed.bench.chain import bench_account, bench_accounts, fund
 from daofed.bench.cpu import CpuSampler
-from daofed.bench.member import open_bench_store
+from daofed.bench.member import (
+    MemberRun,
+    member_processes,
+    member_stderr,
+    open_bench_store,
+    start_members,
+)
 from daofed.bench.models import parameter_count
 from daofed.bench.timeline import KINDS, Interval, busy_seconds
 from daofed.chain import Federation
 from daofed.errors import DaofedError
-from daofed.learning import ModelConfig, initial_weights, load_digits, split_federated
-from daofed.storage import encode
+from daofed.learning.builtin_tasks import mlp_task
+from daofed.learning.data import split_federated
+from daofed.learning.model import ModelConfig
+from daofed.protocol import genesis_blob
 
 GOAL_OVERHEAD = 0.05
 """Issue 6: at 10 members a 5M-parameter round takes at most 5 % longer than the baseline."""
 WINDOW = 3600  # seconds: no deadline passes during a measurement; rounds end by quorum
-READY_TIMEOUT = 300.0
 ROUND_TIMEOUT = 1800.0
 
 
@@ -128,15 +132,17 @@ def run_overhead(
     store directory all members share): the second tells how much of the overhead is
     the IPFS node's.
     """
-    split = split_federated(load_digits(), members, alpha=None, seed=seed)
+    task = mlp_task(model)
+    split = split_federated(task.dataset(), members, alpha=None, seed=seed)
     accounts = bench_accounts(1, members)
     deployer = bench_account(0)
     fund(services.w3, [deployer, *accounts])
     with tempfile.TemporaryDirectory(prefix="daofed-bench-round-") as tmp:
         workdir = Path(tmp)
         spec = f"ipfs:{services.ipfs_url}" if store == "ipfs" else f"local:{workdir / 'blobs'}"
-        with _members(services, model, members, epochs, seed, rounds, poll, workdir, spec) as procs:
-            genesis = open_bench_store(spec).put(encode(initial_weights(model, seed)))
+        run = MemberRun(members, model, epochs, seed, services.rpc_url, spec, rounds, poll)
+        with member_processes(run, range(members), workdir) as procs:
+            genesis = open_bench_store(spec).put(genesis_blob(task, seed))
             federation = Federation.deploy(
                 services.w3,
                 deployer,
@@ -151,21 +157,14 @@ def run_overhead(
             pids |= {"anvil": services.anvil_pid, "ipfs": services.ipfs_pid}
             with CpuSampler(pids) as sampler:
                 started = time.monotonic()
-                start_line = {
-                    "contract": federation.address,
-                    "deploy_block": federation.deploy_block,
-                }
-                for proc in procs:
-                    assert proc.stdin is not None
-                    proc.stdin.write(json.dumps(start_line) + "\n")
-                    proc.stdin.close()
+                start_members(procs, federation)
                 _wait(procs, workdir)
             records = [_load(workdir / f"member-{i}.json") for i in range(members)]
         accepted = [event.digest.hex() for event in federation.accepted()]
     baseline = run_baseline(
-        model,
-        [(a.address, d) for a, d in zip(accounts, split.members, strict=True)],
-        epochs=epochs,
+        task,
+        [(a.address, task.as_data(d.train)) for a, d in zip(accounts, split.members, strict=True)],
+        options={"epochs": epochs},
         seed=seed,
         rounds=rounds,
     )
@@ -214,52 +213,6 @@ def _round_timing(
     )
 
 
-@contextmanager
-def _members(
-    services: Services,
-    model: ModelConfig,
-    members: int,
-    epochs: int,
-    seed: int,
-    rounds: int,
-    poll: float,
-    workdir: Path,
-    store: str,
-) -> Iterator[list[subprocess.Popen[str]]]:
-    """Start the member processes and wait until each has loaded everything."""
-    procs: list[subprocess.Popen[str]] = []
-    try:
-        for i in range(members):
-            command = [
-                sys.executable, "-m", "daofed.bench.member",
-                "--position", str(i), "--members", str(members), "--account", str(i + 1),
-                "--hidden", ",".join(str(h) for h in model.hidden),
-                "--epochs", str(epochs), "--seed", str(seed), "--rpc", services.rpc_url,
-                "--store", store, "--rounds", str(rounds), "--poll", str(poll),
-                "--out", str(workdir / f"member-{i}.json"),
-            ]  # fmt: skip
-            with (workdir / f"member-{i}.err").open("w") as err:
-                procs.append(
-                    subprocess.Popen(
-                        command,
-                        stdin=subprocess.PIPE,
-                        stdout=subprocess.PIPE,
-                        stderr=err,
-                        text=True,
-                    )
-                )
-        for i, proc in enumerate(procs):
-            assert proc.stdout is not None
-            if proc.stdout.readline().strip() != "ready":
-                raise DaofedError(f"benchmark member {i} did not start:\n{_stderr(workdir, i)}")
-        yield procs
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-
-
 def _wait(procs: list[subprocess.Popen[str]], workdir: Path) -> None:
     deadline = time.monotonic() + ROUND_TIMEOUT
     while any(p.poll() is None for p in procs):
@@ -268,13 +221,9 @@ def _wait(procs: list[subprocess.Popen[str]], workdir: Path) -> None:
             i = failed[0] if failed else 0
             raise DaofedError(
                 f"benchmark member {i} failed or the rounds took over {ROUND_TIMEOUT:.0f} s:\n"
-                f"{_stderr(workdir, i)}"
+                f"{member_stderr(workdir, i)}"
             )
         time.sleep(0.1)
-
-
-def _stderr(workdir: Path, i: int) -> str:
-    return (workdir / f"member-{i}.err").read_text()[-3000:]
 
 
 def _load(path: Path) -> _MemberRecord:

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from daofed.bench.compression import compression_table, sizes_table
 from daofed.bench.goals import GoalCheck, check_goals
+from daofed.bench.memory import memory_table, summary
 from daofed.bench.runner import BenchReport
 from daofed.bench.timeline import KINDS
 from daofed.jsonable import to_jsonable
@@ -153,11 +154,14 @@ def print_report(report: BenchReport, console: Console) -> None:
         _store_table(report), _scale_table(report),
         *((compression_table(report.compression), sizes_table(report.compression))
           if report.compression is not None else ()),
-        _goal_table(check_goals(report)),
+        memory_table(report.memory) if report.memory is not None else None,
     ]  # fmt: skip
     for table in tables:
         if table is not None:
             console.print(table)
+    if report.memory is not None:
+        console.print(summary(report.memory))
+    console.print(_goal_table(check_goals(report)))
 
 
 def write_json(report: BenchReport, path: Path) -> None:

@@ -24,6 +24,7 @@ from daofed.bench.compression import (
 from daofed.bench.gas import GasResult, measure_gas
 from daofed.bench.governance_gas import governance_extras
 from daofed.bench.machine import Machine, describe_machine
+from daofed.bench.memory import MemoryConfig, MemoryResult, check_memory, run_memory
 from daofed.bench.models import MODELS
 from daofed.bench.overhead import OverheadResult, Services, run_overhead
 from daofed.bench.scale import ScaleResult, run_scale
@@ -31,7 +32,7 @@ from daofed.bench.store import StoreResult, measure_stores
 from daofed.errors import ConfigError
 from daofed.storage.ipfs_node import IpfsNode
 
-PARTS = ("gas", "aggregation", "store", "overhead", "scale", "compression")
+PARTS = ("gas", "aggregation", "store", "overhead", "scale", "compression", "memory")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class BenchConfig:
     repeats: int
     store_sizes_mb: tuple[int, ...]
     scale_sizes: tuple[int, ...]
+    memory: MemoryConfig
     parts: tuple[str, ...] = PARTS
 
     @classmethod
@@ -66,6 +68,7 @@ class BenchConfig:
             repeats=3,
             store_sizes_mb=store.FULL_SIZES_MB,
             scale_sizes=scale.FULL_SIZES,
+            memory=MemoryConfig(),
         )
 
     @classmethod
@@ -80,6 +83,7 @@ class BenchConfig:
             repeats=2,
             store_sizes_mb=store.QUICK_SIZES_MB,
             scale_sizes=scale.QUICK_SIZES,
+            memory=MemoryConfig.quick(),
         )
 
     def only(self, parts: tuple[str, ...]) -> BenchConfig:
@@ -106,6 +110,7 @@ class BenchReport:
     overhead: tuple[OverheadResult, ...] = field(default_factory=tuple)
     scale: tuple[ScaleResult, ...] = field(default_factory=tuple)
     compression: CompressionResult | None = None
+    memory: MemoryResult | None = None
 
 
 Progress = Callable[[str], None]
@@ -152,6 +157,10 @@ def run_bench(config: BenchConfig, progress: Progress = lambda _m: None) -> Benc
                 progress("update compression and local DP, in-process rounds")
                 preset = CompressionConfig.quick() if config.quick else CompressionConfig()
                 results["compression"] = measure_compression(preset, progress)
+            if "memory" in config.parts:
+                m = config.memory
+                progress(f"member agent memory over {m.rounds} rounds, {m.model} model")
+                results["memory"] = run_memory(services.w3, services.rpc_url, m, progress)
     finally:
         anvil.stop()
     report = BenchReport(
@@ -183,3 +192,5 @@ def check_correctness(report: BenchReport) -> None:
         assert all(t.seconds > 0 and t.baseline_seconds > 0 for t in case.rounds)
     if report.compression is not None:
         check_compression(report.compression)
+    if report.memory is not None:
+        check_memory(report.memory)

@@ -45,6 +45,7 @@ from daofed.chain.values import (
     ProposalState,
     ProposalValue,
     RoundInfo,
+    RoundSnapshot,
     TxResult,
     Windows,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "RoundClosed",
     "RoundInfo",
     "RoundOpened",
+    "RoundSnapshot",
     "TxResult",
     "UpdateCommitted",
     "UpdateSubmitted",

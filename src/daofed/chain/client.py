@@ -51,9 +51,10 @@ class ContractClient:
                 )
             )
 
-    def _view(self, name: str, *args: Any) -> Any:
+    def _view(self, name: str, *args: Any, block: int | None = None) -> Any:
         with rpc_errors(self.w3, f"reading {name}", self._decoder):
-            return self.contract.functions[name](*args).call()
+            call = self.contract.functions[name](*args)
+            return call.call() if block is None else call.call(block_identifier=block)
 
     def _send(self, account: LocalAccount, call: Any, what: str, gas_floor: int = 0) -> TxResult:
         return result_of(self._transact(account, call, what, gas_floor))

@@ -32,7 +32,7 @@ from daofed.chain.events import (
 from daofed.chain.governance import FederationGovernance
 from daofed.chain.revert import RevertDecoder
 from daofed.chain.tx import rpc_errors, send_transaction
-from daofed.chain.values import Phase, RoundInfo, TxResult
+from daofed.chain.values import Phase, RoundInfo, RoundSnapshot, TxResult
 from daofed.errors import ChainError, ConfigError
 from daofed.storage import BlobRef
 
@@ -160,6 +160,32 @@ class Federation(FederationGovernance):
             commits=commits,
             commit_reveal=commit_reveal,
         )
+
+    def snapshot(self, member: str) -> RoundSnapshot:
+        """Read what the current round needs from ``member``, all at the latest block."""
+        with rpc_errors(self.w3, "reading the block number"):
+            block = int(self.w3.eth.block_number)
+        me = _address(member)
+        round_number = int(self._view("currentRound", block=block))
+        raw = self._view("roundInfo", round_number, block=block)
+        committed = bytes(self._view("commitmentOf", round_number, me, block=block))
+        return RoundSnapshot(
+            block=block,
+            round=round_number,
+            phase=Phase(raw[12]),
+            is_member=bool(self._view("isMember", me, round_number, block=block)),
+            commit_reveal=bool(raw[11]),
+            committed=committed != bytes(32),
+            submitted=bool(self._view("hasSubmitted", round_number, me, block=block)),
+            voted=bool(self._view("hasVoted", round_number, me, block=block)),
+        )
+
+    def genesis(self) -> BlobRef:
+        """Return the genesis model: round 1's base, as its RoundOpened event recorded it."""
+        opened = self.events(RoundOpened, round=1)
+        if not opened:
+            raise ChainError(f"no RoundOpened event for round 1 at {self.address}")
+        return BlobRef(opened[0].base_digest, opened[0].base_cid)
 
     def current_base(self) -> BlobRef:
         """Return the model the current round trains from."""

@@ -131,3 +131,21 @@ class ProposalInfo:
     votes_needed: int  # yes votes it needs: the quorum of ``round``
     yes: int
     no: int
+
+
+@dataclass(frozen=True)
+class RoundSnapshot:
+    """Everything about the current round that matters to one member, read at one block.
+
+    Read at one block so the facts cannot disagree with each other; the protocol core
+    decides a member's next action from it alone (:func:`daofed.protocol.next_action`).
+    """
+
+    block: int
+    round: int
+    phase: Phase
+    is_member: bool
+    commit_reveal: bool
+    committed: bool
+    submitted: bool
+    voted: bool

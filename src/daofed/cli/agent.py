@@ -5,29 +5,33 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-import numpy as np
 import typer
 
-from daofed.agent import AgentEvent, MemberAgent, MemberSettings, Step, UpdatePolicy
+from daofed.agent import AgentEvent, MemberAgent, MemberSettings, Step
 from daofed.agent.runner import RunOptions, run_agent
 from daofed.cli.options import (
     DEFAULT_DEPLOYMENT,
     DeploymentOpt,
     DevKeyOpt,
+    FitConfigOpt,
     KeystoreOpt,
     PasswordFileOpt,
     RpcUrlOpt,
     StoreOpt,
+    TaskOpt,
+    fit_options,
     session,
     unlock,
 )
 from daofed.cli.output import err_console, friendly_errors, limit_torch_threads
-from daofed.errors import ConfigError
-from daofed.learning import MemberData, TrainConfig, load_member_file
+from daofed.errors import ConfigError, DaofedError, TaskError
+from daofed.learning import DEFAULT_TASK, load_task
 from daofed.learning.privacy import PrivacySettings
+from daofed.protocol import UpdatePolicy, check_task, fetch_genesis
 
 agent_app = typer.Typer(help="Run a member agent.")
 
@@ -63,7 +67,10 @@ class StepLog:
 
 @agent_app.command("run")
 def run(
-    data: Annotated[Path, typer.Option(help="This member's private data (.npz or .csv).")],
+    data: Annotated[
+        Path, typer.Option(help="This member's private data, as its task reads it (.npz/.csv).")
+    ],
+    task: TaskOpt = DEFAULT_TASK,
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     keystore: KeystoreOpt = None,
     password_file: PasswordFileOpt = None,
@@ -77,7 +84,10 @@ def run(
         bool,
         typer.Option(help="Compute and upload the aggregate, but leave the vote to a person."),
     ] = False,
-    epochs: Annotated[int, typer.Option(help="Local epochs per round.")] = TrainConfig().epochs,
+    epochs: Annotated[
+        int | None, typer.Option(help="Local epochs per round (default: the task's).")
+    ] = None,
+    fit_config: FitConfigOpt = None,
     max_norm: Annotated[
         float | None, typer.Option(help="Exclude updates whose L2 norm exceeds this.")
     ] = None,
@@ -100,6 +110,8 @@ def run(
     """Run this member until stopped (Ctrl-C / SIGTERM), following rounds as they open.
 
     Safe to restart at any point: the agent resumes from what the chain records.
+    TASK must build the model the federation's genesis pins; the agent stops before
+    training if it does not.
     With --dp-clip and --dp-noise each update is clipped and noised before upload, and
     every submission logs the epsilon spent so far (see daofed.learning.privacy).
     """
@@ -109,16 +121,20 @@ def run(
         signal.signal(signum, lambda *_: stop.set())
     with friendly_errors():
         privacy = _privacy(dp_clip, dp_noise, dp_delta)
+        options = fit_options(fit_config, epochs=epochs)
         account = unlock(keystore, password_file, dev)
         opened = session(deployment, rpc_url, store)
-        train = load_member_file(data)
+        member_task = load_task(task)
+        # the task must build the federation's model: checked before any data is read
+        check_task(member_task, fetch_genesis(opened.store, opened.federation.genesis()))
         agent = MemberAgent(
             opened.federation,
             opened.store,
             account,
-            MemberData(train=train, val=train.subset(np.arange(0))),
+            member_task,
+            _load_data(member_task.name, member_task.load_data, data),
             MemberSettings(
-                training=TrainConfig(epochs=epochs),
+                options=options,
                 policy=UpdatePolicy(max_norm=max_norm),
                 seed=seed,
                 auto_vote=not manual_vote,
@@ -127,11 +143,23 @@ def run(
             on_event=StepLog(quiet),
         )
         err_console.print(
-            f"member {account.address} on {opened.deployment.contract} "
+            f"member {account.address} (task {member_task.name}) on {opened.deployment.contract} "
             f"({opened.deployment.rpc_url}, store {opened.store.describe()})"
         )
         run_agent(agent, RunOptions(poll_interval=poll, until_round=rounds), stop)
     err_console.print("agent stopped")
+
+
+def _load_data(task: str, load: Callable[[Path], Any], path: Path) -> Any:
+    """Run the task's data loader; whatever it raises becomes one line naming the task."""
+    try:
+        return load(path)
+    except DaofedError:
+        raise
+    except Exception as error:  # user code
+        raise TaskError(
+            f"task {task!r} could not load {path}: {type(error).__name__}: {error}"
+        ) from None
 
 
 def _privacy(clip: float | None, noise: float | None, delta: float) -> PrivacySettings | None:

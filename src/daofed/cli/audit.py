@@ -2,6 +2,7 @@
 
 A thin layer over :func:`daofed.audit.run_audit`: options in, tables or one JSON document
 out, and exit status 1 when any round does not verify (so scripts and CI can gate on it).
+Metrics are the federation's task's own (accuracy, loss, ROC AUC ...), one column each.
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ from rich.table import Table
 from daofed.audit import (
     DEFAULT_TEST_SEED,
     AuditReport,
+    Evaluation,
     History,
-    Outcome,
     RoundVerification,
     Verdict,
-    default_test_set,
-    load_test_set,
     open_source,
     run_audit,
 )
@@ -66,38 +65,47 @@ def audit(
     ] = False,
     plot: Annotated[
         Path | None,
-        typer.Option(help="Write a PNG of test accuracy and participation per round."),
+        typer.Option(help="Write a PNG of the task's test metric and participation per round."),
+    ] = None,
+    task: Annotated[
+        str | None,
+        typer.Option(
+            help="Evaluate with this task (package.module:attr, path/to/file.py:attr or a "
+            "built-in name); default: the task the genesis model names. Needed for a task "
+            "daofed does not ship; checked against the genesis model."
+        ),
     ] = None,
     test_data: Annotated[
         Path | None,
-        typer.Option(help="Test set (.npz with x, y; or .csv, label last) for the accuracy."),
+        typer.Option(help="Held-out test data, read by the task (built-in: .npz or .csv)."),
     ] = None,
     test_seed: Annotated[
         int,
-        typer.Option(help="Without --test-data: seed of the digits' held-out split."),
+        typer.Option(help="Without --test-data: seed of the task's own held-out split."),
     ] = DEFAULT_TEST_SEED,
     json_output: JsonOpt = False,
 ) -> None:
     """Rebuild the federation's history from contract events; --verify re-checks every round.
 
     Works on any chain: give --rpc-url and --contract (and --store to verify), or a
-    deployment file. Accuracy is evaluated with --verify or --plot. Exit status 1 when a
-    round does not verify.
+    deployment file. Every round's model is evaluated with the federation's task (its
+    metrics) with --verify, --plot, --task or --test-data. Exit status 1 when a round does
+    not verify.
     """
     with friendly_errors():
         source = open_source(deployment=deployment, rpc_url=rpc_url, contract=contract, store=store)
-        needs_store = verify or plot is not None
-        test = None
-        if needs_store:
-            test = load_test_set(test_data) if test_data else default_test_set(test_seed)
+        needs_store = verify or plot is not None or task is not None or test_data is not None
         working = err_console.status("auditing the federation's history")
         with nullcontext() if json_output else working:
             report = run_audit(
                 source.federation,
-                source.require_store("--verify and --plot") if needs_store else None,
+                source.require_store("--verify, --plot, --task and --test-data")
+                if needs_store
+                else None,
                 verify=verify,
-                evaluate=needs_store,
-                test=test,
+                task=task,
+                test_data=test_data,
+                test_seed=test_seed,
                 plot=plot,
             )
     if json_output:
@@ -111,6 +119,8 @@ def audit(
 def _json(report: AuditReport) -> dict[str, Any]:
     document: dict[str, Any] = to_jsonable(report)
     document["ok"] = report.ok
+    if report.evaluation is not None:  # with each round's `accuracy` and the `headline`
+        document["evaluation"] = to_jsonable(report.evaluation, properties=True)
     if report.verification is not None:
         document["verification"]["ok"] = report.verification.ok
     return document
@@ -122,22 +132,49 @@ def _print(report: AuditReport) -> None:
         f"federation {history.contract} on chain {history.chain_id}, "
         f"events of blocks {history.deploy_block}-{history.latest_block}"
     )
-    console.print(f"genesis model {history.genesis_digest}")
+    pinned = report.verification.task if report.verification is not None else None
+    console.print(
+        f"genesis model {history.genesis_digest}" + (f" (task {pinned})" if pinned else "")
+    )
     verdicts = {r.round: r for r in report.verification.rounds} if report.verification else {}
-    accuracy = {a.round: a.accuracy for a in report.accuracy or ()}
-    console.print(_rounds_table(history, verdicts, accuracy))
+    console.print(_rounds_table(history, verdicts))
+    if report.evaluation is not None:
+        console.print(_metrics_table(report.evaluation))
     console.print(_updates_table(history, verdicts))
     if history.proposals:
         console.print(_proposals_table(history))
+    if report.unevaluated is not None:
+        err_console.print(
+            f"[yellow]metrics not evaluated:[/] {report.unevaluated}", highlight=False
+        )
     if report.verification is not None:
         _print_verdict(report)
     if report.plot is not None:
         console.print(f"plot written to {report.plot}")
 
 
-def _rounds_table(
-    history: History, verdicts: dict[int, RoundVerification], accuracy: dict[int, float | None]
-) -> Table:
+def _metrics_table(evaluation: Evaluation) -> Table:
+    """Tabulate the task's metrics of the model each round left (round 0: the genesis)."""
+    if evaluation.test_data is not None:
+        data = f"test data {evaluation.test_data}"
+    elif evaluation.test_seed is not None:
+        data = f"its held-out split (seed {evaluation.test_seed})"
+    else:
+        data = "the given test data"
+    table = Table(title=f"metrics of task {evaluation.task}", caption=f"on {data}")
+    table.add_column("round", justify="right")
+    table.add_column("model", no_wrap=True)
+    for metric in evaluation.metrics:
+        table.add_column(metric.replace("_", " "), justify="right", no_wrap=True)
+    for r in evaluation.rounds:
+        model = _digest(r.digest) + ("" if r.accepted else " (kept)")
+        row = [str(r.round), model]
+        row += ["-" if r.value(m) is None else f"{r.value(m):.4f}" for m in evaluation.metrics]
+        table.add_row(*row)
+    return table
+
+
+def _rounds_table(history: History, verdicts: dict[int, RoundVerification]) -> Table:
     """One line per round; with verification the outcome column shows the verdict."""
     table = Table(title="rounds")
     table.add_column("round", justify="right")
@@ -146,8 +183,6 @@ def _rounds_table(
     table.add_column("updates", justify="right")
     table.add_column("votes", no_wrap=True)
     table.add_column("verdict" if verdicts else "outcome", no_wrap=True)
-    if accuracy:
-        table.add_column("accuracy", justify="right")
     for r in history.rounds:
         votes = "\n".join(f"{t.votes}/{r.quorum} {_digest(t.digest)}" for t in r.tallies)
         outcome = _VERDICT_STYLE[verdicts[r.round].verdict] if verdicts else r.outcome.value
@@ -159,9 +194,6 @@ def _rounds_table(
             votes or f"0/{r.quorum}",
             outcome,
         ]
-        if accuracy:
-            value = accuracy.get(r.round) if r.outcome is not Outcome.OPEN else None
-            row.append("-" if value is None else f"{value:.4f}")
         table.add_row(*row)
     return table
 

@@ -18,13 +18,15 @@ from daofed.cli.options import (
     JsonOpt,
     KeystoreOpt,
     PasswordFileOpt,
+    TaskOpt,
     unlock,
 )
 from daofed.cli.output import console, err_console, friendly_errors, print_json
 from daofed.errors import ConfigError
-from daofed.learning import ModelConfig, initial_weights
+from daofed.learning import DEFAULT_TASK, load_task
+from daofed.protocol import genesis_blob
 from daofed.session import abi_version
-from daofed.storage import encode, open_store
+from daofed.storage import open_store
 
 chain_app = typer.Typer(help="Run a local development chain (anvil).")
 
@@ -86,6 +88,7 @@ def deploy(
     vote_window: Annotated[int, typer.Option(help="Seconds members have to vote.")] = 600,
     rule: Annotated[str, typer.Option(help="Aggregation rule, e.g. fedavg, median.")] = "fedavg",
     seed: Annotated[int, typer.Option(help="Seed of the genesis model.")] = 0,
+    task: TaskOpt = DEFAULT_TASK,
     out: Annotated[Path, typer.Option(help="Deployment file to write.")] = DEFAULT_DEPLOYMENT,
     keystore: KeystoreOpt = None,
     password_file: PasswordFileOpt = None,
@@ -94,14 +97,17 @@ def deploy(
 ) -> None:
     """Deploy a federation: upload the genesis model, deploy the contract, write OUT.
 
-    The deployer pays for the deployment and holds no privilege afterwards.
+    The genesis model pins TASK (its name and tensor layout): every member's task is
+    checked against it. The deployer pays for the deployment and holds no privilege
+    afterwards.
     """
     with friendly_errors():
         if out.exists():
             raise ConfigError(f"{out} exists: choose another --out or remove it")
         account = unlock(keystore, password_file, dev)
         blob_store = open_store(store)
-        genesis = blob_store.put(encode(initial_weights(ModelConfig(), seed)))
+        federation_task = load_task(task)
+        genesis = blob_store.put(genesis_blob(federation_task, seed))
         w3 = connect(rpc_url)
         federation = Federation.deploy(
             w3,
@@ -127,6 +133,7 @@ def deploy(
         return
     console.print(f"federation deployed at {federation.address} (block {federation.deploy_block})")
     console.print(
-        f"{len(member)} members, quorum {quorum}, rule {rule}, genesis {genesis.hex[:12]}"
+        f"task {federation_task.name}, {len(member)} members, quorum {quorum}, rule {rule}, "
+        f"genesis {genesis.hex[:12]}"
     )
     console.print(f"deployment file: {out}")

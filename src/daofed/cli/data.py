@@ -1,4 +1,4 @@
-"""``daofed data split``: per-member data files from the bundled digits, for trials."""
+"""``daofed data split``: per-member data files from a built-in task's data, for trials."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from daofed.cli.options import JsonOpt
+from daofed.cli.options import JsonOpt, TaskOpt
 from daofed.cli.output import console, friendly_errors, print_json
-from daofed.learning import Dataset, load_digits, save_member_file, split_federated
+from daofed.learning import DEFAULT_TASK, Dataset, load_task, save_member_file, split_federated
 
 data_app = typer.Typer(help="Prepare member data files.")
 
@@ -21,11 +21,12 @@ def split(
     alpha: Annotated[float | None, typer.Option(help="Dirichlet label skew; omit for IID.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
     fmt: Annotated[str, typer.Option("--format", help="npz or csv.")] = "npz",
+    task: TaskOpt = DEFAULT_TASK,
     json_output: JsonOpt = False,
 ) -> None:
     """Write member-1..N files (all of each member's data) and test.FORMAT (held out)."""
     with friendly_errors():
-        parts = split_federated(load_digits(), members, alpha=alpha, seed=seed)
+        parts = split_federated(load_task(task).dataset(), members, alpha=alpha, seed=seed)
         out_dir.mkdir(parents=True, exist_ok=True)
         written = {}
         for index, member in enumerate(parts.members, start=1):

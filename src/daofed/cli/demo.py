@@ -8,6 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from daofed.cli.options import FitConfigOpt, TaskOpt, fit_options
 from daofed.cli.output import (
     console,
     err_console,
@@ -18,7 +19,7 @@ from daofed.cli.output import (
 )
 from daofed.demo import DemoConfig, DemoReport, run_demo
 from daofed.jsonable import to_jsonable
-from daofed.learning import TrainConfig
+from daofed.learning import DEFAULT_TASK
 
 
 def demo(
@@ -36,11 +37,17 @@ def demo(
     quorum: Annotated[
         int | None, typer.Option(help="Votes needed to accept a model (default: all).")
     ] = None,
-    epochs: Annotated[int, typer.Option(help="Local epochs per round.")] = TrainConfig().epochs,
+    task: TaskOpt = DEFAULT_TASK,
+    epochs: Annotated[
+        int | None, typer.Option(help="Local epochs per round (default: the task's).")
+    ] = None,
+    fit_config: FitConfigOpt = None,
     threads: Annotated[int, typer.Option(help="Torch threads for training.")] = 1,
     json_output: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
 ) -> None:
     """Run a federation of MEMBERS agents for ROUNDS rounds and print what happened."""
+    with friendly_errors():
+        options = fit_options(fit_config, epochs=epochs)
     config = DemoConfig(
         members=members,
         rounds=rounds,
@@ -49,7 +56,8 @@ def demo(
         chain=chain,  # type: ignore[arg-type]  # validated by run_demo
         rule=rule,
         quorum=quorum,
-        training=TrainConfig(epochs=epochs),
+        task=task,
+        options=options,
     )
     limit_torch_threads(threads)
     with friendly_errors():
@@ -71,20 +79,25 @@ def _run_with_progress(config: DemoConfig, *, quiet: bool) -> DemoReport:
         transient=True,
     )
     with progress:
-        task = progress.add_task(f"{config.members} members training", total=config.rounds)
+        bar = progress.add_task(f"{config.members} members training", total=config.rounds)
         return run_demo(
             config,
             on_round=lambda r: progress.update(
-                task,
-                advance=1,
-                description=f"round {r.round} accepted, accuracy {r.test_accuracy:.3f}",
+                bar, advance=1, description=f"round {r.round} accepted, {_metrics(r.metrics)}"
             ),
         )
 
 
+def _metrics(metrics: dict[str, float]) -> str:
+    return ", ".join(f"{name} {value:.4f}" for name, value in metrics.items())
+
+
 def _print_report(report: DemoReport) -> None:
-    table = Table(title=f"daofed demo: {report.members} members, rule {report.rule}")
-    for column in ("round", "updates", "excluded", "votes", "accepted digest", "test accuracy"):
+    table = Table(
+        title=f"daofed demo: task {report.task}, {report.members} members, rule {report.rule}"
+    )
+    names = list(report.centralized)
+    for column in ("round", "updates", "excluded", "votes", "accepted digest", *names):
         table.add_column(column, justify="right" if column != "accepted digest" else "left")
     for r in report.rounds:
         table.add_row(
@@ -93,13 +106,14 @@ def _print_report(report: DemoReport) -> None:
             str(r.excluded),
             f"{r.votes} ({r.distinct_votes} digest{'s' if r.distinct_votes != 1 else ''})",
             short(r.accepted),
-            f"{r.test_accuracy:.4f}",
+            *(f"{r.metrics.get(name, float('nan')):.4f}" for name in names),
         )
     console.print(table)
     console.print(f"chain: {report.chain}, contract {report.contract}, quorum {report.quorum}")
+    final = report.rounds[-1].metrics if report.rounds else {}
     console.print(
-        f"federated test accuracy {report.final_accuracy:.4f} vs centralized "
-        f"{report.centralized_accuracy:.4f} (same MLP, pooled member data)"
+        f"federated: {_metrics(final)}\ncentralized (same model, pooled member data): "
+        f"{_metrics(report.centralized)}"
     )
     verdict = "[green]yes[/]" if report.digests_verified else "[red]NO[/]"
     console.print(f"accepted digests on-chain == sha256 of stored blobs: {verdict}")

@@ -12,6 +12,7 @@ from daofed.chain import dev_account
 from daofed.chain.deployment import DEFAULT_DEPLOYMENT_FILE
 from daofed.chain.keystore import load_keystore, read_password
 from daofed.errors import ConfigError
+from daofed.learning.task import Scalar
 from daofed.session import FederationSession, open_session
 
 DeploymentOpt = Annotated[
@@ -62,3 +63,44 @@ def unlock(keystore: Path | None, password_file: Path | None, dev: int | None) -
 def session(deployment: Path, rpc_url: str | None, store: str | None) -> FederationSession:
     """Open the deployed federation the command acts on."""
     return open_session(deployment, rpc_url=rpc_url, store=store)
+
+
+TaskOpt = Annotated[
+    str,
+    typer.Option(
+        help="What the federation trains: a built-in task (digits-mlp, digits-cnn, "
+        "breast-cancer), package.module:attr or path/to/file.py:attr."
+    ),
+]
+FitConfigOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--fit-config",
+        help="KEY=VALUE given to the task's fit each round (repeat), e.g. lr=0.01.",
+    ),
+]
+
+
+def fit_options(pairs: list[str] | None, **given: Scalar | None) -> dict[str, Scalar]:
+    """Parse ``--fit-config KEY=VALUE`` pairs (numbers and true/false typed) plus options given.
+
+    ``given`` are named command options (``epochs=3``); those left at None are not passed.
+    """
+    options: dict[str, Scalar] = {key: value for key, value in given.items() if value is not None}
+    for pair in pairs or ():
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--fit-config {pair!r}: write KEY=VALUE, e.g. lr=0.01")
+        options[key.strip()] = _scalar(text.strip())
+    return options
+
+
+def _scalar(text: str) -> Scalar:
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text

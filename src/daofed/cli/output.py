@@ -34,7 +34,7 @@ def friendly_errors() -> Iterator[None]:
     try:
         yield
     except DaofedError as error:
-        err_console.print(f"[bold red]error:[/] {error}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 

@@ -1,9 +1,9 @@
-"""Learning layer: data, the MLP, local training, evaluation and aggregation rules.
+"""Learning layer: tasks (model + data + training + metrics), data, aggregation rules.
 
 Everything crossing the layer boundary is numpy (``Weights``) or a frozen dataclass;
-torch stays inside :mod:`.model` and :mod:`.train`. Names below are imported on first
-use, so ``daofed.learning.aggregation`` (numpy only: what auditors and aggregating
-members need) loads without paying for torch's ~1 s import.
+torch stays inside tasks. Names below are imported on first use, so
+``daofed.learning.aggregation`` (numpy only: what auditors and aggregating members need)
+loads without paying for torch's ~1 s import.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from daofed.learning.builtin_tasks import BUILTIN_TASKS, DEFAULT_TASK, ClassifierTask, mlp_task
     from daofed.learning.data import (
         Dataset,
         FederatedSplit,
         MemberData,
+        load_breast_cancer,
         load_digits,
         load_member_file,
         save_csv,
@@ -23,24 +25,24 @@ if TYPE_CHECKING:
         save_npz,
         split_federated,
     )
-    from daofed.learning.model import (
-        ModelConfig,
-        build_model,
-        initial_weights,
-        load_weights,
-        model_spec,
-        model_with,
-        weights_of,
-    )
-    from daofed.learning.simulation import SimulationResult, simulate
-    from daofed.learning.train import TrainConfig, evaluate, train_centralized, train_local
+    from daofed.learning.model import ModelConfig, build_model, model_spec
+    from daofed.learning.task import FitConfig, FitResult, Metrics, Task, TorchTask
+    from daofed.learning.task_loader import load_task
+    from daofed.learning.train import TrainConfig
     from daofed.learning.weights import Weights
 
 _HOME = {
+    "daofed.learning.builtin_tasks": (
+        "BUILTIN_TASKS",
+        "DEFAULT_TASK",
+        "ClassifierTask",
+        "mlp_task",
+    ),
     "daofed.learning.data": (
         "Dataset",
         "FederatedSplit",
         "MemberData",
+        "load_breast_cancer",
         "load_digits",
         "load_member_file",
         "save_csv",
@@ -48,45 +50,40 @@ _HOME = {
         "save_npz",
         "split_federated",
     ),
-    "daofed.learning.model": (
-        "ModelConfig",
-        "build_model",
-        "initial_weights",
-        "load_weights",
-        "model_spec",
-        "model_with",
-        "weights_of",
-    ),
-    "daofed.learning.simulation": ("SimulationResult", "simulate"),
-    "daofed.learning.train": ("TrainConfig", "evaluate", "train_centralized", "train_local"),
+    "daofed.learning.model": ("ModelConfig", "build_model", "model_spec"),
+    "daofed.learning.task": ("FitConfig", "FitResult", "Metrics", "Task", "TorchTask"),
+    "daofed.learning.task_loader": ("load_task",),
+    "daofed.learning.train": ("TrainConfig",),
     "daofed.learning.weights": ("Weights",),
 }
 _MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 
 __all__ = [
+    "BUILTIN_TASKS",
+    "DEFAULT_TASK",
+    "ClassifierTask",
     "Dataset",
     "FederatedSplit",
+    "FitConfig",
+    "FitResult",
     "MemberData",
+    "Metrics",
     "ModelConfig",
-    "SimulationResult",
+    "Task",
+    "TorchTask",
     "TrainConfig",
     "Weights",
     "build_model",
-    "evaluate",
-    "initial_weights",
+    "load_breast_cancer",
     "load_digits",
     "load_member_file",
-    "load_weights",
+    "load_task",
+    "mlp_task",
     "model_spec",
-    "model_with",
     "save_csv",
     "save_member_file",
     "save_npz",
-    "simulate",
     "split_federated",
-    "train_centralized",
-    "train_local",
-    "weights_of",
 ]
 
 

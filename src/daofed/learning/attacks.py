@@ -34,9 +34,8 @@ a ceiling.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -45,17 +44,13 @@ from daofed.learning.aggregation import (
     AggregationRule,
     Clipped,
     Median,
-    MemberUpdate,
     MultiKrum,
     TrimmedMean,
-    apply_delta,
     compute_delta,
 )
 from daofed.learning.aggregation.trimmed_mean import trim_count
-from daofed.learning.data import Dataset, FederatedSplit
-from daofed.learning.model import ModelConfig, initial_weights
-from daofed.learning.simulation import SimulationResult, member_seed
-from daofed.learning.train import TrainConfig, evaluate, train_local
+from daofed.learning.data import Dataset
+from daofed.learning.task import FitConfig, Task
 from daofed.learning.weights import Weights
 
 DEFAULT_SCALE = 4.0
@@ -110,10 +105,12 @@ class Attack(ABC):
         """Short description for tables and JSON, e.g. ``sign-flip:scale=4.0``."""
 
     @abstractmethod
-    def delta(
-        self, cfg: ModelConfig, base: Weights, data: Dataset, *, train: TrainConfig, seed: int
-    ) -> Weights:
-        """Return the delta this attacker publishes, given the round's base and its data."""
+    def delta(self, task: Task[Any], base: Weights, data: Any, config: FitConfig) -> Weights:
+        """Return the delta this attacker publishes, given the round's base and its data.
+
+        ``config`` is what an honest member's ``fit`` would be told (seed included), so an
+        attacker that trains trains exactly as it would have honestly.
+        """
 
 
 @dataclass(frozen=True)
@@ -131,18 +128,21 @@ class SignFlip(Attack):
         """``sign-flip:scale=<scale>``."""
         return f"{self.name}:scale={float(self.scale)!r}"
 
-    def delta(
-        self, cfg: ModelConfig, base: Weights, data: Dataset, *, train: TrainConfig, seed: int
-    ) -> Weights:
+    def delta(self, task: Task[Any], base: Weights, data: Any, config: FitConfig) -> Weights:
         """See :func:`sign_flip`."""
-        honest = compute_delta(base, train_local(cfg, base, data, train=train, seed=seed))
+        honest = compute_delta(base, task.fit(base, data, config).weights)
         return sign_flip(honest, self.scale)
 
 
 @dataclass(frozen=True)
 class LabelFlip(Attack):
-    """Train on labels mapped ``l -> L - 1 - l`` and publish that delta as is."""
+    """Train on labels mapped ``l -> L - 1 - l`` and publish that delta as is.
 
+    Needs a task whose data is a :class:`~daofed.learning.data.Dataset` of
+    ``num_classes`` classes.
+    """
+
+    num_classes: int = 10
     name: ClassVar[str] = "label-flip"
 
     @property
@@ -150,12 +150,12 @@ class LabelFlip(Attack):
         """``label-flip``."""
         return self.name
 
-    def delta(
-        self, cfg: ModelConfig, base: Weights, data: Dataset, *, train: TrainConfig, seed: int
-    ) -> Weights:
+    def delta(self, task: Task[Any], base: Weights, data: Any, config: FitConfig) -> Weights:
         """See :func:`flip_labels`."""
-        poisoned = flip_labels(data, cfg.num_classes)
-        return compute_delta(base, train_local(cfg, base, poisoned, train=train, seed=seed))
+        if not isinstance(data, Dataset):
+            raise LearningError(f"label flipping needs labelled Dataset data, not {type(data)}")
+        poisoned = flip_labels(data, self.num_classes)
+        return compute_delta(base, task.fit(base, poisoned, config).weights)
 
 
 @dataclass(frozen=True)
@@ -173,11 +173,9 @@ class GaussianNoise(Attack):
         """``noise:std=<std>``."""
         return f"{self.name}:std={float(self.std)!r}"
 
-    def delta(
-        self, cfg: ModelConfig, base: Weights, data: Dataset, *, train: TrainConfig, seed: int
-    ) -> Weights:
+    def delta(self, task: Task[Any], base: Weights, data: Any, config: FitConfig) -> Weights:
         """See :func:`gaussian_update`."""
-        return gaussian_update(base, self.std, seed)
+        return gaussian_update(base, self.std, int(config["seed"]))
 
 
 #: Attack names :func:`make_attack` knows, in table order.
@@ -216,65 +214,6 @@ def claimed_tolerance(rule: AggregationRule, num_updates: int) -> int:
     return 0
 
 
-def simulate_attacked(
-    cfg: ModelConfig,
-    split: FederatedSplit,
-    *,
-    rule: AggregationRule,
-    rounds: int,
-    train: TrainConfig,
-    seed: int,
-    attack: Attack | None,
-    attackers: Collection[int],
-    genesis: Weights | None = None,
-) -> SimulationResult:
-    """Like :func:`daofed.learning.simulate`, but members ``attackers`` (indices) attack.
-
-    Honest members do exactly what they do in ``simulate`` (same seeds, same names), so
-    with no attackers the result is bit-identical to it, and an attacker that trains uses
-    the seed it would have trained with honestly. Attackers report their true sample
-    counts (FedAvg weights by them; the robust rules ignore them).
-
-    As in a real round, an update holding NaN or infinity is left out (an agent's decoder
-    rejects it as ``non-finite``): a model wrecked by an attack can make honest training
-    diverge too. With fewer updates left than the rule needs, the model stays as it was.
-    """
-    if rounds < 1:
-        raise LearningError(f"rounds must be >= 1, got {rounds}")
-    chosen = set(attackers)
-    if chosen - set(range(len(split.members))):
-        raise LearningError(
-            f"attacker indices {sorted(chosen)} must be members 0..{len(split.members) - 1}"
-        )
-    if chosen and attack is None:
-        raise LearningError("attackers were named but no attack was given")
-    weights = initial_weights(cfg, seed) if genesis is None else genesis
-    accuracies: list[float] = []
-    for r in range(1, rounds + 1):
-        updates = []
-        for i, member in enumerate(split.members):
-            member_round_seed = member_seed(seed, r, i)
-            if i in chosen and attack is not None:
-                delta = attack.delta(
-                    cfg, weights, member.train, train=train, seed=member_round_seed
-                )
-            else:
-                local = train_local(cfg, weights, member.train, train=train, seed=member_round_seed)
-                delta = compute_delta(weights, local)
-            if _finite(delta):
-                updates.append(
-                    MemberUpdate(f"member-{i:04d}", num_samples=len(member.train), delta=delta)
-                )
-        if len(updates) >= rule.min_updates:
-            weights = apply_delta(weights, rule.aggregate(updates))
-        accuracies.append(evaluate(cfg, weights, split.test))
-    return SimulationResult(accuracies=tuple(accuracies), weights=weights)
-
-
 def _check_positive(what: str, value: float) -> None:
     if not (np.isfinite(value) and value > 0):
         raise LearningError(f"{what} must be a positive number, got {value}")
-
-
-def _finite(delta: Weights) -> bool:
-    return all(bool(np.isfinite(array).all()) for array in delta.values())

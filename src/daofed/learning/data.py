@@ -110,6 +110,22 @@ def load_digits() -> Dataset:
     return Dataset(x=x, y=y)
 
 
+def load_breast_cancer() -> Dataset:
+    """Return sklearn's bundled Wisconsin breast cancer table, features min-max scaled to [0, 1].
+
+    569 samples, 30 features, labels 0 (malignant) and 1 (benign). The scaling uses the
+    bundled table's own per-feature range, a fixed property of the data set, so member
+    files written by ``daofed data split`` and test sets agree on it.
+    """
+    from sklearn.datasets import load_breast_cancer as sklearn_breast_cancer
+
+    bunch = sklearn_breast_cancer()
+    x = np.asarray(bunch.data, dtype=np.float64)
+    low, high = x.min(axis=0), x.max(axis=0)
+    scaled = ((x - low) / np.where(high > low, high - low, 1.0)).astype(np.float32)
+    return Dataset(x=scaled, y=np.asarray(bunch.target, dtype=np.int64))
+
+
 def split_federated(
     ds: Dataset,
     num_members: int,

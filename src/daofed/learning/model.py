@@ -1,8 +1,8 @@
-"""The model every member trains: a small MLP, and its weights as numpy arrays.
+"""The MLP of the ``digits-mlp`` task (and of the benchmarks' wide models).
 
-Weights leave torch as soon as possible (``weights_of``) and enter it as late as possible
-(``load_weights``): the rest of daofed (storage, aggregation, audit) handles plain
-float32 numpy arrays named by the ``state_dict`` keys, never torch objects or pickles.
+Weights leave torch as soon as possible and enter it as late as possible (see
+:mod:`daofed.learning.task`): the rest of daofed (storage, aggregation, audit) handles
+plain float32 numpy arrays named by the ``state_dict`` keys, never torch objects.
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from torch import nn
 
 from daofed.errors import LearningError
-from daofed.learning.weights import Weights, check_layout
 from daofed.storage.codec import ModelSpec
 
 
@@ -54,54 +52,14 @@ class ModelConfig:
 def build_model(cfg: ModelConfig) -> nn.Sequential:
     """Return the MLP for ``cfg`` with PyTorch's default initialisation.
 
-    Like any ``nn.Module`` constructor this draws from torch's global RNG; use
-    :func:`initial_weights` for seeded weights or :func:`load_weights` to set them.
+    Like any ``nn.Module`` constructor this draws from torch's global RNG; tasks seed it
+    (:meth:`daofed.learning.task.TorchTask.initial_weights`).
     """
     sizes = (cfg.input_dim, *cfg.hidden, cfg.num_classes)
     layers: list[nn.Module] = []
     for fan_in, fan_out in itertools.pairwise(sizes):
         layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
     return nn.Sequential(*layers[:-1])  # no ReLU on the logits
-
-
-def initial_weights(cfg: ModelConfig, seed: int) -> Weights:
-    """Seeded initial (genesis) weights: the same ``seed`` gives the same arrays.
-
-    Seeds torch inside ``torch.random.fork_rng`` so the caller's global RNG state is
-    left exactly as it was.
-    """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return weights_of(build_model(cfg))
-
-
-def model_with(cfg: ModelConfig, weights: Weights) -> nn.Sequential:
-    """Build the MLP for ``cfg`` holding ``weights``, leaving torch's global RNG untouched."""
-    with torch.random.fork_rng(devices=[]):
-        model = build_model(cfg)
-    load_weights(model, weights)
-    return model
-
-
-def weights_of(model: nn.Module) -> Weights:
-    """Copy a model's ``state_dict`` out as float32 numpy arrays (owned, writable)."""
-    return {
-        name: tensor.detach().cpu().numpy().astype(np.float32, copy=True)
-        for name, tensor in model.state_dict().items()
-    }
-
-
-def load_weights(model: nn.Module, weights: Weights) -> None:
-    """Copy ``weights`` into ``model``; names and shapes must match its ``state_dict``."""
-    current = weights_of(model)
-    check_layout(current, weights, "weights")
-    for name in current:
-        if weights[name].dtype != np.float32:
-            raise LearningError(
-                f"tensor {name!r} is {weights[name].dtype}; model weights must be float32"
-            )
-    state = {name: torch.from_numpy(np.array(weights[name], copy=True)) for name in current}
-    model.load_state_dict(state, strict=True)
 
 
 def model_spec(cfg: ModelConfig) -> ModelSpec:

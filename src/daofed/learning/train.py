@@ -1,24 +1,22 @@
-"""Local training, evaluation and the centralized baseline.
+"""Supervised training and evaluation of a classifier: the built-in tasks' training step.
 
 Training is deterministic on one machine given ``seed`` and torch's thread count: batch
-order comes from a private ``torch.Generator`` and the model is built without touching
-torch's global RNG, so library code never changes the caller's random state. (Thread
-count and CPU kind can change float results of matmuls; that is why members exchange
-weights, not recomputations of each other's training.)
+order comes from a private ``torch.Generator`` and nothing here touches torch's global
+RNG. (Thread count and CPU kind can change float results of matmuls; that is why members
+exchange weights, not recomputations of each other's training.)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import torch
 from torch import nn
 
 from daofed.errors import LearningError
 from daofed.learning.data import Dataset
-from daofed.learning.model import ModelConfig, initial_weights, model_with, weights_of
-from daofed.learning.weights import Weights
 
 Optimizer = Literal["adam", "sgd"]
 
@@ -55,24 +53,10 @@ class TrainConfig:
             raise LearningError("momentum must be in [0, 1) and weight_decay >= 0")
 
 
-def train_local(
-    cfg: ModelConfig, weights: Weights, data: Dataset, *, train: TrainConfig, seed: int
-) -> Weights:
-    """Train from ``weights`` on ``data`` for ``train.epochs`` epochs; return the new weights.
-
-    Returns full weights; the update a member publishes is ``result - weights``.
-    """
+def train_classifier(model: nn.Module, data: Dataset, *, train: TrainConfig, seed: int) -> int:
+    """Train ``model`` in place on ``data`` for ``train.epochs`` epochs; return ``len(data)``."""
     if len(data) == 0:
         raise LearningError("no training data: a member needs at least one sample")
-    if data.x.shape[1] != cfg.input_dim:
-        raise LearningError(
-            f"data has {data.x.shape[1]} features, the model expects {cfg.input_dim}"
-        )
-    if int(data.y.max()) >= cfg.num_classes:
-        raise LearningError(
-            f"label {int(data.y.max())} is out of range for {cfg.num_classes} classes"
-        )
-    model = model_with(cfg, weights)
     optimizer = _optimizer(model, train)
     generator = torch.Generator().manual_seed(seed)
     x, y = torch.from_numpy(data.x), torch.from_numpy(data.y)
@@ -86,7 +70,7 @@ def train_local(
             loss = loss_fn(model(x[batch]), y[batch])
             loss.backward()
             optimizer.step()
-    return weights_of(model)
+    return len(data)
 
 
 def _optimizer(model: nn.Module, train: TrainConfig) -> torch.optim.Optimizer:
@@ -97,34 +81,32 @@ def _optimizer(model: nn.Module, train: TrainConfig) -> torch.optim.Optimizer:
     )
 
 
-def evaluate(cfg: ModelConfig, weights: Weights, data: Dataset) -> float:
-    """Accuracy (fraction of correctly classified samples) of ``weights`` on ``data``."""
+def classifier_metrics(model: nn.Module, data: Dataset, *, binary: bool) -> dict[str, float]:
+    """Accuracy and mean cross-entropy loss; with ``binary``, ROC AUC of class 1 as well."""
     if len(data) == 0:
         raise LearningError("cannot evaluate on an empty data set")
-    model = model_with(cfg, weights)
-    model.eval()
     with torch.no_grad():
-        predicted = model(torch.from_numpy(data.x)).argmax(dim=1)
-    return float((predicted == torch.from_numpy(data.y)).double().mean().item())
+        logits = model(torch.from_numpy(data.x))
+        labels = torch.from_numpy(data.y)
+        if logits.ndim != 2 or int(data.y.max()) >= logits.shape[1]:
+            raise LearningError(
+                f"the model outputs {tuple(logits.shape)} logits, which cannot score labels "
+                f"up to {int(data.y.max())}: is this the task's data?"
+            )
+        metrics = {
+            "accuracy": float((logits.argmax(dim=1) == labels).double().mean().item()),
+            "loss": float(nn.functional.cross_entropy(logits, labels).item()),
+        }
+        if binary:
+            scores = torch.softmax(logits.double(), dim=1)[:, 1].numpy()
+            metrics["roc_auc"] = roc_auc(data.y, scores)
+    return metrics
 
 
-def train_centralized(
-    cfg: ModelConfig,
-    data: Dataset,
-    *,
-    train: TrainConfig,
-    rounds: int,
-    seed: int,
-    weights: Weights | None = None,
-) -> Weights:
-    """Baseline: train one model on pooled member data with the federation's epoch budget.
+def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve (NaN when the data hold only one class)."""
+    from sklearn.metrics import roc_auc_score  # slow import: only when evaluating
 
-    ``rounds * train.epochs`` epochs over ``data`` (the members' pooled training sets),
-    so every sample is seen as often as in ``rounds`` federated rounds. Starts from
-    ``weights``, by default ``initial_weights(cfg, seed)`` - the federation's genesis.
-    """
-    if rounds < 1:
-        raise LearningError(f"rounds must be >= 1, got {rounds}")
-    start = initial_weights(cfg, seed) if weights is None else weights
-    budget = replace(train, epochs=rounds * train.epochs)
-    return train_local(cfg, start, data, train=budget, seed=seed)
+    if len(np.unique(labels)) < 2:
+        return float("nan")
+    return float(roc_auc_score(labels, scores))

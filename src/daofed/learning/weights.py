@@ -33,12 +33,12 @@ def check_layout(
     if missing or extra:
         raise LearningError(
             f"{what} does not match the model: missing tensors {missing}, unexpected "
-            f"tensors {extra}; updates and models must come from the same ModelConfig"
+            f"tensors {extra}; updates and models must come from the same task"
         )
     for name in sorted(expected):
         want, have = tuple(expected[name].shape), tuple(np.shape(got[name]))
         if want != have:
             raise LearningError(
                 f"{what}: tensor {name!r} has shape {have}, the model needs {want}; "
-                "updates and models must come from the same ModelConfig"
+                "updates and models must come from the same task"
             )

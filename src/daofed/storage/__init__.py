@@ -1,6 +1,7 @@
 """Blob storage: put bytes, get them back verified; and the tensor codec for what is stored.
 
-Backends: :class:`LocalStore` (embedded, default) and :class:`IpfsStore` (a Kubo node).
+Backends: :class:`LocalStore` (embedded, default), :class:`IpfsStore` (a Kubo node) and
+:class:`MemoryStore` (in-process simulations).
 Every backend verifies sha256 on every fetch, so callers can trust bytes from any of them
 as much as the digest they asked for.
 """
@@ -8,6 +9,7 @@ as much as the digest they asked for.
 from daofed.storage.codec import ModelSpec, TensorSpec, Weights, decode, encode
 from daofed.storage.ipfs import IpfsStore
 from daofed.storage.local import LocalStore
+from daofed.storage.memory import MemoryStore
 from daofed.storage.open import open_store
 from daofed.storage.store import BlobRef, BlobStore, verify
 
@@ -16,6 +18,7 @@ __all__ = [
     "BlobStore",
     "IpfsStore",
     "LocalStore",
+    "MemoryStore",
     "ModelSpec",
     "TensorSpec",
     "Weights",

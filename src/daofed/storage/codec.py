@@ -8,7 +8,7 @@ by dtype alignment, then name) and which copies ``nbytes`` from the array's data
 silently scrambling non-contiguous arrays (measured with safetensors 0.8.0).
 
 Canonical form: 8-byte little-endian header length; a compact JSON header (no spaces, UTF-8,
-no ``__metadata__``) listing tensors sorted by name, each as
+no ``__metadata__`` except in a genesis model) listing tensors sorted by name, each as
 ``{"dtype","shape","data_offsets"}`` in that order; the header padded with spaces to a
 multiple of 8 bytes (as safetensors itself pads); then the tensors' C-order little-endian
 bytes back to back in the same order. Any safetensors reader can read it.
@@ -128,8 +128,12 @@ class ModelSpec:
         return _LENGTH_BYTES + len(header) + sum(spec.nbytes for spec in self.tensors)
 
 
-def encode(tensors: Mapping[str, NDArray[Any]]) -> bytes:
+def encode(tensors: Mapping[str, NDArray[Any]], metadata: Mapping[str, str] | None = None) -> bytes:
     """Canonical safetensors bytes for ``tensors`` (see the module docstring).
+
+    ``metadata`` (string to string, safetensors' ``__metadata__``, sorted by key before the
+    tensors) is for the genesis model only, which records the federation's task in it;
+    updates and aggregates carry none, and :func:`decode` refuses any.
 
     Only the format is checked here; whether the values are acceptable (finite, the right
     shapes) is the decoder's job, on the receiving side. Raises InvalidBlob with reason
@@ -153,7 +157,7 @@ def encode(tensors: Mapping[str, NDArray[Any]]) -> bytes:
         chunk = little.tobytes(order="C")
         entries.append((name, code, tuple(int(dim) for dim in array.shape), len(chunk)))
         chunks.append(chunk)
-    header = _header(entries)
+    header = _header(entries, metadata)
     return b"".join([len(header).to_bytes(_LENGTH_BYTES, "little"), header, *chunks])
 
 
@@ -254,10 +258,15 @@ def _array(tensor: TensorSpec, raw: bytes) -> NDArray[Any]:
     return array
 
 
-def _header(entries: Sequence[tuple[str, str, tuple[int, ...], int]]) -> bytes:
+def _header(
+    entries: Sequence[tuple[str, str, tuple[int, ...], int]],
+    metadata: Mapping[str, str] | None = None,
+) -> bytes:
     """Build the canonical padded JSON header for ``entries`` (name, code, shape, nbytes)."""
     offset = 0
-    fields: dict[str, dict[str, Any]] = {}
+    fields: dict[str, Any] = {}
+    if metadata:
+        fields[_RESERVED] = {str(key): str(metadata[key]) for key in sorted(metadata)}
     for name, code, shape, nbytes in entries:
         end = offset + nbytes
         fields[name] = {"dtype": code, "shape": list(shape), "data_offsets": [offset, end]}

@@ -1,23 +1,55 @@
-"""The protocol's definition of a round's aggregate: what every honest member computes.
+"""A round's aggregate: what every honest member (and later the auditor) computes.
 
 Given the round's base model, its on-chain submissions, the blob store and the rule in
 force, every honest member (and later the auditor) must arrive at the same bytes. So this
 module fixes the order (by member address), the validation (an update that fails any check
-is excluded, with its reason) and the encoding (canonical safetensors).
+is excluded, with its reason) and the encoding (canonical safetensors). It is the only
+implementation: agents run it over the chain's submissions and their store, simulations
+over a :class:`~daofed.storage.MemoryStore`, the audit over history.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from daofed.chain import UpdateSubmitted
 from daofed.errors import BlobNotFound, DigestMismatch, InvalidBlob
 from daofed.learning.aggregation import AggregationRule, MemberUpdate, apply_delta, l2_norm
 from daofed.learning.compression import Compression, compressed_spec, decode_update
 from daofed.storage import BlobRef, BlobStore, ModelSpec, Weights, encode
+
+
+class Submission(Protocol):
+    """A submitted update as the chain records it (``UpdateSubmitted`` is one)."""
+
+    @property
+    def member(self) -> str:
+        """The submitting member (an address on chain, any stable name in simulations)."""
+
+    @property
+    def digest(self) -> bytes:
+        """sha256 of the update's bytes."""
+
+    @property
+    def cid(self) -> str:
+        """Where to fetch it (a hint; the digest decides)."""
+
+    @property
+    def num_samples(self) -> int:
+        """The update's FedAvg weight."""
+
+
+@dataclass(frozen=True)
+class SubmittedUpdate:
+    """A submission made without a chain (simulations and experiments)."""
+
+    member: str
+    digest: bytes
+    cid: str
+    num_samples: int
 
 
 @dataclass(frozen=True)
@@ -60,7 +92,7 @@ _REASONS: dict[type[Exception], str] = {
 
 def fetch_update(
     store: BlobStore,
-    submission: UpdateSubmitted,
+    submission: Submission,
     spec: ModelSpec,
     policy: UpdatePolicy,
     compression: Compression = Compression.NONE,
@@ -86,7 +118,7 @@ def fetch_update(
 def aggregate_round(
     round_number: int,
     base: Weights,
-    submissions: Sequence[UpdateSubmitted],
+    submissions: Sequence[Submission],
     store: BlobStore,
     spec: ModelSpec,
     rule: AggregationRule,

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from daofed.agent import UpdatePolicy, aggregate_round
 from daofed.chain import UpdateSubmitted
-from daofed.learning import ModelConfig, initial_weights, model_spec
+from daofed.learning import ModelConfig, model_spec
 from daofed.learning.aggregation import parse_rule
+from daofed.protocol import UpdatePolicy, aggregate_round
 from daofed.storage import LocalStore, encode
+from tests.federations import DIGITS
 
 
 def submission(member: int, data: bytes, store: LocalStore) -> UpdateSubmitted:
@@ -31,7 +32,7 @@ def test_too_few_valid_updates_for_the_rule_keep_the_base(tmp_path: Path) -> Non
     """Multi-Krum f=1 needs 5 updates: with one of 5 bad, every member keeps the base."""
     store = LocalStore(tmp_path)
     config = ModelConfig()
-    base = initial_weights(config, 0)
+    base = DIGITS.initial_weights(0)
     good = encode({name: np.full_like(value, 0.01) for name, value in base.items()})
     submissions = [submission(i, good, store) for i in range(1, 5)]
     submissions.append(submission(5, b"not a model", store))
@@ -48,7 +49,7 @@ def test_too_few_valid_updates_for_the_rule_keep_the_base(tmp_path: Path) -> Non
 def test_enough_valid_updates_are_aggregated(tmp_path: Path) -> None:
     store = LocalStore(tmp_path)
     config = ModelConfig()
-    base = initial_weights(config, 0)
+    base = DIGITS.initial_weights(0)
     good = encode({name: np.full_like(value, 0.01) for name, value in base.items()})
     submissions = [submission(i, good, store) for i in range(1, 6)]
 

@@ -1,0 +1,51 @@
+"""The agent memory benchmark, run for a few rounds: it must read one sample per round.
+
+Correctness only (a reading per round, in order, positive, peaks at least the reading):
+never a memory limit, since allocators and CI machines differ.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from daofed.bench import BenchReport, check_goals, print_report
+from daofed.bench.machine import describe_machine
+from daofed.bench.memory import (
+    MemoryConfig,
+    check_memory,
+    measure_memory,
+    memory_table,
+    summary,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.anvil]
+
+
+def test_quick_run_reads_the_agents_memory_once_per_round() -> None:
+    messages: list[str] = []
+    config = MemoryConfig.quick()
+    result = measure_memory(config, progress=messages.append)
+
+    check_memory(result)
+    assert config.rounds == 4
+    assert [r.round for r in result.rounds] == [1, 2, 3, 4]
+    assert all(r.rss_mib > 0 and r.peak_mib > 0 for r in result.rounds)
+    assert result.ready_mib > 0 and result.update_mib > 0
+    assert len(messages) == config.rounds
+    assert result.growth_from == 1  # shorter runs than 10 rounds: growth from round 1
+    assert result.growth == result.last - result.first
+
+    out = io.StringIO()
+    Console(file=out, width=200).print(memory_table(result))
+    assert "Member agent memory" in out.getvalue() and "peak MiB" in out.getvalue()
+    assert "growth from round 1 to 4" in summary(result)
+
+    report = BenchReport("now", describe_machine(), quick=True, seconds=1.0, memory=result)
+    (goal,) = check_goals(report)
+    assert goal.goal.startswith("member agent memory flat") and (goal.met or goal.gap)
+    out = io.StringIO()
+    print_report(report, Console(file=out, width=200))
+    assert "Member agent memory" in out.getvalue() and "Goals" in out.getvalue()

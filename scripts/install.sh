@@ -10,9 +10,9 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv" >&2
   "$python" -m venv .venv
 fi
-echo "==> pip install -e .[dev]" >&2
+echo "==> pip install -e .[dev,flower]" >&2
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[dev]'
+.venv/bin/python -m pip install --quiet -e '.[dev,flower]'
 
 echo "==> npm ci (solc-js, anvil, hardhat)" >&2
 npm ci --no-audit --no-fund --loglevel=error

@@ -84,6 +84,8 @@ class MemberAgent:
         data: Any,
         settings: MemberSettings | None = None,
         on_event: EventSink = discard,
+        *,
+        genesis: Genesis | None = None,
     ) -> None:
         self.federation = federation
         self.store = store
@@ -92,7 +94,8 @@ class MemberAgent:
         self.data = data
         self.settings = settings or MemberSettings()
         self.on_event = on_event
-        self._genesis: Genesis | None = None
+        self._fetched = genesis  # the federation's genesis, if the caller already has it
+        self._genesis: Genesis | None = None  # set once this member's task is checked
         self._work = _RoundWork(0)
 
     @property
@@ -104,7 +107,7 @@ class MemberAgent:
     def genesis(self) -> Genesis:
         """The federation's genesis model; this member's task is checked against it once."""
         if self._genesis is None:
-            genesis = fetch_genesis(self.store, self.federation.genesis())
+            genesis = self._fetched or fetch_genesis(self.store, self.federation.genesis())
             check_task(self.task, genesis)
             self._genesis = genesis
         return self._genesis

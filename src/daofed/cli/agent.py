@@ -126,7 +126,8 @@ def run(
         opened = session(deployment, rpc_url, store)
         member_task = load_task(task)
         # the task must build the federation's model: checked before any data is read
-        check_task(member_task, fetch_genesis(opened.store, opened.federation.genesis()))
+        genesis = fetch_genesis(opened.store, opened.federation.genesis())
+        check_task(member_task, genesis)
         agent = MemberAgent(
             opened.federation,
             opened.store,
@@ -141,6 +142,7 @@ def run(
                 privacy=privacy,
             ),
             on_event=StepLog(quiet),
+            genesis=genesis,
         )
         err_console.print(
             f"member {account.address} (task {member_task.name}) on {opened.deployment.contract} "

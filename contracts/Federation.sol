@@ -16,8 +16,9 @@ contract Federation is FederationGovernance {
     /**
      * @param initialMembers members from round 1 on (nonzero, no duplicates).
      * @param initialConfig the parameters of round 1 on: quorum (1..number of members),
-     * windows and voting period (each >= 1 second), commit-reveal switch, aggregation rule
-     * spec (e.g. "fedavg").
+     * windows and voting period (each 1 second to 30 days), commit-reveal switch,
+     * aggregation rule spec (e.g. "fedavg", 1 to 256 bytes), cap on an update's sample count
+     * (1 to 2^53 - 1).
      * @param genesisDigest sha256 of the initial model's bytes: the base of round 1.
      * @param genesisCid where to fetch the initial model.
      */

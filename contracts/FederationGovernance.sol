@@ -8,8 +8,9 @@ import {IFederationGovernance} from "./IFederationGovernance.sol";
  * @title FederationGovernance
  * @notice Proposals decided by member vote: the only way members and round parameters
  * change after the constructor.
- * @dev A proposal snapshots the current round: its members vote, its quorum is the number
- * of yes votes needed, its config's voting period sets the voting end. Votes are counted
+ * @dev A proposal snapshots the current round: its members vote, a strict majority of them
+ * is the number of yes votes needed, its config's voting period sets the voting end, and
+ * the latest config version is what a parameter proposal changes. Votes are counted
  * in the proposal's slot and recorded in a bitmap keyed by member index, so no transaction
  * loops over members. Executing calls the internal setters of {FederationMembership},
  * which apply every change from the round after the current one.
@@ -24,8 +25,12 @@ abstract contract FederationGovernance is FederationRounds, IFederationGovernanc
         uint32 votesNeeded;
         uint32 yes;
         uint32 no;
+        uint32 configVersion;
         bytes data;
     }
+
+    /// @notice How long after its voting end a proposal that carried may be executed.
+    uint256 public constant EXECUTION_PERIOD = 14 days;
 
     uint256 private constant _BALLOTS_PER_WORD = 256;
 
@@ -66,7 +71,9 @@ abstract contract FederationGovernance is FederationRounds, IFederationGovernanc
 
     /// @inheritdoc IFederationGovernance
     function proposeRule(string calldata rule) external returns (uint256) {
-        if (bytes(rule).length == 0) revert EmptyRule();
+        Config memory c = _nextConfig();
+        c.rule = rule;
+        _checkConfig(c);
         return _propose(ProposalKind.SetRule, abi.encode(rule));
     }
 
@@ -77,8 +84,18 @@ abstract contract FederationGovernance is FederationRounds, IFederationGovernanc
 
     /// @inheritdoc IFederationGovernance
     function proposeVotingPeriod(uint32 votingPeriod) external returns (uint256) {
-        if (votingPeriod == 0) revert InvalidVotingPeriod(votingPeriod);
+        Config memory c = _nextConfig();
+        c.votingPeriod = votingPeriod;
+        _checkConfig(c);
         return _propose(ProposalKind.SetVotingPeriod, abi.encode(votingPeriod));
+    }
+
+    /// @inheritdoc IFederationGovernance
+    function proposeMaxSamples(uint64 maxSamples) external returns (uint256) {
+        Config memory c = _nextConfig();
+        c.maxSamples = maxSamples;
+        _checkConfig(c);
+        return _propose(ProposalKind.SetMaxSamples, abi.encode(maxSamples));
     }
 
     /// @inheritdoc IFederationGovernance
@@ -120,8 +137,10 @@ abstract contract FederationGovernance is FederationRounds, IFederationGovernanc
                 c.rule = abi.decode(data, (string));
             } else if (kind == ProposalKind.SetCommitReveal) {
                 c.commitReveal = abi.decode(data, (bool));
-            } else {
+            } else if (kind == ProposalKind.SetVotingPeriod) {
                 c.votingPeriod = abi.decode(data, (uint32));
+            } else {
+                c.maxSamples = abi.decode(data, (uint64));
             }
             _setConfig(c);
         }
@@ -144,6 +163,8 @@ abstract contract FederationGovernance is FederationRounds, IFederationGovernanc
         info.yes = p.yes;
         info.no = p.no;
         info.data = p.data;
+        info.configVersion = p.configVersion;
+        info.executeBy = p.voteEnd == 0 ? 0 : p.voteEnd + uint64(EXECUTION_PERIOD);
     }
 
     /// @inheritdoc IFederationGovernance
@@ -160,13 +181,15 @@ abstract contract FederationGovernance is FederationRounds, IFederationGovernanc
         return _ballots[proposalId][index / _BALLOTS_PER_WORD] & mask != 0;
     }
 
-    /// @dev Record a proposal by the caller, who must be a member of the current round; the
-    /// current round's quorum and voting period apply to it.
+    /// @dev Record a proposal by the caller, who must be a member of the current round: a
+    /// majority of that round's members must carry it, within its config's voting period.
     function _propose(ProposalKind kind, bytes memory data) private returns (uint256 proposalId) {
         uint64 round = currentRound();
         _member(msg.sender, round);
-        (uint32 votesNeeded, uint32 version) = _roundSnapshot(round);
-        uint40 voteEnd = uint40(block.timestamp) + _configAt(version).votingPeriod;
+        (uint32 roundMembers, uint32 roundVersion) = _roundSnapshot(round);
+        uint32 votesNeeded = roundMembers / 2 + 1;
+        uint40 voteEnd = uint40(block.timestamp) + _configAt(roundVersion).votingPeriod;
+        uint32 latestVersion = configVersion();
 
         proposalId = ++_proposalCount;
         _proposals[proposalId] = Proposal({
@@ -177,9 +200,12 @@ abstract contract FederationGovernance is FederationRounds, IFederationGovernanc
             votesNeeded: votesNeeded,
             yes: 0,
             no: 0,
+            configVersion: latestVersion,
             data: data
         });
-        emit ProposalCreated(proposalId, msg.sender, kind, data, round, voteEnd, votesNeeded);
+        emit ProposalCreated(
+            proposalId, msg.sender, kind, data, round, voteEnd, votesNeeded, latestVersion
+        );
     }
 
     /// @dev A copy of the latest config, to change one field of and pass to {_setConfig}.
@@ -196,11 +222,21 @@ abstract contract FederationGovernance is FederationRounds, IFederationGovernanc
         if (current != expected) revert UnexpectedProposalState(proposalId, current, expected);
     }
 
+    /// @dev A majority of the eligible members voting yes also means more yes than no.
     function _stateOf(Proposal storage p) private view returns (ProposalState) {
-        if (p.voteEnd == 0) return ProposalState.None;
+        uint256 voteEnd = p.voteEnd;
+        if (voteEnd == 0) return ProposalState.None;
         if (p.executed) return ProposalState.Executed;
-        if (block.timestamp < p.voteEnd) return ProposalState.Active;
-        if (p.yes >= p.votesNeeded && p.yes > p.no) return ProposalState.Succeeded;
-        return ProposalState.Defeated;
+        if (block.timestamp < voteEnd) return ProposalState.Active;
+        if (p.yes < p.votesNeeded) return ProposalState.Defeated;
+        if (_changesConfig(p.kind) && p.configVersion != configVersion()) {
+            return ProposalState.Stale;
+        }
+        if (block.timestamp >= voteEnd + EXECUTION_PERIOD) return ProposalState.Expired;
+        return ProposalState.Succeeded;
+    }
+
+    function _changesConfig(ProposalKind kind) private pure returns (bool) {
+        return kind != ProposalKind.AddMember && kind != ProposalKind.RemoveMember;
     }
 }

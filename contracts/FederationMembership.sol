@@ -13,7 +13,11 @@ import {IFederation} from "./IFederation.sol";
  * ballot bitmaps by it) and one slot holding its membership and its latest activity, so
  * no transaction loops over members.
  *
- * Invariant kept by every setter: 1 <= quorum <= member count of the coming rounds.
+ * Invariants kept by every setter: 1 <= quorum <= member count of the coming rounds; every
+ * window and the voting period last 1 second to {MAX_PERIOD}; the rule spec is 1 to
+ * {MAX_RULE_LENGTH} bytes; 1 <= maxSamples <= {MAX_SAMPLES_LIMIT}. The bounds keep a
+ * proposal from holding a round or a vote open for decades, or giving one update all the
+ * FedAvg weight beyond what the federation chose.
  */
 abstract contract FederationMembership is IFederation {
     /**
@@ -33,6 +37,16 @@ abstract contract FederationMembership is IFederation {
     }
 
     uint40 private constant _FOREVER = type(uint40).max;
+
+    /// @notice The longest a round window or a proposal's voting period may last.
+    uint32 public constant MAX_PERIOD = 30 days;
+
+    /// @notice The longest aggregation rule spec, in bytes (real specs are a few dozen).
+    uint256 public constant MAX_RULE_LENGTH = 256;
+
+    /// @notice The highest cap on an update's sample count: 2^53 - 1, so every sample count
+    /// and their sum over a round stay exact in the float64 arithmetic of the aggregation.
+    uint64 public constant MAX_SAMPLES_LIMIT = 2 ** 53 - 1;
 
     mapping(address account => Member) private _members;
     address[] private _accounts; // by index, append-only
@@ -108,24 +122,30 @@ abstract contract FederationMembership is IFederation {
         if (m.fromRound != 0 && m.untilRound == _FOREVER) revert MemberExists(account);
     }
 
-    /// @dev Revert unless {_removeMember} would remove `account`.
+    /// @dev Revert unless `account` is a member of the coming rounds. A proposal to remove it
+    /// needs no more: the quorum may be lowered by another proposal before it executes.
     function _checkRemoveMember(address account) internal view {
         Member storage m = _members[account];
         if (m.fromRound == 0 || m.untilRound != _FOREVER) {
             revert NotMember(account, _nextRound());
         }
-        uint32 quorum = _configs[_configVersion].quorum;
-        if (quorum > _memberCount - 1) revert InvalidQuorum(quorum, _memberCount - 1);
     }
 
     /// @dev Revert unless `c` is a valid config for the coming rounds' members.
     function _checkConfig(Config memory c) internal view {
         if (c.quorum == 0 || c.quorum > _memberCount) revert InvalidQuorum(c.quorum, _memberCount);
-        if (c.submitWindow == 0 || c.voteWindow == 0 || c.revealWindow == 0) {
+        if (
+            !_validPeriod(c.submitWindow) || !_validPeriod(c.voteWindow)
+                || !_validPeriod(c.revealWindow)
+        ) {
             revert InvalidWindows(c.submitWindow, c.voteWindow, c.revealWindow);
         }
-        if (c.votingPeriod == 0) revert InvalidVotingPeriod(c.votingPeriod);
-        if (bytes(c.rule).length == 0) revert EmptyRule();
+        if (!_validPeriod(c.votingPeriod)) revert InvalidVotingPeriod(c.votingPeriod);
+        uint256 ruleLength = bytes(c.rule).length;
+        if (ruleLength == 0 || ruleLength > MAX_RULE_LENGTH) revert InvalidRuleLength(ruleLength);
+        if (c.maxSamples == 0 || c.maxSamples > MAX_SAMPLES_LIMIT) {
+            revert InvalidMaxSamples(c.maxSamples);
+        }
     }
 
     /// @dev Admit `account` from the next round on. Re-admitting a member whose removal is
@@ -144,9 +164,12 @@ abstract contract FederationMembership is IFederation {
         emit MemberAdded(account, next);
     }
 
-    /// @dev Remove `account` from the next round on. It stays a member of the current round.
+    /// @dev Remove `account` from the next round on, if the quorum stays reachable without it.
+    /// It stays a member of the current round.
     function _removeMember(address account) internal {
         _checkRemoveMember(account);
+        uint32 quorum = _configs[_configVersion].quorum;
+        if (quorum > _memberCount - 1) revert InvalidQuorum(quorum, _memberCount - 1);
         uint40 next = _nextRound();
         _members[account].untilRound = next;
         --_memberCount;
@@ -167,8 +190,13 @@ abstract contract FederationMembership is IFederation {
             c.votingPeriod,
             c.commitReveal,
             c.rule,
+            c.maxSamples,
             _nextRound()
         );
+    }
+
+    function _validPeriod(uint32 seconds_) private pure returns (bool) {
+        return seconds_ != 0 && seconds_ <= MAX_PERIOD;
     }
 
     /// @dev The round after the current one: where every change takes effect.

@@ -23,9 +23,10 @@ abstract contract FederationRounds is FederationMembership {
 
     /**
      * @dev Everything but the base digest that submit, commit, reveal and vote read packs
-     * into the second slot (40-bit timestamps last until the year 36812); the third is read
-     * by views and governance only. Commit-reveal is on exactly when the reveal deadline
-     * lies after the submission deadline (a reveal window lasts at least a second).
+     * into the second slot (40-bit timestamps last until the year 36812); the third holds
+     * what views and governance read, and the sample cap submit and reveal check.
+     * Commit-reveal is on exactly when the reveal deadline lies after the submission
+     * deadline (a reveal window lasts at least a second).
      */
     struct Round {
         bytes32 baseDigest;
@@ -39,6 +40,7 @@ abstract contract FederationRounds is FederationMembership {
         Outcome outcome;
         uint40 startTime;
         uint32 configVersion;
+        uint64 maxSamples;
     }
 
     uint64 private immutable _deploymentBlock;
@@ -46,7 +48,8 @@ abstract contract FederationRounds is FederationMembership {
     uint40 private _currentRound; // checked: round numbers fit 40 bits, see {Member}
     string private _baseCid; // where to fetch the current round's base model
     mapping(uint64 round => Round) private _rounds;
-    mapping(uint64 round => mapping(bytes32 digest => uint32)) private _tallies;
+    /// @dev Votes per (digest, CID) pair, keyed by {_ballotKey}.
+    mapping(uint64 round => mapping(bytes32 ballot => uint32)) private _tallies;
     /// @dev A member's latest commitment; the round it belongs to is its `lastCommitted`.
     /// One slot per member, rewritten every round (cheaper than a fresh slot per round).
     mapping(address member => bytes32) private _commitments;
@@ -65,9 +68,9 @@ abstract contract FederationRounds is FederationMembership {
         external
     {
         _checkBlob(digest, cid);
-        if (numSamples == 0) revert ZeroSamples();
         (Round storage r, Member storage m) = _enter(round);
         if (_commitReveal(r)) revert CommitRevealRequired(round);
+        _checkSamples(r, numSamples);
         _expectPhase(round, r, Phase.Submit);
         if (m.lastSubmitted == round) revert AlreadySubmitted(round, msg.sender);
 
@@ -103,14 +106,14 @@ abstract contract FederationRounds is FederationMembership {
         bytes32 salt
     ) external {
         _checkBlob(digest, cid);
-        if (numSamples == 0) revert ZeroSamples();
         (Round storage r, Member storage m) = _enter(round);
         if (!_commitReveal(r)) revert CommitRevealDisabled(round);
+        _checkSamples(r, numSamples);
         _expectPhase(round, r, Phase.Reveal);
         if (m.lastCommitted != round) revert NotCommitted(round, msg.sender);
         if (m.lastSubmitted == round) revert AlreadySubmitted(round, msg.sender);
         bytes32 committed = _commitments[msg.sender];
-        bytes32 revealed = updateCommitment(round, msg.sender, digest, numSamples, salt);
+        bytes32 revealed = updateCommitment(round, msg.sender, digest, cid, numSamples, salt);
         if (revealed != committed) revert CommitmentMismatch(round, msg.sender, committed, revealed);
 
         m.lastSubmitted = uint40(round);
@@ -130,7 +133,7 @@ abstract contract FederationRounds is FederationMembership {
         m.lastVoted = uint40(round);
         uint32 votes;
         unchecked {
-            votes = ++_tallies[round][digest]; // at most one vote per member
+            votes = ++_tallies[round][_ballotKey(digest, cid)]; // at most one vote per member
         }
         emit AggregateVoted(round, msg.sender, digest, cid, votes);
         if (votes == r.quorum) {
@@ -173,6 +176,7 @@ abstract contract FederationRounds is FederationMembership {
         info.submissions = r.submissions;
         info.commitReveal = _commitReveal(r);
         info.phase = _phaseOf(r);
+        info.maxSamples = r.maxSamples;
     }
 
     /// @inheritdoc IFederation
@@ -181,8 +185,12 @@ abstract contract FederationRounds is FederationMembership {
     }
 
     /// @inheritdoc IFederation
-    function tally(uint64 round, bytes32 digest) external view returns (uint32) {
-        return _tallies[round][digest];
+    function tally(uint64 round, bytes32 digest, string calldata cid)
+        external
+        view
+        returns (uint32)
+    {
+        return _tallies[round][_ballotKey(digest, cid)];
     }
 
     /// @inheritdoc IFederation
@@ -196,10 +204,11 @@ abstract contract FederationRounds is FederationMembership {
         uint64 round,
         address member,
         bytes32 digest,
+        string calldata cid,
         uint64 numSamples,
         bytes32 salt
     ) public pure returns (bytes32) {
-        return keccak256(abi.encode(round, member, digest, numSamples, salt));
+        return keccak256(abi.encode(round, member, digest, cid, numSamples, salt));
     }
 
     /// @inheritdoc IFederation
@@ -222,10 +231,10 @@ abstract contract FederationRounds is FederationMembership {
         return _deploymentBlock;
     }
 
-    /// @dev The quorum round `round` was opened with, and its config version.
-    function _roundSnapshot(uint64 round) internal view returns (uint32 quorum, uint32 version) {
+    /// @dev How many members round `round` was opened with, and its config version.
+    function _roundSnapshot(uint64 round) internal view returns (uint32 count, uint32 version) {
         Round storage r = _rounds[round];
-        return (r.quorum, r.configVersion);
+        return (r.memberCount, r.configVersion);
     }
 
     /// @dev Open the next round on `base` (fetched from `cid`) with the latest config and members.
@@ -251,7 +260,8 @@ abstract contract FederationRounds is FederationMembership {
             submissions: 0,
             outcome: Outcome.Pending,
             startTime: start,
-            configVersion: version
+            configVersion: version,
+            maxSamples: c.maxSamples
         });
         _baseCid = cid;
         emit RoundOpened(
@@ -301,6 +311,18 @@ abstract contract FederationRounds is FederationMembership {
 
     function _commitReveal(Round storage r) private view returns (bool) {
         return r.revealDeadline != r.submitDeadline;
+    }
+
+    function _checkSamples(Round storage r, uint64 numSamples) private view {
+        uint64 maxSamples = r.maxSamples;
+        if (numSamples == 0 || numSamples > maxSamples) {
+            revert InvalidSampleCount(numSamples, maxSamples);
+        }
+    }
+
+    /// @dev One key per (digest, CID) pair; unambiguous because the digest has a fixed length.
+    function _ballotKey(bytes32 digest, string calldata cid) private pure returns (bytes32) {
+        return keccak256(abi.encodePacked(digest, cid));
     }
 
     function _checkBlob(bytes32 digest, string calldata cid) private pure {

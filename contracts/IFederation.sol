@@ -50,13 +50,14 @@ interface IFederation {
 
     /// @notice One version of the governed round parameters.
     struct Config {
-        uint32 quorum; // votes for one digest, or for one proposal, that carry it
+        uint32 quorum; // votes for one (digest, CID) that accept a model
         uint32 submitWindow; // seconds from a round's opening to its submission deadline
         uint32 voteWindow; // seconds from the submission (or reveal) deadline to the vote deadline
         uint32 revealWindow; // seconds from the submission deadline to the reveal deadline
         uint32 votingPeriod; // seconds a governance proposal is open for votes
         bool commitReveal; // members commit to hidden updates, then reveal them
         string rule; // aggregation rule spec, e.g. "fedavg" or "trimmed-mean:beta=0.2"
+        uint64 maxSamples; // the most samples one update may claim (its FedAvg weight)
     }
 
     /// @notice Everything a member or auditor needs to know about one round, see {roundInfo}.
@@ -74,6 +75,7 @@ interface IFederation {
         uint32 submissions; // updates submitted, or revealed with commit-reveal
         bool commitReveal;
         Phase phase;
+        uint64 maxSamples; // the most samples one update of this round may claim
     }
 
     /**
@@ -102,12 +104,18 @@ interface IFederation {
         uint64 indexed round, address indexed member, bytes32 digest, string cid, uint64 numSamples
     );
 
-    /// @notice `member` voted for the aggregate `digest`, which now has `tally` votes.
+    /**
+     * @notice `member` voted for the aggregate `digest` fetched from `cid`; that pair now has
+     * `tally` votes (votes for the same digest with another CID count apart).
+     */
     event AggregateVoted(
         uint64 indexed round, address indexed member, bytes32 indexed digest, string cid, uint32 tally
     );
 
-    /// @notice The aggregate `digest` reached quorum with `votes` votes: it is the base of the next round.
+    /**
+     * @notice The aggregate `digest`, fetched from `cid`, reached quorum with `votes` votes: it
+     * is the base of the next round. `cid` is one a quorum of members each voted for.
+     */
     event ModelAccepted(uint64 indexed round, bytes32 digest, string cid, uint32 votes);
 
     /// @notice The expired round `round` was closed without an accepted model.
@@ -129,6 +137,7 @@ interface IFederation {
         uint32 votingPeriod,
         bool commitReveal,
         string rule,
+        uint64 maxSamples,
         uint64 fromRound
     );
 
@@ -159,20 +168,23 @@ interface IFederation {
     /// @notice A CID (where to fetch the bytes) must not be empty.
     error EmptyCid();
 
-    /// @notice An update must be trained on at least one sample.
-    error ZeroSamples();
+    /// @notice An update must claim between 1 and the round's `maxSamples` samples.
+    error InvalidSampleCount(uint64 numSamples, uint64 maxSamples);
 
     /// @notice `quorum` must be between 1 and the `memberCount` members of the coming rounds.
     error InvalidQuorum(uint32 quorum, uint32 memberCount);
 
-    /// @notice Every round window must last at least one second.
+    /// @notice Every round window must last between one second and 30 days.
     error InvalidWindows(uint32 submitWindow, uint32 voteWindow, uint32 revealWindow);
 
-    /// @notice Proposals must be open for votes at least one second.
+    /// @notice Proposals must be open for votes between one second and 30 days.
     error InvalidVotingPeriod(uint32 votingPeriod);
 
-    /// @notice The aggregation rule must be named.
-    error EmptyRule();
+    /// @notice The aggregation rule spec must be 1 to 256 bytes long; this one has `length`.
+    error InvalidRuleLength(uint256 length);
+
+    /// @notice The cap on an update's sample count must be between 1 and 2^53 - 1.
+    error InvalidMaxSamples(uint64 maxSamples);
 
     /// @notice Round `round` runs with commit-reveal: use {commitUpdate} and {revealUpdate}.
     error CommitRevealRequired(uint64 round);
@@ -196,7 +208,8 @@ interface IFederation {
      * @notice Commit to the update the caller trained in round `round`.
      * @dev Requires: caller is a member of `round`, `round` is the current round and runs
      * without commit-reveal, phase Submit, first submission of the caller in this round,
-     * nonzero `digest`, nonempty `cid`, `numSamples > 0`. Emits {UpdateSubmitted}.
+     * nonzero `digest`, nonempty `cid`, 1 <= `numSamples` <= the round's `maxSamples`. Emits
+     * {UpdateSubmitted}.
      * @param digest sha256 of the update's canonical bytes.
      * @param cid where to fetch those bytes (IPFS CID, or the hex digest for a local store).
      * @param numSamples how many samples the update was trained on (weights FedAvg).
@@ -208,10 +221,12 @@ interface IFederation {
      * @dev Requires: caller is a member of `round`, `round` is the current round and runs
      * with commit-reveal, phase Submit, first commitment of the caller in this round,
      * nonzero `commitment`. Emits {UpdateCommitted}.
-     * @param commitment {updateCommitment} of the round, the caller, the update's digest, its
-     * sample count and a secret random salt. Binding the caller and the round means a copied
-     * commitment can never be revealed by anyone else; binding the sample count means the
-     * FedAvg weight is fixed before anyone's update is revealed.
+     * @param commitment {updateCommitment} of the round, the caller, the update's digest and
+     * CID, its sample count and a secret random salt. Binding the caller and the round means a
+     * copied commitment can never be revealed by anyone else; binding the sample count means
+     * the FedAvg weight is fixed before anyone's update is revealed; binding the CID means
+     * the reveal cannot point elsewhere. The update's bytes need not be uploaded before the
+     * reveal (and should not be: a shared store would show them early).
      */
     function commitUpdate(uint64 round, bytes32 commitment) external;
 
@@ -219,8 +234,9 @@ interface IFederation {
      * @notice Reveal the update the caller committed to in round `round`.
      * @dev Requires: caller is a member of `round`, `round` is the current round and runs
      * with commit-reveal, phase Reveal, the caller committed and has not revealed yet,
-     * {updateCommitment}(round, caller, digest, numSamples, salt) equals the commitment, nonzero
-     * `digest`, nonempty `cid`, `numSamples > 0`. Emits {UpdateSubmitted}, like {submitUpdate}.
+     * {updateCommitment}(round, caller, digest, cid, numSamples, salt) equals the commitment,
+     * nonzero `digest`, nonempty `cid`, 1 <= `numSamples` <= the round's `maxSamples`. Emits
+     * {UpdateSubmitted}, like {submitUpdate}.
      * @param salt the salt the commitment was made with.
      */
     function revealUpdate(
@@ -235,8 +251,11 @@ interface IFederation {
      * @notice Vote for the aggregate the caller computed for round `round`.
      * @dev Requires: caller is a member of `round`, `round` is the current round, phase
      * Vote, first vote of the caller in this round, nonzero `digest`, nonempty `cid`. Emits
-     * {AggregateVoted}; when `digest` reaches the round's quorum also {ModelAccepted} and
-     * {RoundOpened} for the next round, based on `digest`.
+     * {AggregateVoted}; when the pair (`digest`, `cid`) reaches the round's quorum also
+     * {ModelAccepted} and {RoundOpened} for the next round, based on `digest` at `cid`.
+     * Votes count per pair so that the next round's CID is one a quorum agreed on, never
+     * the word of the one member whose vote completed the quorum: members derive the CID
+     * from the bytes (see the blob stores), so honest voters agree on it.
      */
     function voteAggregate(uint64 round, bytes32 digest, string calldata cid) external;
 
@@ -259,8 +278,8 @@ interface IFederation {
     /// @notice The base model of the current round: its digest and where to fetch it.
     function currentBase() external view returns (bytes32 digest, string memory cid);
 
-    /// @notice Votes the aggregate `digest` has in round `round`.
-    function tally(uint64 round, bytes32 digest) external view returns (uint32);
+    /// @notice Votes the aggregate `digest` at `cid` has in round `round`.
+    function tally(uint64 round, bytes32 digest, string calldata cid) external view returns (uint32);
 
     /**
      * @notice The commitment `account` made in round `round`, or zero.
@@ -270,13 +289,15 @@ interface IFederation {
     function commitmentOf(uint64 round, address account) external view returns (bytes32);
 
     /**
-     * @notice The commitment to the update `digest` of `member` in round `round`, trained on
-     * `numSamples` samples: keccak256(abi.encode(round, member, digest, numSamples, salt)).
+     * @notice The commitment to the update `digest` at `cid` of `member` in round `round`,
+     * trained on `numSamples` samples:
+     * keccak256(abi.encode(round, member, digest, cid, numSamples, salt)).
      */
     function updateCommitment(
         uint64 round,
         address member,
         bytes32 digest,
+        string calldata cid,
         uint64 numSamples,
         bytes32 salt
     ) external pure returns (bytes32);

@@ -7,16 +7,26 @@ pragma solidity ^0.8.24;
  * change only by a proposal the members vote for. Nobody holds a privileged role.
  *
  * A member of the current round proposes one change (see {ProposalKind}). The proposal
- * snapshots who may vote (the members of that round) and how many yes votes it needs (that
- * round's quorum), and is open for votes for the voting period of that round's config.
- * Each eligible member votes once, yes or no. When the voting period is over the proposal
- * has succeeded if it got at least the votes needed and more yes than no; anyone may then
- * {execute} it, once. A proposal that did not reach its quorum is defeated and never
- * executes. An executed change takes effect from the round after the current one.
+ * snapshots who may vote (the members of that round) and how many yes votes it needs: a
+ * strict majority of those members, whoever turns up. Governance is thus decided by the
+ * members, not by attendance, and never by the round quorum: a federation whose quorum is
+ * every member can still lower it, or remove a member whose key is lost, with the votes of
+ * a majority. The proposal is open for votes for the voting period of that round's config;
+ * each eligible member votes once, yes or no. When the voting period is over the proposal
+ * has succeeded if it got the votes needed; anyone may then {execute} it, once, within
+ * {EXECUTION_PERIOD} after its voting end (as in Compound's timelock grace period). After
+ * that it has expired and never executes. A proposal that did not get the votes is
+ * defeated and never executes. An executed change takes effect from the round after the
+ * current one.
+ *
+ * A parameter proposal (any kind but AddMember and RemoveMember) is voted against the
+ * config version of its time and changes one field of it. Once another config version
+ * takes over, the proposal is stale and never executes, so an old decision cannot undo a
+ * newer one: propose again against the new config.
  *
  * Arguments are checked when proposing and again when executing: a proposal that became
  * impossible in between (say, two removals that together would leave fewer members than
- * the quorum) reverts on execution and stays executable until it is possible again.
+ * the quorum) reverts on execution and stays executable until its execution period ends.
  */
 interface IFederationGovernance {
     /**
@@ -24,7 +34,7 @@ interface IFederationGovernance {
      * `AddMember`/`RemoveMember`: (address account); `SetQuorum`: (uint32 quorum);
      * `SetWindows`: (uint32 submitWindow, uint32 voteWindow, uint32 revealWindow);
      * `SetRule`: (string rule); `SetCommitReveal`: (bool enabled);
-     * `SetVotingPeriod`: (uint32 votingPeriod).
+     * `SetVotingPeriod`: (uint32 votingPeriod); `SetMaxSamples`: (uint64 maxSamples).
      */
     enum ProposalKind {
         AddMember,
@@ -33,22 +43,28 @@ interface IFederationGovernance {
         SetWindows,
         SetRule,
         SetCommitReveal,
-        SetVotingPeriod
+        SetVotingPeriod,
+        SetMaxSamples
     }
 
     /**
      * @notice Where a proposal stands. Derived by {proposalState} from its votes, voting end
      * and execution, never stored, so it cannot disagree with them.
      * @dev `None`: no such proposal. `Active`: open for votes. `Defeated`: voting is over
-     * without enough yes votes, or with no fewer no than yes votes. `Succeeded`: voting is
-     * over and the proposal carried; anyone may execute it. `Executed`: done.
+     * without yes votes from a majority of the members. `Succeeded`: voting is over, the
+     * proposal carried and may be executed by anyone until its `executeBy`. `Executed`:
+     * done. `Expired`: carried but not executed before `executeBy`. `Stale`: a parameter
+     * proposal that carried (or may still) while another config version took over since it
+     * was proposed. The last two come last so the values of the others stay what they were.
      */
     enum ProposalState {
         None,
         Active,
         Defeated,
         Succeeded,
-        Executed
+        Executed,
+        Expired,
+        Stale
     }
 
     /// @notice Everything about one proposal, see {proposal}; the proposer is in {ProposalCreated}.
@@ -57,16 +73,18 @@ interface IFederationGovernance {
         ProposalState state;
         uint64 round; // the members of this round may vote
         uint64 voteEnd; // votes are accepted before this time
-        uint32 votesNeeded; // yes votes it needs: the quorum of `round`
+        uint32 votesNeeded; // yes votes it needs: a strict majority of the members of `round`
         uint32 yes;
         uint32 no;
         bytes data; // the ABI-encoded argument, see {ProposalKind}
+        uint32 configVersion; // the config version it was voted against
+        uint64 executeBy; // it can be executed before this time: voteEnd + EXECUTION_PERIOD
     }
 
     /**
      * @notice `proposer` proposed the change `kind` with argument `data` (see
      * {ProposalKind}); members of round `round` vote on it until `voteEnd`, and it needs
-     * `votesNeeded` yes votes.
+     * `votesNeeded` yes votes. It was made while config `configVersion` was the latest.
      */
     event ProposalCreated(
         uint256 indexed proposalId,
@@ -75,7 +93,8 @@ interface IFederationGovernance {
         bytes data,
         uint64 round,
         uint64 voteEnd,
-        uint32 votesNeeded
+        uint32 votesNeeded,
+        uint32 configVersion
     );
 
     /// @notice `voter` voted yes (`support`) or no on proposal `proposalId`, which now has these counts.
@@ -105,12 +124,15 @@ interface IFederationGovernance {
     /**
      * @notice Propose to remove `account` from the round after the one the proposal executes in.
      * @dev Requires: caller is a member of the current round; `account` is a member of the
-     * coming rounds, and the quorum stays reachable without it. Emits {ProposalCreated}.
+     * coming rounds. Executing it also requires the quorum to stay reachable without it: to
+     * remove a member of a federation whose quorum is every member (say, one whose key is
+     * lost), propose a lower quorum alongside and execute that first. Emits
+     * {ProposalCreated}.
      */
     function proposeRemoveMember(address account) external returns (uint256 proposalId);
 
     /**
-     * @notice Propose a new quorum (votes for one aggregate, or for one proposal).
+     * @notice Propose a new quorum: the votes for one aggregate that accept it.
      * @dev Requires: caller is a member of the current round; 1 <= `quorum` <= members of
      * the coming rounds. Emits {ProposalCreated}.
      */
@@ -118,8 +140,9 @@ interface IFederationGovernance {
 
     /**
      * @notice Propose new round windows, in seconds.
-     * @dev Requires: caller is a member of the current round; every window >= 1 (the
-     * reveal window counts only in rounds with commit-reveal). Emits {ProposalCreated}.
+     * @dev Requires: caller is a member of the current round; every window from 1 second to
+     * 30 days (the reveal window counts only in rounds with commit-reveal). Emits
+     * {ProposalCreated}.
      */
     function proposeWindows(uint32 submitWindow, uint32 voteWindow, uint32 revealWindow)
         external
@@ -127,9 +150,9 @@ interface IFederationGovernance {
 
     /**
      * @notice Propose a new aggregation rule spec, e.g. "median" or "multi-krum:f=1,m=3".
-     * @dev Requires: caller is a member of the current round; `rule` is not empty. The
-     * contract does not parse it: members check it off-chain before voting yes. Emits
-     * {ProposalCreated}.
+     * @dev Requires: caller is a member of the current round; `rule` is 1 to 256 bytes. The
+     * contract does not parse it: members check it off-chain before voting yes (daofed's
+     * client refuses to propose a spec it cannot parse). Emits {ProposalCreated}.
      */
     function proposeRule(string calldata rule) external returns (uint256 proposalId);
 
@@ -141,10 +164,17 @@ interface IFederationGovernance {
 
     /**
      * @notice Propose how long later proposals are open for votes, in seconds.
-     * @dev Requires: caller is a member of the current round; `votingPeriod` >= 1. Emits
-     * {ProposalCreated}.
+     * @dev Requires: caller is a member of the current round; `votingPeriod` from 1 second
+     * to 30 days. Emits {ProposalCreated}.
      */
     function proposeVotingPeriod(uint32 votingPeriod) external returns (uint256 proposalId);
+
+    /**
+     * @notice Propose the most samples one update may claim (its weight in FedAvg).
+     * @dev Requires: caller is a member of the current round; 1 <= `maxSamples` <= 2^53 - 1.
+     * Emits {ProposalCreated}.
+     */
+    function proposeMaxSamples(uint64 maxSamples) external returns (uint256 proposalId);
 
     /**
      * @notice Vote yes (`support`) or no on proposal `proposalId`.
@@ -157,8 +187,9 @@ interface IFederationGovernance {
 
     /**
      * @notice Carry out the change of the succeeded proposal `proposalId`; anyone may call it.
-     * @dev Requires: the proposal is Succeeded (so its voting period is over) and the change
-     * is still valid (same checks as when proposing). Emits the change's event
+     * @dev Requires: the proposal is Succeeded (so its voting period is over, it is neither
+     * stale nor past its `executeBy`) and the change is still valid (same checks as when
+     * proposing). Emits the change's event
      * ({MemberAdded}, {MemberRemoved} or {ConfigChanged}) and {ProposalExecuted}.
      */
     function execute(uint256 proposalId) external;

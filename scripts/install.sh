@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything daofed needs into this checkout: a Python venv (.venv) with daofed
-# and its dev tools, and the Node-side tools (solc-js, anvil, Hardhat, the test IPFS node).
+# and its dev tools, Slither in a venv of its own (.venv/tools/slither), and the Node-side tools (solc-js, anvil, Hardhat, the test IPFS node).
 # Idempotent: a second run only checks. Needs Python >= 3.11, Node >= 20 and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,16 @@ fi
 echo "==> pip install -e .[dev,flower]" >&2
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[dev,flower]'
+
+# Slither (static analysis of contracts/, run by scripts/test.sh) lives in its own venv
+# inside .venv: slither-analyzer 0.11.6 requires web3<8 and daofed runs on web3 8, so one
+# pip install of both would downgrade daofed's web3.
+slither_version=0.11.6
+echo "==> slither-analyzer $slither_version in .venv/tools/slither" >&2
+if [ ! -x .venv/tools/slither/bin/python ]; then
+  "$python" -m venv .venv/tools/slither
+fi
+.venv/tools/slither/bin/python -m pip install --quiet "slither-analyzer==$slither_version"
 
 echo "==> npm ci (solc-js, anvil, hardhat)" >&2
 npm ci --no-audit --no-fund --loglevel=error

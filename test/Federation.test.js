@@ -11,7 +11,16 @@ const shipped = require("../src/daofed/chain/artifacts/Federation.json");
 
 const Phase = { None: 0, Submit: 1, Vote: 2, Accepted: 3, Expired: 4, Closed: 5, Reveal: 6 };
 const Kind = { AddMember: 0, RemoveMember: 1, SetQuorum: 2, SetWindows: 3, SetRule: 4 };
-const State = { None: 0, Active: 1, Defeated: 2, Succeeded: 3, Executed: 4 };
+const State = {
+  None: 0,
+  Active: 1,
+  Defeated: 2,
+  Succeeded: 3,
+  Executed: 4,
+  Expired: 5,
+  Stale: 6,
+};
+const EXECUTION_PERIOD = 14 * 24 * 3600;
 
 const SUBMIT_WINDOW = 600;
 const VOTE_WINDOW = 600;
@@ -34,6 +43,7 @@ function config(overrides = {}) {
     votingPeriod: VOTING_PERIOD,
     commitReveal: false,
     rule: "fedavg",
+    maxSamples: 1_000_000,
     ...overrides,
   };
 }
@@ -162,7 +172,7 @@ describe("Federation", function () {
       const voteEnd = (await time.latest()) + 1 + VOTING_PERIOD;
       await expect(federation.connect(members[0]).proposeAddMember(outsider.address))
         .to.emit(federation, "ProposalCreated")
-        .withArgs(1, members[0].address, Kind.AddMember, data, 1, voteEnd, QUORUM);
+        .withArgs(1, members[0].address, Kind.AddMember, data, 1, voteEnd, 3, 1);
       expect(await federation.proposalState(1)).to.equal(State.Active);
 
       for (const member of members.slice(0, 2)) {
@@ -192,7 +202,7 @@ describe("Federation", function () {
       expect([proposal.yes, proposal.no, proposal.votesNeeded]).to.deep.equal([3n, 0n, 3n]);
     });
 
-    it("never executes a proposal without quorum", async function () {
+    it("never executes a proposal without a majority of the members", async function () {
       const { federation, members } = await loadFixture(deployPlain);
       await federation.connect(members[0]).proposeRule("median");
       await federation.connect(members[0]).voteProposal(1, true);
@@ -203,6 +213,34 @@ describe("Federation", function () {
         .to.be.revertedWithCustomError(federation, "UnexpectedProposalState")
         .withArgs(1, State.Defeated, State.Succeeded);
       expect((await federation.config(await federation.configVersion())).rule).to.equal("fedavg");
+    });
+
+    it("lets a carried proposal expire, and a newer config make an older one stale", async function () {
+      const { federation, members } = await loadFixture(deployPlain);
+      await federation.connect(members[0]).proposeQuorum(2);
+      await federation.connect(members[0]).proposeQuorum(4);
+      for (const id of [1, 2]) {
+        for (const member of members.slice(0, 3)) {
+          await federation.connect(member).voteProposal(id, true);
+        }
+      }
+      await time.increase(VOTING_PERIOD);
+      await federation.execute(2);
+      expect(await federation.proposalState(1)).to.equal(State.Stale);
+      await expect(federation.execute(1))
+        .to.be.revertedWithCustomError(federation, "UnexpectedProposalState")
+        .withArgs(1, State.Stale, State.Succeeded);
+
+      await federation.connect(members[0]).proposeRule("median");
+      for (const member of members.slice(0, 3)) {
+        await federation.connect(member).voteProposal(3, true);
+      }
+      const { executeBy } = await federation.proposal(3);
+      await time.increaseTo(executeBy);
+      expect(executeBy - (await federation.proposal(3)).voteEnd).to.equal(BigInt(EXECUTION_PERIOD));
+      await expect(federation.execute(3))
+        .to.be.revertedWithCustomError(federation, "UnexpectedProposalState")
+        .withArgs(3, State.Expired, State.Succeeded);
     });
 
     it("lets only members of the current round propose", async function () {
@@ -225,10 +263,13 @@ describe("Federation", function () {
 
       for (const [i, member] of members.entries()) {
         const digest = updates[i].digest;
-        const commitment = await federation.updateCommitment(1, member.address, digest, 5, salt);
+        const cid = updates[i].cid;
+        const commitment = await federation.updateCommitment(
+          1, member.address, digest, cid, 5, salt,
+        );
         const encoded = ethers.AbiCoder.defaultAbiCoder().encode(
-          ["uint64", "address", "bytes32", "uint64", "bytes32"],
-          [1, member.address, digest, 5, salt],
+          ["uint64", "address", "bytes32", "string", "uint64", "bytes32"],
+          [1, member.address, digest, cid, 5, salt],
         );
         expect(commitment).to.equal(ethers.keccak256(encoded));
         await expect(federation.connect(member).commitUpdate(1, commitment))
@@ -242,8 +283,10 @@ describe("Federation", function () {
       ).to.be.revertedWithCustomError(federation, "CommitmentMismatch");
       // the sample count (FedAvg weight) is bound too: it cannot be changed at the reveal
       const { digest: d0, cid: c0 } = updates[0];
-      const committed = await federation.updateCommitment(1, members[0].address, d0, 5, salt);
-      const inflated = await federation.updateCommitment(1, members[0].address, d0, 5000, salt);
+      const committed = await federation.updateCommitment(1, members[0].address, d0, c0, 5, salt);
+      const inflated = await federation.updateCommitment(
+        1, members[0].address, d0, c0, 5000, salt,
+      );
       await expect(federation.connect(members[0]).revealUpdate(1, d0, c0, 5000, salt))
         .to.be.revertedWithCustomError(federation, "CommitmentMismatch")
         .withArgs(1, members[0].address, committed, inflated);

@@ -1,9 +1,9 @@
-"""MemberAgent on the embedded chain: a full round, restarts, manual votes, expiry."""
+"""MemberAgent on the embedded chain: a full round, restarts, manual votes, expiry, races."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,8 +11,11 @@ from eth_account.signers.local import LocalAccount
 
 from daofed.agent import AgentEvent, MemberAgent, MemberSettings, Step
 from daofed.chain import Federation, Phase, advance_time, dev_accounts, embedded_chain
+from daofed.errors import BlobNotFound
 from daofed.learning import FederatedSplit, load_digits, split_federated
-from daofed.storage import BlobRef, LocalStore
+from daofed.protocol import Action, next_action
+from daofed.storage import BlobRef, BlobStore, IpfsStore, LocalStore
+from daofed.storage.ipfs_node import IpfsNode
 from tests.federations import DIGITS, deploy
 
 MEMBERS = 3
@@ -123,9 +126,96 @@ def test_an_expired_round_is_closed_and_the_base_carries_over(
     assert agent.step().step is Step.SUBMITTED
     advance_time(federation.w3, 2 * WINDOW + 1)
     assert federation.phase(1) is Phase.EXPIRED
-    assert agent.step().step is Step.CLOSED
+    closed = agent.step()
+    assert closed.step is Step.CLOSED and closed.message == "closed round 1 without quorum"
     assert federation.current_round() == 2
     assert federation.round_info(2).base == federation.round_info(1).base
+
+
+def test_of_two_members_closing_one_expired_round_the_second_reports_the_lost_race(
+    federation: Federation, make_agent: MakeAgent
+) -> None:
+    first, second = make_agent(0), make_agent(1)
+    advance_time(federation.w3, 2 * WINDOW + 1)
+    # both read the expired round before either acts, as two machines would
+    views = [federation.snapshot(agent.address) for agent in (first, second)]
+    assert [next_action(view) for view in views] == [Action.CLOSE] * 2
+    closed, lost = first.act(views[0]), second.act(views[1])
+    assert closed.step is Step.CLOSED and closed.message == "closed round 1 without quorum"
+    assert lost.step is Step.LOST_RACE
+    assert lost.message == "too late to close: round 1 was already closed by another member"
+    assert lost.detail == {"action": "close", "revert": "WrongPhase"}
+    assert len(federation.rounds_closed()) == 1 and federation.current_round() == 2
+
+
+def test_a_member_trains_from_its_own_copy_of_the_model_it_aggregated(
+    store: LocalStore, accounts: list[LocalAccount], split: FederatedSplit
+) -> None:
+    """The accepted model's blob vanishes from the store: its aggregator needs no fetch."""
+    deployer, member = accounts[:2]
+    federation = deploy(embedded_chain(), store, deployer, [member], window=WINDOW)
+
+    def agent() -> MemberAgent:
+        return MemberAgent(federation, store, member, DIGITS, split.members[0].train, SETTINGS)
+
+    running = agent()
+    assert [running.step().step for _ in range(2)] == [Step.SUBMITTED, Step.VOTED]
+    accepted = federation.round_info(2).base
+    store.path_for(accepted.digest).unlink()
+    assert running.step().step is Step.SUBMITTED  # round 2, from the bytes it computed
+    with pytest.raises(BlobNotFound):
+        agent().step()  # a restarted member has no copy and must fetch it
+
+
+@pytest.fixture(scope="module")
+def ipfs_node() -> Iterator[IpfsNode]:
+    with IpfsNode.start() as node:
+        yield node
+
+
+@pytest.fixture(params=["local", pytest.param("ipfs", marks=pytest.mark.ipfs)])
+def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
+    """The one store every member reads: a directory, or an IPFS node."""
+    if request.param == "local":
+        yield LocalStore(tmp_path / "blobs")
+    else:
+        node: IpfsNode = request.getfixturevalue("ipfs_node")
+        with IpfsStore(node.api_url) as ipfs:
+            yield ipfs
+
+
+def test_a_committed_update_is_published_only_at_its_reveal(
+    shared_store: BlobStore, accounts: list[LocalAccount], split: FederatedSplit
+) -> None:
+    deployer, *members = accounts
+    federation = deploy(
+        embedded_chain(), shared_store, deployer, members, window=WINDOW, commit_reveal=True
+    )
+    events: list[AgentEvent] = []
+    agents = [
+        MemberAgent(
+            federation,
+            shared_store,
+            members[i],
+            DIGITS,
+            split.members[i].train,
+            SETTINGS,
+            events.append,
+        )
+        for i in range(MEMBERS)
+    ]
+    assert [agent.step().step for agent in agents] == [Step.COMMITTED] * MEMBERS
+    assert federation.phase(1) is Phase.REVEAL
+    committed = [BlobRef.from_hex(str(e.detail["digest"]), str(e.detail["cid"])) for e in events]
+    for ref in committed:
+        with pytest.raises(BlobNotFound):
+            shared_store.get(ref)  # nobody can read an update before its reveal
+    assert [agent.step().step for agent in agents] == [Step.SUBMITTED] * MEMBERS
+    assert [update.ref for update in federation.updates(1)] == committed
+    for ref in committed:
+        shared_store.get(ref)  # published under the very CID committed to
+    assert [agent.step().step for agent in agents] == [Step.VOTED] * MEMBERS
+    assert federation.phase(1) is Phase.ACCEPTED
 
 
 def test_commit_reveal_round_survives_a_restart_between_commit_and_reveal(
@@ -135,15 +225,19 @@ def test_commit_reveal_round_survives_a_restart_between_commit_and_reveal(
     federation = deploy(
         embedded_chain(), store, deployer, members, window=WINDOW, commit_reveal=True
     )
+    events: list[AgentEvent] = []
 
     def agent(i: int) -> MemberAgent:
-        return MemberAgent(federation, store, members[i], DIGITS, split.members[i].train, SETTINGS)
+        data = split.members[i].train
+        return MemberAgent(federation, store, members[i], DIGITS, data, SETTINGS, events.append)
 
     assert [agent(i).step().step for i in range(MEMBERS)] == [Step.COMMITTED] * MEMBERS
     assert federation.phase(1) is Phase.REVEAL
     assert federation.updates(1) == []  # nothing revealed yet: nothing to copy
-    # fresh agents (as after a restart) retrain, re-derive their salts and reveal
+    committed = [BlobRef.from_hex(str(e.detail["digest"])) for e in events]
+    # fresh agents (as after a restart) retrain, re-derive their salts, publish and reveal
     assert [agent(i).step().step for i in range(MEMBERS)] == [Step.SUBMITTED] * MEMBERS
+    assert [update.ref for update in federation.updates(1)] == committed
     assert federation.phase(1) is Phase.VOTE
     voted = [agent(i).step() for i in range(MEMBERS)]
     assert [e.step for e in voted] == [Step.VOTED] * MEMBERS

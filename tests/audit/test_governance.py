@@ -7,7 +7,9 @@ import dataclasses
 import pytest
 
 from daofed.audit import History, Verdict, check_governance, verify_history
+from daofed.audit.governance import EXECUTION_PERIOD
 from daofed.audit.records import ProposalVoteRecord
+from daofed.chain import dev_accounts
 
 from .governed import Governed
 
@@ -84,14 +86,17 @@ def test_an_executed_proposal_without_quorum_is_reported(governed_history: Histo
         dataclasses.replace(governed_history, proposals=(short, admit, stricter))
     )
     assert (finding.proposal, finding.reason) == (median.id, "not-carried")
-    assert "2 yes and 0 no" in finding.message
+    assert finding.message == (
+        "proposal 1 (set aggregation rule to 'median') was executed with 2 yes votes from "
+        "members of round 2; it needed 3, a strict majority of its 4 members"
+    )
 
 
 def test_votes_from_outsiders_and_repeated_votes_are_reported(
     governed: Governed, governed_history: History
 ) -> None:
     median, admit, stricter = governed_history.proposals
-    outsider = ProposalVoteRecord(governed.members[4].address, True, 0, "0x")
+    outsider = ProposalVoteRecord(governed.members[4].address, True, 0, 0, "0x")
     twice = median.votes[0]
     forged_votes = (*median.votes, outsider, twice)
     forged = dataclasses.replace(median, votes=forged_votes)
@@ -107,3 +112,71 @@ def test_a_change_that_is_not_what_was_proposed_is_reported(governed_history: Hi
     (finding,) = check_governance(dataclasses.replace(governed_history, configs=tuple(configs)))
     assert finding.reason == "change-not-proposed"
     assert "does not carry out proposal 1" in finding.message
+
+
+def test_who_executed_each_proposal_is_kept(governed: Governed, governed_history: History) -> None:
+    median, admit, stricter = governed_history.proposals
+    assert median.executed_by == governed.members[2].address
+    assert admit.executed_by == dev_accounts(1)[0].address  # the deployer: anyone may execute
+    assert stricter.executed_by is None
+
+
+def test_a_config_change_executed_on_a_newer_config_was_stale(governed_history: History) -> None:
+    median, admit, stricter = governed_history.proposals
+    older = dataclasses.replace(median, config_version=median.config_version - 1)
+    (finding,) = check_governance(
+        dataclasses.replace(governed_history, proposals=(older, admit, stricter))
+    )
+    assert (finding.proposal, finding.reason) == (median.id, "stale")
+    assert finding.message == (
+        "proposal 1 (set aggregation rule to 'median') was voted against config v0 but made "
+        "config v2 (from round 3): it was stale"
+    )
+
+
+def test_a_threshold_that_is_not_a_majority_of_members_is_reported(
+    governed_history: History,
+) -> None:
+    median, admit, stricter = governed_history.proposals
+    lenient = dataclasses.replace(median, votes_needed=2)
+    (finding,) = check_governance(
+        dataclasses.replace(governed_history, proposals=(lenient, admit, stricter))
+    )
+    assert (finding.proposal, finding.reason) == (median.id, "wrong-threshold")
+    assert finding.message == (
+        "proposal 1 asked for 2 yes votes; a strict majority of the 4 members of round 2 is 3"
+    )
+
+
+def test_an_execution_that_changed_nothing_is_reported(governed_history: History) -> None:
+    median, admit, stricter = governed_history.proposals
+    claimed = dataclasses.replace(
+        stricter, executed_block=1, executed_tx="0x" + "ab" * 32, executed_log_index=0
+    )
+    findings = check_governance(
+        dataclasses.replace(governed_history, proposals=(median, admit, claimed))
+    )
+    assert [(f.proposal, f.reason) for f in findings] == [
+        (stricter.id, "not-carried"),
+        (stricter.id, "executed-without-change"),
+    ]
+
+
+def test_late_votes_and_executions_out_of_time_are_reported(governed_history: History) -> None:
+    """Votes count only before the vote end; execution runs from it for EXECUTION_PERIOD."""
+    median, admit, stricter = governed_history.proposals
+    late = dataclasses.replace(median.votes[0], timestamp=median.vote_end)
+    expired = dataclasses.replace(
+        median,
+        votes=(late, *median.votes[1:]),
+        executed_timestamp=median.vote_end + EXECUTION_PERIOD,
+    )
+    findings = check_governance(
+        dataclasses.replace(governed_history, proposals=(expired, admit, stricter))
+    )
+    assert [f.reason for f in findings] == ["late-vote", "not-carried", "executed-out-of-time"]
+    assert findings[2].message == (
+        f"proposal 1 (set aggregation rule to 'median') was executed at "
+        f"{median.vote_end + EXECUTION_PERIOD}; it could be from its vote end {median.vote_end} "
+        f"until {median.vote_end + EXECUTION_PERIOD}, when it expired"
+    )

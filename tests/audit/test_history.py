@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from daofed.audit import History, Outcome, read_history
-from daofed.chain import Federation
+from pathlib import Path
 
-from .scenario import MEMBERS, Scenario
+from daofed.audit import History, Outcome, Verdict, read_history, verify_history
+from daofed.chain import Federation, advance_time, dev_accounts, embedded_chain
+from daofed.learning import DEFAULT_TASK, load_task
+from daofed.protocol import genesis_blob
+from daofed.storage import LocalStore
+
+from .scenario import MEMBERS, WINDOW, Scenario
 
 
 def test_every_round_and_its_outcome_is_rebuilt(history: History) -> None:
@@ -63,6 +68,51 @@ def test_rule_members_and_config_come_from_the_rounds_snapshot(
     (config,) = history.configs
     assert (config.version, config.rule, config.quorum, config.from_round) == (1, "fedavg", 3, 1)
     assert [(c.account, c.from_round) for c in history.membership] == [(a, 1) for a in addresses]
+
+
+def test_every_act_carries_the_time_of_its_block(history: History) -> None:
+    for record in history.rounds:
+        assert record.submit_deadline == record.opened_timestamp + WINDOW
+        times = [u.timestamp for u in record.updates] + [v.timestamp for v in record.votes]
+        assert all(record.opened_timestamp <= time for time in times)
+        assert all(u.timestamp < record.submit_deadline for u in record.updates)
+        assert all(v.timestamp < record.vote_deadline for v in record.votes)
+    assert history.latest_timestamp >= history.rounds[-1].opened_timestamp
+
+
+def test_a_closed_round_names_who_closed_it(scenario: Scenario, history: History) -> None:
+    """Anyone may close an expired round; the sender of the closing transaction is kept."""
+    assert [r.closed_by for r in history.rounds] == [None, None, scenario.members[0].address, None]
+
+
+def test_a_round_past_its_vote_deadline_that_nobody_closed_is_expired(tmp_path: Path) -> None:
+    w3 = embedded_chain()
+    deployer, member = dev_accounts(2)
+    store = LocalStore(tmp_path / "blobs")
+    federation = Federation.deploy(
+        w3,
+        deployer,
+        members=[member.address],
+        quorum=1,
+        submit_window=60,
+        vote_window=60,
+        rule="fedavg",
+        genesis=store.put(genesis_blob(load_task(DEFAULT_TASK), 0)),
+    )
+    (running,) = read_history(federation).rounds
+    assert running.outcome is Outcome.OPEN
+
+    advance_time(w3, 121)
+    history = read_history(federation)
+    (expired,) = history.rounds
+    assert expired.outcome is Outcome.EXPIRED and expired.closed_by is None
+    assert history.latest_timestamp >= expired.vote_deadline
+    (verified,) = verify_history(history, store).rounds
+    assert verified.verdict is Verdict.EXPIRED
+
+    federation.close_round(deployer, 1)  # anyone may
+    closed, _ = read_history(federation).rounds
+    assert (closed.outcome, closed.closed_by) == (Outcome.CLOSED, deployer.address)
 
 
 def test_a_fresh_client_with_only_the_address_reads_the_same_history(

@@ -9,11 +9,11 @@ A, B, C = "0xA", "0xB", "0xC"
 
 
 def added(account: str, from_round: int) -> MembershipChange:
-    return MembershipChange(account, Change.ADDED, from_round, 0, "0x")
+    return MembershipChange(account, Change.ADDED, from_round, 0, "0x", 0)
 
 
 def removed(account: str, from_round: int) -> MembershipChange:
-    return MembershipChange(account, Change.REMOVED, from_round, 0, "0x")
+    return MembershipChange(account, Change.REMOVED, from_round, 0, "0x", 0)
 
 
 def test_changes_apply_from_their_round_on() -> None:

@@ -12,16 +12,24 @@ from daofed.errors import ConfigError
 from .scenario import Scenario
 
 
-def test_history_alone_needs_no_store(scenario: Scenario, history: History) -> None:
+def test_history_alone_needs_no_store_and_checks_nothing(
+    scenario: Scenario, history: History
+) -> None:
     report = run_audit(scenario.federation)
-    assert report.ok and report.verification is None and report.evaluation is None
+    assert report.ok is None and not report.verified  # reading events proves nothing
+    assert report.code is None and report.verification is None and report.evaluation is None
     assert report.history.rounds == history.rounds
 
 
 def test_verify_evaluate_and_plot_together(scenario: Scenario, tmp_path: Path) -> None:
     plot = tmp_path / "audit.png"
     report = run_audit(scenario.federation, scenario.store, verify=True, plot=plot)
-    assert report.ok and report.verification is not None
+    assert report.ok is True and report.verified and report.verification is not None
+    assert report.code is not None and report.code.ok
+    assert report.code.message.startswith(
+        f"runtime code at {scenario.federation.address} is the shipped Federation (solc 0.8.37, "
+        "sources sha256 "
+    )
     assert report.evaluation is not None and len(report.evaluation.rounds) == 4
     assert report.evaluation.task == "digits-mlp" and report.unevaluated is None
     assert report.plot == plot and plot.stat().st_size > 0

@@ -3,26 +3,27 @@
 Correctness only (positive gas, equal aggregate digests on repeats, store round trips,
 the federation's model equal to the in-process baseline's, one memory reading per round):
 never a speed or memory limit, since CI machines vary and share their cores.
+
+The quick run (``scripts/bench.py --quick --json``) takes minutes, so it runs once
+(``quick_run`` in conftest.py), and every test here asserts on that one result.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from daofed.bench import BenchConfig, check_goals, run_bench
+from daofed.bench import BenchConfig, check_goals
 from daofed.bench.gas import SUBMIT, VOTE_FINAL
+from tests.bench.conftest import ScriptRun, run_script
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.ipfs]
 
 
-def test_quick_bench_measures_every_part_correctly() -> None:
-    report = run_bench(BenchConfig.quick_preset())
+def test_quick_bench_measures_every_part_correctly(quick_run: ScriptRun) -> None:
+    report = quick_run.report
+    assert report.quick
 
     assert report.gas is not None
     actions = {row.action for row in report.gas.rows}
@@ -56,17 +57,26 @@ def test_quick_bench_measures_every_part_correctly() -> None:
     assert goals and all(check.met or check.gap for check in goals)
 
 
-def test_script_writes_json(tmp_path: Path) -> None:
-    out = tmp_path / "bench.json"
-    done = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "bench.py"), "--quick", "--only", "gas,store",
-         "--json", str(out)],
-        capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert "Gas per transaction" in done.stdout
-    document = json.loads(out.read_text())
+def test_script_prints_and_writes_json(quick_run: ScriptRun) -> None:
+    assert quick_run.status == 0
+    assert "Gas per transaction" in quick_run.stdout
+    assert "Member agent memory" in quick_run.stdout
+    document = quick_run.document
+    assert document["report"]["quick"] is True
     assert document["report"]["gas"]["rows"]
-    assert document["report"]["overhead"] == []
-    assert document["report"]["memory"] is None
+    assert len(document["report"]["overhead"]) == 1
+    assert document["report"]["memory"]["rounds"]
     assert any(goal["goal"].startswith("submitUpdate") for goal in document["goals"])
+    assert len(document["goals"]) == len(check_goals(quick_run.report))
+
+
+def test_script_runs_only_the_parts_asked_for(tmp_path: Path) -> None:
+    run = run_script("--quick", "--only", "aggregation", json_path=tmp_path / "bench.json")
+    assert run.status == 0
+    assert run.report.aggregation is not None
+    assert run.report.gas is None and run.report.store is None and run.report.memory is None
+    assert run.report.overhead == () and run.report.scale == ()
+    report = run.document["report"]
+    assert report["aggregation"]["rules"]
+    assert report["gas"] is None and report["memory"] is None and report["overhead"] == []
+    assert "Gas per transaction" not in run.stdout

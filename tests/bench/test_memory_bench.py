@@ -1,33 +1,36 @@
 """The agent memory benchmark, run for a few rounds: it must read one sample per round.
 
 Correctness only (a reading per round, in order, positive, peaks at least the reading):
-never a memory limit, since allocators and CI machines differ.
+never a memory limit, since allocators and CI machines differ. The readings are the
+memory part of the one quick benchmark run (``quick_run`` in conftest.py), which measures
+with ``MemoryConfig.quick()``, as ``measure_memory`` would, on the benchmark's anvil.
 """
 
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from rich.console import Console
 
 from daofed.bench import BenchReport, check_goals, print_report
 from daofed.bench.machine import describe_machine
-from daofed.bench.memory import (
-    MemoryConfig,
-    check_memory,
-    measure_memory,
-    memory_table,
-    summary,
-)
+from daofed.bench.memory import MemoryConfig, check_memory, memory_table, summary
+from tests.bench.conftest import ScriptRun
 
-pytestmark = [pytest.mark.slow, pytest.mark.anvil]
+pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.ipfs]
+
+READING = re.compile(r"round \d+: RSS ")
+"""The progress message of one memory reading."""
 
 
-def test_quick_run_reads_the_agents_memory_once_per_round() -> None:
-    messages: list[str] = []
-    config = MemoryConfig.quick()
-    result = measure_memory(config, progress=messages.append)
+def test_quick_run_reads_the_agents_memory_once_per_round(quick_run: ScriptRun) -> None:
+    result = quick_run.report.memory
+    assert result is not None
+    config = result.config
+    assert config == MemoryConfig.quick()
+    messages = [m for m in quick_run.progress if READING.match(m)]
 
     check_memory(result)
     assert config.rounds == 4

@@ -141,7 +141,9 @@ def test_reveal_must_match_the_commitment(hidden: Federation, members: list[Loca
             round=1,
             member=members[0].address,
             committed=committed,
-            revealed=update_commitment(1, members[0].address, ref.digest, SAMPLES, salt),
+            revealed=update_commitment(
+                1, members[0].address, ref.digest, ref.locator, SAMPLES, salt
+            ),
         )
         assert "does not match its commitment" in str(info.value)
     hidden.reveal_update(members[0], 1, update(0), 1, SALT)
@@ -165,7 +167,9 @@ def test_the_commitment_binds_the_sample_count(
         round=1,
         member=members[0].address,
         committed=committed,
-        revealed=update_commitment(1, members[0].address, update(0).digest, inflated, SALT),
+        revealed=update_commitment(
+            1, members[0].address, update(0).digest, update(0).locator, inflated, SALT
+        ),
     )
     assert not hidden.has_submitted(1, members[0].address)
     hidden.reveal_update(members[0], 1, update(0), SAMPLES, SALT)
@@ -190,7 +194,9 @@ def test_nobody_can_reveal_or_reuse_another_members_commitment(
         round=1,
         member=copycat.address,
         committed=stolen,
-        revealed=update_commitment(1, copycat.address, update(0).digest, SAMPLES, SALT),
+        revealed=update_commitment(
+            1, copycat.address, update(0).digest, update(0).locator, SAMPLES, SALT
+        ),
     )
     hidden.reveal_update(victim, 1, update(0), 1, SALT)
     assert [u.member for u in hidden.updates(1)] == [victim.address]
@@ -277,5 +283,5 @@ def test_commit_and_reveal_gas(hidden: Federation, members: list[LocalAccount]) 
         members[0], 2, hidden.commitment(2, members[0].address, update(0), SAMPLES, SALT)
     ).gas_used
     assert max(commits) <= 60_000, commits
-    assert max(reveals) <= 45_000, reveals
+    assert max(reveals) <= 48_000, reveals  # reads the round's sample cap, hashes the CID
     assert again <= 42_000, again

@@ -35,6 +35,7 @@ def federation() -> Federation:
     round_number=st.integers(0, 2**64 - 1),
     member=st.binary(min_size=20, max_size=20),
     digest=st.binary(min_size=32, max_size=32),
+    cid=st.text(max_size=80),
     num_samples=st.integers(0, 2**64 - 1),
     salt=st.binary(min_size=32, max_size=32),
 )
@@ -43,27 +44,32 @@ def test_python_and_solidity_agree(
     round_number: int,
     member: bytes,
     digest: bytes,
+    cid: str,
     num_samples: int,
     salt: bytes,
 ) -> None:
     address = "0x" + member.hex()
     on_chain = federation.contract.functions.updateCommitment(
-        round_number, federation.w3.to_checksum_address(address), digest, num_samples, salt
+        round_number, federation.w3.to_checksum_address(address), digest, cid, num_samples, salt
     ).call()
-    assert update_commitment(round_number, address, digest, num_samples, salt) == bytes(on_chain)
+    assert update_commitment(round_number, address, digest, cid, num_samples, salt) == bytes(
+        on_chain
+    )
 
 
-def test_commitments_bind_round_member_digest_samples_and_salt() -> None:
+def test_commitments_bind_round_member_digest_cid_samples_and_salt() -> None:
     a, b = ACCOUNTS[1].address, ACCOUNTS[2].address
-    base = update_commitment(1, a, blob("u").digest, 10, b"\x00" * 32)
+    u = blob("u").digest
+    base = update_commitment(1, a, u, "cid-u", 10, b"\x00" * 32)
     others = {
-        update_commitment(2, a, blob("u").digest, 10, b"\x00" * 32),
-        update_commitment(1, b, blob("u").digest, 10, b"\x00" * 32),
-        update_commitment(1, a, blob("v").digest, 10, b"\x00" * 32),
-        update_commitment(1, a, blob("u").digest, 11, b"\x00" * 32),
-        update_commitment(1, a, blob("u").digest, 10, b"\x01" * 32),
+        update_commitment(2, a, u, "cid-u", 10, b"\x00" * 32),
+        update_commitment(1, b, u, "cid-u", 10, b"\x00" * 32),
+        update_commitment(1, a, blob("v").digest, "cid-u", 10, b"\x00" * 32),
+        update_commitment(1, a, u, "cid-v", 10, b"\x00" * 32),
+        update_commitment(1, a, u, "cid-u", 11, b"\x00" * 32),
+        update_commitment(1, a, u, "cid-u", 10, b"\x01" * 32),
     }
-    assert base not in others and len(others) == 5
+    assert base not in others and len(others) == 6
 
 
 def test_salts() -> None:
@@ -79,14 +85,16 @@ def test_salts() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((1, "0x12", b"\x00" * 32, 1, b"\x00" * 32), "not a member address"),
-        ((1, "0x" + "11" * 20, b"\x00" * 31, 1, b"\x00" * 32), "digest must be 32 bytes"),
-        ((1, "0x" + "11" * 20, b"\x00" * 32, 1, b"\x00"), "salt must be 32 bytes"),
-        ((2**64, "0x" + "11" * 20, b"\x00" * 32, 1, b"\x00" * 32), "round must be"),
-        ((1, "0x" + "11" * 20, b"\x00" * 32, 2**64, b"\x00" * 32), "num_samples must be"),
-        ((1, "0x" + "11" * 20, b"\x00" * 32, -1, b"\x00" * 32), "num_samples must be"),
+        ((1, "0x12", b"\x00" * 32, "c", 1, b"\x00" * 32), "not a member address"),
+        ((1, "0x" + "11" * 20, b"\x00" * 31, "c", 1, b"\x00" * 32), "digest must be 32 bytes"),
+        ((1, "0x" + "11" * 20, b"\x00" * 32, "c", 1, b"\x00"), "salt must be 32 bytes"),
+        ((2**64, "0x" + "11" * 20, b"\x00" * 32, "c", 1, b"\x00" * 32), "round must be"),
+        ((1, "0x" + "11" * 20, b"\x00" * 32, "c", 2**64, b"\x00" * 32), "num_samples must be"),
+        ((1, "0x" + "11" * 20, b"\x00" * 32, "c", -1, b"\x00" * 32), "num_samples must be"),
     ],
 )
-def test_bad_commitment_arguments(args: tuple[int, str, bytes, int, bytes], message: str) -> None:
+def test_bad_commitment_arguments(
+    args: tuple[int, str, bytes, str, int, bytes], message: str
+) -> None:
     with pytest.raises(ConfigError, match=message):
         update_commitment(*args)

@@ -26,6 +26,15 @@ def test_a_fresh_compile_gives_the_committed_artifact() -> None:
     assert fresh.compiler["version"].startswith(f"{SOLC_VERSION}+commit.")
 
 
+def test_the_artifact_names_where_the_runtime_code_holds_immutables() -> None:
+    """The audit masks these bytes when it compares the code at an address with the artifact."""
+    artifact = load_artifact("Federation")
+    (ref,) = artifact.immutable_references
+    assert (ref.name, ref.length) == ("_deploymentBlock", 32)
+    blank = bytes.fromhex(artifact.deployed_bytecode[2:])[ref.start : ref.start + ref.length]
+    assert blank == bytes(32)  # solc leaves it for the constructor to fill in
+
+
 def test_the_pinned_compiler_is_found() -> None:
     assert find_solc().is_file()
 

@@ -13,6 +13,7 @@ from daofed.errors import ChainError, ConfigError, ContractRevert
 from daofed.storage import BlobRef
 
 from .conftest import QUORUM, REVEAL_WINDOW, SUBMIT_WINDOW, VOTE_WINDOW, blob, check
+from .raw import raw_call, raw_deploy
 
 ZERO = b"\x00" * 32
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -80,6 +81,9 @@ def test_deploy_events_record_members_config_and_first_round(
     assert opened.block_number == federation.deploy_block
 
 
+MAX_PERIOD = 30 * 24 * 3600
+
+
 @pytest.mark.parametrize(
     ("overrides", "error", "args"),
     [
@@ -87,33 +91,86 @@ def test_deploy_events_record_members_config_and_first_round(
         ({"quorum": 5}, "InvalidQuorum", {"quorum": 5, "memberCount": 4}),
         ({"members": []}, "InvalidQuorum", {"quorum": 3, "memberCount": 0}),
         (
-            {"submit_window": 0, "reveal_window": 5},
+            {"submitWindow": 0, "revealWindow": 5},
             "InvalidWindows",
             {"submitWindow": 0, "voteWindow": VOTE_WINDOW, "revealWindow": 5},
         ),
         (
-            {"vote_window": 0},
+            {"voteWindow": 0},
             "InvalidWindows",
             {"submitWindow": SUBMIT_WINDOW, "voteWindow": 0, "revealWindow": REVEAL_WINDOW},
         ),
         (
-            {"reveal_window": 0},
+            {"revealWindow": 0},
             "InvalidWindows",
             {"submitWindow": SUBMIT_WINDOW, "voteWindow": VOTE_WINDOW, "revealWindow": 0},
         ),
-        ({"voting_period": 0}, "InvalidVotingPeriod", {"votingPeriod": 0}),
-        ({"rule": ""}, "EmptyRule", {}),
-        ({"genesis": BlobRef(ZERO, "x")}, "ZeroDigest", {}),
-        ({"genesis": BlobRef(blob("g").digest, "")}, "EmptyCid", {}),
+        (
+            {"voteWindow": MAX_PERIOD + 1},
+            "InvalidWindows",
+            {
+                "submitWindow": SUBMIT_WINDOW,
+                "voteWindow": MAX_PERIOD + 1,
+                "revealWindow": REVEAL_WINDOW,
+            },
+        ),
+        ({"votingPeriod": 0}, "InvalidVotingPeriod", {"votingPeriod": 0}),
+        ({"votingPeriod": 2**32 - 1}, "InvalidVotingPeriod", {"votingPeriod": 2**32 - 1}),
+        ({"rule": ""}, "InvalidRuleLength", {"length": 0}),
+        ({"rule": "x" * 20_000}, "InvalidRuleLength", {"length": 20_000}),
+        ({"maxSamples": 0}, "InvalidMaxSamples", {"maxSamples": 0}),
+        ({"maxSamples": 2**53}, "InvalidMaxSamples", {"maxSamples": 2**53}),
+        ({"genesis": ZERO}, "ZeroDigest", {}),
+        ({"cid": ""}, "EmptyCid", {}),
         ({"members": [ZERO_ADDRESS]}, "InvalidMember", {"account": ZERO_ADDRESS}),
     ],
 )
 def test_constructor_rejects_invalid_arguments(
-    deploy: Callable[..., Federation], overrides: dict[str, object], error: str, args: dict
+    w3: Web3,
+    deployer: LocalAccount,
+    members: list[LocalAccount],
+    overrides: dict[str, object],
+    error: str,
+    args: dict,
 ) -> None:
-    with pytest.raises(ContractRevert) as info:
+    """Sent raw (past the client's own checks), the constructor itself refuses each."""
+    settings: dict[str, object] = {
+        "members": [m.address for m in members],
+        "quorum": QUORUM,
+        "submitWindow": SUBMIT_WINDOW,
+        "voteWindow": VOTE_WINDOW,
+        "revealWindow": REVEAL_WINDOW,
+        "votingPeriod": 60,
+        "commitReveal": False,
+        "rule": "fedavg",
+        "maxSamples": 1000,
+        "genesis": blob("genesis").digest,
+        "cid": blob("genesis").locator,
+    }
+    settings.update(overrides)
+    config = tuple(settings[k] for k in list(settings)[1:9])
+    revert, address = raw_deploy(
+        w3, deployer, settings["members"], config, settings["genesis"], settings["cid"]
+    )
+    assert address is None and revert is not None
+    assert (revert.error, revert.args_by_name) == (error, args)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"voting_period": MAX_PERIOD + 1}, "voting period must be 1 to"),
+        ({"submit_window": 0}, "submit window must be 1 to"),
+        ({"rule": "medain"}, "unknown aggregation rule"),
+        ({"rule": "trimmed-mean"}, "missing"),
+        ({"max_samples": 2**53}, "sample cap must be"),
+    ],
+)
+def test_the_client_refuses_what_the_contract_would(
+    deploy: Callable[..., Federation], overrides: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
         deploy(**overrides)
-    check(info, error, **args)
 
 
 def test_constructor_rejects_duplicate_members(
@@ -183,19 +240,29 @@ def test_submit_rejects_second_submission(
 
 
 @pytest.mark.parametrize(
-    ("ref", "samples", "error"),
+    ("ref", "samples", "error", "args"),
     [
-        (BlobRef(ZERO, "cid"), 1, "ZeroDigest"),
-        (BlobRef(blob("u").digest, ""), 1, "EmptyCid"),
-        (blob("u"), 0, "ZeroSamples"),
+        (BlobRef(ZERO, "cid"), 1, "ZeroDigest", {}),
+        (BlobRef(blob("u").digest, ""), 1, "EmptyCid", {}),
+        (blob("u"), 0, "InvalidSampleCount", {"numSamples": 0, "maxSamples": 1000}),
+        (blob("u"), 1001, "InvalidSampleCount", {"numSamples": 1001, "maxSamples": 1000}),
+        (blob("u"), 2**64 - 1, "InvalidSampleCount", {"numSamples": 2**64 - 1, "maxSamples": 1000}),
     ],
 )
 def test_submit_rejects_invalid_arguments(
-    federation: Federation, members: list[LocalAccount], ref: BlobRef, samples: int, error: str
+    deploy: Callable[..., Federation],
+    members: list[LocalAccount],
+    ref: BlobRef,
+    samples: int,
+    error: str,
+    args: dict,
 ) -> None:
-    with pytest.raises(ContractRevert) as info:
-        federation.submit_update(members[0], 1, ref, samples)
-    check(info, error)
+    """A raw submission cannot claim more samples than the governed cap (all FedAvg weight)."""
+    federation = deploy(max_samples=1000)
+    revert = raw_call(federation, members[0], "submitUpdate", 1, ref.digest, ref.locator, samples)
+    assert revert is not None and (revert.error, revert.args_by_name) == (error, args)
+    assert federation.round_info(1).submissions == 0
+    assert federation.round_info(1).max_samples == 1000
 
 
 def test_all_submitted_ends_the_submit_phase_early(
@@ -261,7 +328,7 @@ def test_quorum_accepts_the_aggregate_and_opens_the_next_round_on_it(
     federation.vote_aggregate(members[1], 1, blob("a minority view"))
     federation.vote_aggregate(members[2], 1, aggregate)
     assert federation.current_round() == 1
-    assert federation.tally(1, aggregate.digest) == 2
+    assert federation.tally(1, aggregate) == 2
 
     federation.vote_aggregate(members[3], 1, aggregate)  # the third vote: quorum
 

@@ -20,6 +20,7 @@ EXAMPLES = [
     (ProposalKind.SET_RULE, "trimmed-mean:beta=0.2", encode(["string"], ["trimmed-mean:beta=0.2"])),
     (ProposalKind.SET_COMMIT_REVEAL, True, encode(["bool"], [True])),
     (ProposalKind.SET_VOTING_PERIOD, 86_400, encode(["uint32"], [86_400])),
+    (ProposalKind.SET_MAX_SAMPLES, 50_000, encode(["uint64"], [50_000])),
 ]
 
 
@@ -40,6 +41,7 @@ def test_every_kind_has_an_example_and_a_description() -> None:
         "set aggregation rule to 'trimmed-mean:beta=0.2'",
         "turn commit-reveal on",
         "set voting period to 86400 s",
+        "cap an update's samples at 50000",
     ]
 
 
@@ -54,10 +56,18 @@ def test_addresses_are_checksummed() -> None:
         (ProposalKind.REMOVE_MEMBER, 5, "not an address to remove-member"),
         (ProposalKind.SET_QUORUM, -1, "from 0 to 4294967295"),
         (ProposalKind.SET_QUORUM, True, "from 0 to 4294967295"),
-        (ProposalKind.SET_VOTING_PERIOD, 2**32, "from 0 to 4294967295"),
+        (ProposalKind.SET_VOTING_PERIOD, 2**32, "voting period must be 1 to 2592000 seconds"),
+        (ProposalKind.SET_VOTING_PERIOD, 0, "voting period must be 1 to"),
         (ProposalKind.SET_WINDOWS, (1, 2, 3), "needs Windows"),
         (ProposalKind.SET_WINDOWS, Windows(1, 2, -3), "the reveal window"),
-        (ProposalKind.SET_RULE, 7, "needs a rule spec"),
+        (ProposalKind.SET_WINDOWS, Windows(1, 2_592_001, 3), "the vote window must be 1 to"),
+        (ProposalKind.SET_RULE, 7, "must be a spec such as 'median'"),
+        (ProposalKind.SET_RULE, "", "1 to 256 bytes"),
+        (ProposalKind.SET_RULE, "median" + " " * 300, "1 to 256 bytes"),
+        (ProposalKind.SET_RULE, "medain", "unknown aggregation rule 'medain'"),
+        (ProposalKind.SET_RULE, "multi-krum:f=1", "missing"),
+        (ProposalKind.SET_MAX_SAMPLES, 0, "sample cap must be a whole number from 1"),
+        (ProposalKind.SET_MAX_SAMPLES, 2**53, "sample cap must be a whole number from 1"),
         (ProposalKind.SET_COMMIT_REVEAL, "yes", "True or False"),
     ],
 )

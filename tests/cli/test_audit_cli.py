@@ -11,11 +11,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from daofed.chain import AnvilNode
+from daofed.chain import AnvilNode, dev_accounts
 from daofed.cli.audit import audit
 from daofed.cli.status import members, status
 from daofed.errors import ConfigError
 from daofed.learning import load_task
+from tests.audit.impostor import build_impostor
 from tests.audit.scenario import build_scenario
 
 from .conftest import CliFederation, CliGoverned
@@ -36,9 +37,12 @@ def test_audit_json_lists_every_round_from_events(cli_federation: CliFederation)
     result = runner.invoke(app, ["audit", *cli_federation.target(), "--json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document["ok"] is True and document["verification"] is None
+    assert document["verified"] is False and document["ok"] is None  # nothing was checked
+    assert document["code"] is None and document["verification"] is None
     rounds = document["history"]["rounds"]
     assert [r["outcome"] for r in rounds] == ["accepted", "accepted", "closed", "open"]
+    closer = cli_federation.scenario.members[0].address
+    assert [r["closed_by"] for r in rounds] == [None, None, closer, None]
     assert rounds[0]["tallies"][0]["votes"] == 3
     assert rounds[1]["base_digest"] == rounds[0]["accepted_digest"]
     assert document["history"]["contract"] == cli_federation.address
@@ -50,7 +54,12 @@ def test_audit_verify_json_reports_every_round(cli_federation: CliFederation) ->
         app, ["audit", *cli_federation.target(), "--store", store, "--verify", "--json"]
     )
     assert result.exit_code == 0, result.output
-    verification = json.loads(result.stdout)["verification"]
+    document = json.loads(result.stdout)
+    assert document["verified"] is True and document["ok"] is True
+    code = document["code"]
+    assert code["ok"] is True and code["problem"] is None
+    assert code["message"].startswith(f"runtime code at {cli_federation.address} is the shipped")
+    verification = document["verification"]
     assert verification["ok"] is True
     verdicts = [r["verdict"] for r in verification["rounds"]]
     assert verdicts == ["verified", "verified", "closed", "open"]
@@ -79,6 +88,10 @@ def test_audit_tables_from_a_deployment_file(cli_federation: CliFederation, tmp_
     output = flat(result.stdout)
     for text in ("rounds", "updates and votes", "verified", "history verified", "not-safetensors"):
         assert text in output
+    address = cli_federation.address
+    assert f"runtime code at {address} is the shipped Federation (solc 0.8.37" in output
+    closer = cli_federation.scenario.members[0].address
+    assert f"closed by {closer[:6]}..{closer[-4:]}" in output
     for text in ("(task digits-mlp)", "metrics of task digits-mlp", "accuracy", "loss"):
         assert text in output
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -217,6 +230,7 @@ def test_governed_federation_verifies_and_lists_its_proposals(cli_governed: CliG
         (members[2], True),
     ]
     assert (admit["kind"], admit["value"], admit["state"]) == ("add-member", members[4], "executed")
+    assert (median["executed_by"], admit["executed_by"]) == (members[2], dev_accounts(1)[0].address)
     assert [(v["member"], v["support"]) for v in admit["votes"]][-1] == (members[3], False)
     assert (stricter["state"], stricter["yes"], stricter["no"]) == ("defeated", 1, 0)
 
@@ -225,3 +239,38 @@ def test_governed_federation_verifies_and_lists_its_proposals(cli_governed: CliG
     output = flat(table.stdout)  # cells wrap at 80 columns: look for single words
     for word in ("proposals", "'median'", "3 yes, 1 no (needs 3)", "defeated", "history verified"):
         assert word in output
+
+
+def test_an_impostor_contract_fails_verification_with_the_reason(
+    anvil_node: AnvilNode, tmp_path: Path
+) -> None:
+    """Issue 10's acceptance: well-formed Federation events from other code exit 1."""
+    impostor = build_impostor(anvil_node.web3(), tmp_path / "blobs")
+    target = [
+        "--rpc-url",
+        anvil_node.url,
+        "--contract",
+        impostor.address,
+        "--store",
+        f"local:{impostor.store.root}",
+        "--verify",
+    ]
+    reason = f"the code at {impostor.address} is not the daofed Federation this version ships: "
+    outsider = impostor.outsiders[0].address
+
+    as_table = runner.invoke(app, ["audit", *target])
+    assert as_table.exit_code == 1
+    assert "Traceback" not in as_table.output
+    output = flat(as_table.output)
+    assert reason + "its runtime code is " in output
+    assert f"round 1: {outsider} voted but is not a member of round 1" in output
+    assert "was accepted with 0 of the 3 member votes its quorum needs" in output
+    assert "history does NOT verify" in output
+
+    as_json = runner.invoke(app, ["audit", *target, "--json"])
+    assert as_json.exit_code == 1
+    document = json.loads(as_json.stdout)
+    assert document["ok"] is False and document["code"]["ok"] is False
+    assert document["code"]["message"].startswith(reason)
+    findings = document["verification"]["rounds"][0]["findings"]
+    assert {"non-member-update", "non-member-vote", "no-quorum"} <= {f["reason"] for f in findings}

@@ -4,7 +4,8 @@ Each member is its own ``daofed agent run`` OS process with an encrypted keystor
 share only the chain (anvil, JSON-RPC) and the IPFS node (Kubo RPC API). The disturbed run
 kills a member with SIGKILL in the middle of a round, takes the IPFS node down for a while
 and restarts the chain node from its state file; it must end with exactly the accepted
-digests of the undisturbed run of the same seed.
+digests of the undisturbed run of the same seed. The two runs have their own chain and
+IPFS node and run at the same time (the disturbed test comes first in this file for that).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pytest
 
 from daofed.chain import AnvilNode, Federation, connect, dev_account
 from daofed.chain.deployment import Deployment
+from daofed.chain.keystore import write_keystore
 from daofed.storage import IpfsStore
 from daofed.storage.ipfs_node import IpfsNode
 
@@ -33,7 +35,7 @@ PASSWORD = "correct horse battery staple"
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.ipfs]
 
 
-def daofed(*args: str, cwd: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def daofed(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "daofed", *args],
@@ -43,7 +45,6 @@ def daofed(*args: str, cwd: Path, **kwargs: object) -> subprocess.CompletedProce
         text=True,
         check=True,
         timeout=300,
-        **kwargs,  # type: ignore[call-overload]
     )
 
 
@@ -57,6 +58,7 @@ class Federated:
 
     root: Path
     keystores: list[Path]
+    data: Path  # the members' data files, from ``daofed data split``
     agents: dict[int, subprocess.Popen[bytes]]
 
     @property
@@ -79,7 +81,7 @@ class Federated:
                 [
                     sys.executable, "-m", "daofed", "agent", "run",
                     "--keystore", str(self.keystores[member]),
-                    "--data", str(self.root / "data" / f"member-{member + 1}.npz"),
+                    "--data", str(self.data / f"member-{member + 1}.npz"),
                     "--rounds", str(ROUNDS), "--poll", "0.2", "--epochs", "2",
                 ],
                 cwd=self.root, env=_env(), stdout=out, stderr=err,
@@ -125,26 +127,33 @@ def ipfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsNode]:
 
 @pytest.fixture(scope="module")
 def keystores(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Encrypted keystores of the dev accounts 1..MEMBERS, as ``daofed account import`` writes.
+
+    Written in this process (tests/cli runs the command itself): four more CLI processes
+    would each spend seconds importing daofed.
+    """
     directory = tmp_path_factory.mktemp("keystore")
-    paths = []
-    for member in range(MEMBERS):
-        out = daofed(
-            "account", "import", "--dev", str(member + 1),
-            "--keystore-dir", str(directory), "--json", cwd=directory,
-        )  # fmt: skip
-        paths.append(Path(json.loads(out.stdout)["path"]))
-    return paths
+    return [write_keystore(dev_account(m + 1), PASSWORD, directory).path for m in range(MEMBERS)]
 
 
-def deploy(root: Path, anvil: AnvilNode, ipfs: IpfsNode, keystores: list[Path]) -> Federated:
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The members' data files, split once for both runs (the split is seeded)."""
+    root = tmp_path_factory.mktemp("data")
+    daofed("data", "split", "--members", str(MEMBERS), "--out-dir", "data", cwd=root)
+    return root / "data"
+
+
+def deploy(
+    root: Path, anvil: AnvilNode, ipfs: IpfsNode, keystores: list[Path], data: Path
+) -> Federated:
     members = [arg for m in range(MEMBERS) for arg in ("-m", dev_account(m + 1).address)]
     daofed(
         "deploy", *members, "--quorum", str(MEMBERS), "--rpc-url", anvil.url,
         "--store", f"ipfs:{ipfs.api_url}", "--submit-window", "300", "--vote-window", "300",
         "--dev", "0", cwd=root,
     )  # fmt: skip
-    daofed("data", "split", "--members", str(MEMBERS), "--out-dir", "data", cwd=root)
-    return Federated(root, keystores, {})
+    return Federated(root, keystores, data, {})
 
 
 def accepted_digests(federated: Federated) -> list[str]:
@@ -169,20 +178,94 @@ def undisturbed(
     anvil: AnvilNode,
     ipfs: IpfsNode,
     keystores: list[Path],
+    data: Path,
 ) -> Iterator[Federated]:
-    federated = deploy(tmp_path_factory.mktemp("undisturbed"), anvil, ipfs, keystores)
+    """The undisturbed run, started but not awaited: a test calls ``wait_all`` for its result.
+
+    So it runs alongside the disturbed run (the first test), which has its own chain and
+    IPFS node: most of either run is waiting, for other members, restarts and outages.
+    """
+    federated = deploy(tmp_path_factory.mktemp("undisturbed"), anvil, ipfs, keystores, data)
     try:
         for member in range(MEMBERS):
             federated.start_agent(member)
-        federated.wait_all()
         yield federated
     finally:
         federated.stop()
 
 
+def test_sigkill_ipfs_outage_and_chain_restart_end_with_the_same_digests(
+    tmp_path: Path, undisturbed: Federated, keystores: list[Path], data: Path
+) -> None:
+    state = tmp_path / "anvil-state.json"
+    with IpfsNode.start(tmp_path / "ipfs-repo") as ipfs:  # its own: this test takes it down
+        anvil = AnvilNode.start(state_file=state)
+        federated = deploy(tmp_path, anvil, ipfs, keystores, data)
+        try:
+            for member in range(MEMBERS):
+                federated.start_agent(member)
+            anvil = disturb(federated, anvil, ipfs, state)
+            federated.wait_all()
+
+            undisturbed.wait_all()
+            assert accepted_digests(federated) == accepted_digests(undisturbed)
+            errors = [
+                e for m in range(MEMBERS) for e in federated.events(m) if e["step"] == "error"
+            ]
+            by_kind = {str(e["detail"]["error"]): str(e["message"]) for e in errors}  # type: ignore[index]
+            assert ipfs.api_url in by_kind["StoreUnavailable"]  # the outage, named
+            assert anvil.url in by_kind["RpcUnavailable"]  # the chain restart, named
+            deployment = federated.deployment
+            federation = Federation.at(
+                connect(deployment.rpc_url), deployment.contract, deployment.deploy_block
+            )
+            per_member_round: dict[tuple[str, int], int] = defaultdict(int)
+            for round_number in range(1, ROUNDS + 1):
+                for update in federation.updates(round_number):
+                    per_member_round[(update.member, round_number)] += 1
+            assert len(per_member_round) == MEMBERS * ROUNDS
+            assert set(per_member_round.values()) == {1}
+        finally:
+            federated.stop()
+            anvil.stop()
+
+
+def disturb(federated: Federated, anvil: AnvilNode, ipfs: IpfsNode, state: Path) -> AnvilNode:
+    """Kill a member, take IPFS down and restart the chain, one per round; return the chain."""
+
+    def submitted(member: int, round_number: int) -> bool:
+        return any(
+            e["step"] == "submitted" and e["round"] == round_number
+            for e in federated.events(member)
+        )
+
+    # SIGKILL member 1 right after it submitted in round 1, then restart it.
+    federated.wait_for(lambda: submitted(1, 1), "member 1 submits in round 1")
+    federated.agents[1].send_signal(signal.SIGKILL)
+    federated.agents[1].wait()
+    federated.start_agent(1)
+
+    # Take IPFS down as round 2 starts, bring it back a few seconds later.
+    federated.wait_for(lambda: any(submitted(m, 2) for m in range(MEMBERS)), "round 2 starts")
+    os.kill(ipfs.pid or 0, signal.SIGKILL)
+    federated.wait_for(
+        lambda: any(e["step"] == "error" for m in range(MEMBERS) for e in federated.events(m)),
+        "an agent reports the IPFS outage",
+    )
+    time.sleep(2)
+    ipfs.restart()
+
+    # Restart the chain node from its state file, on the same port, as round 3 starts.
+    federated.wait_for(lambda: any(submitted(m, 3) for m in range(MEMBERS)), "round 3 starts")
+    anvil.stop()  # SIGINT: anvil writes its state file
+    port = int(anvil.url.rsplit(":", 1)[1])
+    return AnvilNode.start(state_file=state, port=port)
+
+
 def test_four_member_processes_complete_three_rounds(
     undisturbed: Federated, ipfs: IpfsNode
 ) -> None:
+    undisturbed.wait_all()
     digests = accepted_digests(undisturbed)
     assert len(digests) == ROUNDS
     deployment = undisturbed.deployment
@@ -194,62 +277,3 @@ def test_four_member_processes_complete_three_rounds(
             store.get(event.ref)  # raises DigestMismatch unless IPFS holds exactly these bytes
     for member in range(MEMBERS):
         assert voted_digests(undisturbed, member) == {r + 1: d for r, d in enumerate(digests)}
-
-
-def test_sigkill_ipfs_outage_and_chain_restart_end_with_the_same_digests(
-    tmp_path: Path, undisturbed: Federated, ipfs: IpfsNode, keystores: list[Path]
-) -> None:
-    state = tmp_path / "anvil-state.json"
-    anvil = AnvilNode.start(state_file=state)
-    federated = deploy(tmp_path, anvil, ipfs, keystores)
-    try:
-        for member in range(MEMBERS):
-            federated.start_agent(member)
-
-        def submitted(member: int, round_number: int) -> bool:
-            return any(
-                e["step"] == "submitted" and e["round"] == round_number
-                for e in federated.events(member)
-            )
-
-        # SIGKILL member 1 right after it submitted in round 1, then restart it.
-        federated.wait_for(lambda: submitted(1, 1), "member 1 submits in round 1")
-        federated.agents[1].send_signal(signal.SIGKILL)
-        federated.agents[1].wait()
-        federated.start_agent(1)
-
-        # Take IPFS down as round 2 starts, bring it back a few seconds later.
-        federated.wait_for(lambda: any(submitted(m, 2) for m in range(MEMBERS)), "round 2 starts")
-        os.kill(ipfs.pid or 0, signal.SIGKILL)
-        federated.wait_for(
-            lambda: any(e["step"] == "error" for m in range(MEMBERS) for e in federated.events(m)),
-            "an agent reports the IPFS outage",
-        )
-        time.sleep(2)
-        ipfs.restart()
-
-        # Restart the chain node from its state file, on the same port, as round 3 starts.
-        federated.wait_for(lambda: any(submitted(m, 3) for m in range(MEMBERS)), "round 3 starts")
-        anvil.stop()  # SIGINT: anvil writes its state file
-        port = int(anvil.url.rsplit(":", 1)[1])
-        anvil = AnvilNode.start(state_file=state, port=port)
-        federated.wait_all()
-
-        assert accepted_digests(federated) == accepted_digests(undisturbed)
-        errors = [e for m in range(MEMBERS) for e in federated.events(m) if e["step"] == "error"]
-        by_kind = {str(e["detail"]["error"]): str(e["message"]) for e in errors}  # type: ignore[index]
-        assert ipfs.api_url in by_kind["StoreUnavailable"]  # the outage, named
-        assert anvil.url in by_kind["RpcUnavailable"]  # the chain restart, named
-        deployment = federated.deployment
-        federation = Federation.at(
-            connect(deployment.rpc_url), deployment.contract, deployment.deploy_block
-        )
-        per_member_round: dict[tuple[str, int], int] = defaultdict(int)
-        for round_number in range(1, ROUNDS + 1):
-            for update in federation.updates(round_number):
-                per_member_round[(update.member, round_number)] += 1
-        assert len(per_member_round) == MEMBERS * ROUNDS
-        assert set(per_member_round.values()) == {1}
-    finally:
-        federated.stop()
-        anvil.stop()

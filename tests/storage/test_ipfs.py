@@ -105,6 +105,16 @@ def test_a_failed_add_is_retried_with_the_whole_body(kubo: FakeKubo) -> None:
         assert attempt.params["raw-leaves"] == ["true"]
 
 
+def test_locate_asks_for_the_hash_only_with_puts_cid_options(kubo: FakeKubo) -> None:
+    kubo.on("add", ok_json({"Name": "blob", "Hash": REF.locator, "Size": "21"}))
+    with store_at(kubo.url) as store:
+        assert store.locate(DATA) == store.put(DATA) == REF
+    located, put = (seen.params for seen in kubo.calls("add"))
+    assert located.pop("only-hash") == ["true"] and located.pop("pin") == ["false"]
+    assert put.pop("pin") == ["true"] and "only-hash" not in put
+    assert located == put
+
+
 def test_a_failed_cat_is_retried(kubo: FakeKubo) -> None:
     kubo.on("cat", Reply(500, b"oops"), Reply(200, DATA))
     with store_at(kubo.url) as store:
@@ -198,11 +208,12 @@ def test_bytes_that_do_not_match_the_digest_are_refused(kubo: FakeKubo) -> None:
     assert kubo.url in str(caught.value)
 
 
-def test_a_cid_that_cannot_be_the_blob_is_refused(kubo: FakeKubo) -> None:
+@pytest.mark.parametrize("method", ["put", "locate"])
+def test_a_cid_that_cannot_be_the_blob_is_refused(kubo: FakeKubo, method: str) -> None:
     other = raw_cid(sha256_digest(b"something else"))
     kubo.on("add", ok_json({"Name": "blob", "Hash": other, "Size": "21"}))
     with store_at(kubo.url) as store, pytest.raises(StorageError) as caught:
-        store.put(DATA)
+        getattr(store, method)(DATA)
     assert other in str(caught.value) and REF.locator in str(caught.value)
 
 

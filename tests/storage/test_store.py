@@ -1,10 +1,14 @@
 import dataclasses
 import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from daofed.errors import DigestMismatch, InvalidBlob, StorageError
-from daofed.storage import BlobRef, BlobStore, LocalStore, verify
+from daofed.errors import BlobNotFound, DigestMismatch, InvalidBlob, StorageError
+from daofed.storage import BlobRef, BlobStore, IpfsStore, LocalStore, MemoryStore, verify
+from daofed.storage.ipfs_node import IpfsNode
 from daofed.storage.store import check_size
 
 
@@ -55,5 +59,34 @@ def test_check_size_allows_the_limit_and_refuses_one_byte_more() -> None:
     assert "10-byte limit" in str(caught.value)
 
 
-def test_local_store_satisfies_the_protocol(tmp_path: object) -> None:
+def test_the_stores_satisfy_the_protocol() -> None:
     assert isinstance(LocalStore("/nonexistent"), BlobStore)
+    assert isinstance(MemoryStore(), BlobStore)
+
+
+# --- every backend: locate names a blob without storing it -----------------------------
+
+
+@pytest.fixture(params=["local", "memory", pytest.param("ipfs", marks=pytest.mark.ipfs)])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
+    if request.param == "local":
+        yield LocalStore(tmp_path / "blobs")
+    elif request.param == "memory":
+        yield MemoryStore()
+    else:
+        node: IpfsNode = request.getfixturevalue("ipfs_node")
+        with IpfsStore(node.api_url) as store:
+            yield store
+
+
+@pytest.mark.parametrize("size", [1000, 300_000], ids=["one-chunk", "multi-chunk"])
+def test_locate_names_the_blob_as_put_will_and_stores_nothing(
+    any_store: BlobStore, size: int
+) -> None:
+    data = os.urandom(size)  # new bytes: never stored by an earlier test on the same node
+    located = any_store.locate(data)
+    assert located.digest == hashlib.sha256(data).digest()
+    with pytest.raises(BlobNotFound):
+        any_store.get(located)
+    assert any_store.put(data) == located
+    assert any_store.get(located) == data

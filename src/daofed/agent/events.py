@@ -21,6 +21,7 @@ class Step(StrEnum):
     EXCLUDED = "excluded"
     VOTED = "voted"
     CLOSED = "closed"
+    LOST_RACE = "lost-race"  # another transaction got there first; the message says which
     ACCEPTED = "accepted"
     ERROR = "error"
     DONE = "done"

@@ -4,10 +4,10 @@ Each :meth:`MemberAgent.step` reads a snapshot of the current round at one block
 the protocol core what this member owes it (:func:`daofed.protocol.next_action`), and
 does that one thing with the core's own functions (:func:`~daofed.protocol.make_update`,
 :func:`~daofed.protocol.aggregate_round`). Nothing is remembered between steps that the
-chain or the store does not also hold, except the current round's work (so a
-long-running agent's memory stays flat); an agent killed at any point and started again
-carries on where it was, and the contract's once-per-member rules make a repeated step
-harmless.
+chain or the store does not also hold, except the current round's work and the previous
+round's aggregate (so a long-running agent's memory stays flat); an agent killed at any
+point and started again carries on where it was (it retrains to the very same bytes), and
+the contract's once-per-member rules make a repeated step harmless.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from daofed.agent.events import AgentEvent, EventSink, Step, discard
-from daofed.chain import Federation, RoundSnapshot
+from daofed.chain import Federation, Phase, RoundSnapshot
 from daofed.chain.commitment import derive_salt
-from daofed.errors import ContractRevert, TaskError
+from daofed.errors import ContractRevert, StorageError, TaskError
 from daofed.learning.aggregation import parse_rule
 from daofed.learning.privacy import Adjacency, PrivacySettings, epsilon, noise_seed
 from daofed.learning.task import Scalar, Task
@@ -39,7 +39,8 @@ from daofed.protocol import (
     make_update,
     next_action,
 )
-from daofed.storage import BlobRef, BlobStore, Weights
+from daofed.storage import BlobRef, BlobStore, Weights, decode
+from daofed.storage.store import sha256_digest
 
 
 @dataclass(frozen=True)
@@ -61,15 +62,30 @@ LOST_RACES = frozenset(
 
 @dataclass
 class _RoundWork:
-    """What this process computed for one round; dropped when the next round opens."""
+    """What this process computed for one round; dropped when the next round opens.
+
+    ``update`` holds this member's update bytes from training to the end of the round: in
+    a commit-reveal round they wait here, unpublished, between the commit and the reveal.
+    ``previous_aggregate`` is the blob this member aggregated in the round before (at most
+    one blob is carried over): when the quorum accepted it, this round's base is read from
+    these bytes, so a member never depends on a store for a model it computed itself.
+    """
 
     round: int
+    previous_aggregate: bytes | None = None
     base: Weights | None = None
-    update: BlobRef | None = None
+    update: bytes | None = None
+    update_ref: BlobRef | None = None  # located (commit) or stored: the same ref either way
+    published: bool = False
     num_examples: int = 0
     task_failure: str | None = None
     aggregate: RoundAggregate | None = None
     aggregate_ref: BlobRef | None = None
+
+    def next_round(self, round_number: int) -> _RoundWork:
+        """Start the work of ``round_number``, carrying this round's aggregate if it follows."""
+        aggregate = self.aggregate if round_number == self.round + 1 else None
+        return _RoundWork(round_number, None if aggregate is None else aggregate.blob)
 
 
 class MemberAgent:
@@ -113,17 +129,23 @@ class MemberAgent:
         return self._genesis
 
     def step(self, until_round: int | None = None) -> AgentEvent:
-        """Do the one thing the current round needs from this member, and report it.
+        """Read the current round at one block and do what it needs from this member."""
+        return self.act(self.federation.snapshot(self.address), until_round)
 
-        With ``until_round``, a member that finds that round ended does nothing more and
-        reports DONE (decided on the same snapshot, so it never starts the next round).
+    def act(self, snapshot: RoundSnapshot, until_round: int | None = None) -> AgentEvent:
+        """Do the one thing ``snapshot`` says this member owes its round, and report it.
+
+        The chain may have moved on since the snapshot was read (another member closed
+        the round or completed the quorum first): the transaction then reverts, and the
+        event says LOST_RACE and what happened instead. With ``until_round``, a member
+        that finds that round ended does nothing more and reports DONE (decided on the
+        same snapshot, so it never starts the next round).
         """
-        snapshot = self.federation.snapshot(self.address)
         round_number = snapshot.round
         if until_round is not None and round_number > until_round:
             return self._emit(Step.DONE, until_round, "target round ended")
         if self._work.round != round_number:
-            self._work = _RoundWork(round_number)
+            self._work = self._work.next_round(round_number)
         action = next_action(snapshot)
         if action is not Action.WAIT:
             _ = self.genesis  # stop before any work if this member's task is not the federation's
@@ -160,8 +182,9 @@ class MemberAgent:
     def local_update(self, round_number: int) -> tuple[bytes, int]:
         """Train from the round's base on this member's data; the update's bytes and count.
 
-        Seeded by (seed, round, member), so a member that crashed after uploading and
-        before submitting produces the very same bytes, hence the same digest, again.
+        Seeded by (seed, round, member), so a member restarted after uploading and before
+        submitting, or between its commit and its reveal, produces the very same bytes,
+        hence the same digest and locator, again.
         With ``settings.privacy`` the delta is clipped and noised (noise seeded from the
         key, so it is reproducible too); it is encoded as the round's rule says.
         """
@@ -188,20 +211,30 @@ class MemberAgent:
         return update.blob, update.num_examples
 
     def _base(self, round_number: int) -> Weights:
+        """Get the round's base model by its digest; the chain's CID only says where to look.
+
+        A base this member computed itself (its aggregate of the previous round, which the
+        quorum accepted) is decoded from its own bytes, so no store, and no CID, is needed.
+        """
         work = self._work
         if work.round == round_number and work.base is not None:
             return work.base
-        base = fetch_model(self.store, self.federation.round_info(round_number).base, self.genesis)
+        ref = self.federation.round_info(round_number).base
+        own = work.previous_aggregate if work.round == round_number else None
+        if own is not None and sha256_digest(own) == ref.digest:
+            base = decode(own, self.genesis.spec)
+        else:
+            base = fetch_model(self.store, ref, self.genesis)
         if work.round == round_number:
-            work.base = base
+            work.base, work.previous_aggregate = base, None
         return base
 
-    def _update_ref(self, round_number: int) -> BlobRef | None:
-        """Train (once per round and process) and upload; None when the task failed."""
+    def _trained(self, round_number: int) -> bytes | None:
+        """Train this member's update, once per round and process; None if the task failed."""
         work = self._work
         if work.update is None and work.task_failure is None:
             try:
-                blob, work.num_examples = self.local_update(round_number)
+                work.update, work.num_examples = self.local_update(round_number)
             except TaskError as failure:
                 work.task_failure = str(failure)
                 self._emit(
@@ -210,43 +243,72 @@ class MemberAgent:
                     f"{failure}; not submitting this round",
                     error="TaskError",
                 )
-                return None
-            work.update = self.store.put(blob)
         return work.update
 
+    def _update_ref(self, round_number: int, *, publish: bool) -> BlobRef | None:
+        """Name this member's update in the store, uploading it only if ``publish``.
+
+        A commit-reveal member commits to the located ref and publishes at its reveal, so
+        nobody can read its update before then; the store must file it under the very
+        ref it located, which the commitment binds. None when the task failed.
+        """
+        blob = self._trained(round_number)
+        if blob is None:
+            return None
+        work = self._work
+        if publish and not work.published:
+            stored = self.store.put(blob)
+            if work.update_ref is not None and stored != work.update_ref:
+                raise StorageError(
+                    f"the {self.store.describe()} filed this member's update of round "
+                    f"{round_number} under {stored.locator}, not under {work.update_ref.locator} "
+                    "as it located it before: the store's settings changed in between; "
+                    "use a store that names blobs the same way every time"
+                )
+            work.update_ref, work.published = stored, True
+        elif work.update_ref is None:
+            work.update_ref = self.store.locate(blob)
+        return work.update_ref
+
     def _submit(self, round_number: int) -> AgentEvent:
-        ref = self._update_ref(round_number)
+        ref = self._update_ref(round_number, publish=True)
         if ref is None:
             return self._task_failed(round_number)
         num_samples = self._work.num_examples
-        if not self._transact(
-            lambda: self.federation.submit_update(self.account, round_number, ref, num_samples)
+        if lost := self._transact(
+            round_number,
+            Action.SUBMIT,
+            lambda: self.federation.submit_update(self.account, round_number, ref, num_samples),
         ):
-            return self._emit(Step.WAITING, round_number, "submission no longer possible")
+            return lost
         return self._submitted(round_number, ref, "submitted")
 
     def _commit(self, round_number: int) -> AgentEvent:
-        """Commit to the update without showing it (commit-reveal rounds)."""
-        ref = self._update_ref(round_number)
+        """Commit to the update's digest and locator without publishing it (commit-reveal)."""
+        ref = self._update_ref(round_number, publish=False)
         if ref is None:
             return self._task_failed(round_number)
         commitment = Federation.commitment(
             round_number, self.address, ref, self._work.num_examples, self._salt(round_number, ref)
         )
-        if not self._transact(
-            lambda: self.federation.commit_update(self.account, round_number, commitment)
+        if lost := self._transact(
+            round_number,
+            Action.COMMIT,
+            lambda: self.federation.commit_update(self.account, round_number, commitment),
         ):
-            return self._emit(Step.WAITING, round_number, "commitment no longer possible")
+            return lost
         return self._emit(
             Step.COMMITTED,
             round_number,
-            f"committed to update {ref.hex[:12]} (hidden until the reveal)",
+            f"committed to update {ref.hex[:12]} (unpublished until the reveal)",
             commitment=commitment.hex(),
+            digest=ref.hex,
+            cid=ref.locator,
         )
 
     def _reveal(self, round_number: int) -> AgentEvent:
-        """Reveal the committed update; after a restart it is retrained to the same bytes."""
-        ref = self._update_ref(round_number)
+        """Publish the committed update and reveal it; after a restart it is retrained."""
+        ref = self._update_ref(round_number, publish=False)
         if ref is None:
             return self._task_failed(round_number)
         salt = self._salt(round_number, ref)
@@ -257,14 +319,17 @@ class MemberAgent:
                 Step.ERROR,
                 round_number,
                 "cannot reveal: the retrained update differs from the one committed to "
-                "(was the agent restarted with other data, seed or settings?)",
+                "(was the agent restarted with other data, seed, settings or store?)",
             )
-        if not self._transact(
+        self._update_ref(round_number, publish=True)
+        if lost := self._transact(
+            round_number,
+            Action.REVEAL,
             lambda: self.federation.reveal_update(
                 self.account, round_number, ref, num_samples, salt
-            )
+            ),
         ):
-            return self._emit(Step.WAITING, round_number, "reveal no longer possible")
+            return lost
         return self._submitted(round_number, ref, "revealed")
 
     def _task_failed(self, round_number: int) -> AgentEvent:
@@ -320,10 +385,12 @@ class MemberAgent:
                 f"aggregate {ref.hex[:12]} ready; vote with `daofed vote aggregate`",
                 **detail,
             )
-        if not self._transact(
-            lambda: self.federation.vote_aggregate(self.account, round_number, ref)
+        if lost := self._transact(
+            round_number,
+            Action.VOTE,
+            lambda: self.federation.vote_aggregate(self.account, round_number, ref),
         ):
-            return self._emit(Step.WAITING, round_number, "voting no longer possible")
+            return lost
         return self._emit(Step.VOTED, round_number, f"voted for aggregate {ref.hex[:12]}", **detail)
 
     def _aggregate_ref(self, round_number: int) -> BlobRef:
@@ -348,27 +415,58 @@ class MemberAgent:
         return work.aggregate_ref
 
     def _close(self, round_number: int) -> AgentEvent:
-        self._transact(lambda: self.federation.close_round(self.account, round_number))
-        return self._emit(Step.CLOSED, round_number, "closed round without quorum")
+        if lost := self._transact(
+            round_number,
+            Action.CLOSE,
+            lambda: self.federation.close_round(self.account, round_number),
+        ):
+            return lost
+        return self._emit(Step.CLOSED, round_number, f"closed round {round_number} without quorum")
 
-    def _transact(self, send: Callable[[], object]) -> bool:
-        """Send a transaction; False when the round moved on meanwhile (a lost race).
+    def _transact(
+        self, round_number: int, action: Action, send: Callable[[], object]
+    ) -> AgentEvent | None:
+        """Send a transaction; None when it went through, the LOST_RACE event when it lost.
 
-        Another member may have closed the phase between our read and our transaction:
-        that is normal and not an error. Every other revert is a real problem and raises.
+        Another member may have moved the round on between our read and our transaction
+        (closed it, completed the quorum, ended a phase): that is normal and not an error,
+        but it is reported as what it was, never as if this member had acted. Every other
+        revert is a real problem and raises.
         """
         try:
             send()
         except ContractRevert as revert:
-            if revert.error in LOST_RACES:
-                return False
-            raise
-        return True
+            if revert.error not in LOST_RACES:
+                raise
+            return self._emit(
+                Step.LOST_RACE,
+                round_number,
+                f"too late to {action}: {_overtaken_by(revert)}",
+                action=str(action),
+                revert=revert.error,
+            )
+        return None
 
     def _emit(self, step: Step, round_number: int, message: str, **detail: object) -> AgentEvent:
         event = AgentEvent(step, round_number, self.address, message, dict(detail))
         self.on_event(event)
         return event
+
+
+def _overtaken_by(revert: ContractRevert) -> str:
+    """Say what got there first, from the revert of a transaction that lost a race."""
+    args = revert.args_by_name
+    if revert.error == "WrongPhase":
+        round_number, phase = args["round"], args["current"]
+        assert isinstance(phase, Phase)  # the revert decoder gives enums as such
+        if phase is Phase.CLOSED:
+            return f"round {round_number} was already closed by another member"
+        if phase is Phase.ACCEPTED:
+            return f"round {round_number} was already accepted by the other members' votes"
+        return f"round {round_number} had already moved on to its {phase.label} phase"
+    if revert.error == "WrongRound":
+        return f"round {args['given']} had already ended; round {args['current']} is open"
+    return f"an earlier transaction of this member's already did it ({revert.error})"
 
 
 def _waiting(snapshot: RoundSnapshot) -> str:

@@ -54,5 +54,7 @@ def run_agent(agent: MemberAgent, options: RunOptions, stop: threading.Event) ->
             return
         backoff = options.poll_interval
         last_round = event.round
-        if event.step is Step.WAITING:
+        if event.step in (Step.WAITING, Step.LOST_RACE):
+            # after a lost race too: a chain that mines no block keeps the phase that
+            # the last block's clock shows, so an immediate retry would only lose again
             stop.wait(options.poll_interval)

@@ -8,12 +8,15 @@ Typical use, against any chain (no deployment file needed)::
     report = run_audit(source.federation, source.store, verify=True, plot=Path("audit.png"))
     assert report.ok, report.verification.findings
 
-or piece by piece: :func:`read_history` (events only), :func:`verify_history` (re-fetch
-and re-aggregate every round), :func:`evaluate_history` (the federation's task's metrics
-of every round's model) and :func:`plot_history`.
+or piece by piece: :func:`read_history` (events only), :func:`check_code` (is the code at
+the address the shipped Federation?), :func:`check_rounds` (the round rules, from the
+events alone), :func:`verify_history` (those rules, then re-fetch and re-aggregate every
+round, and the governance record), :func:`evaluate_history` (the federation's task's
+metrics of every round's model) and :func:`plot_history`.
 :func:`read_status` and :func:`read_members` describe the running round and the members.
 """
 
+from daofed.audit.code import CodeCheck, check_code
 from daofed.audit.evaluation import (
     DEFAULT_TEST_SEED,
     Evaluation,
@@ -23,6 +26,7 @@ from daofed.audit.evaluation import (
     evaluate_history,
     load_test_data,
 )
+from daofed.audit.findings import Finding
 from daofed.audit.governance import GovernanceFinding, check_governance
 from daofed.audit.history import read_history
 from daofed.audit.members import MemberInfo, Membership, Standing, read_members
@@ -40,14 +44,16 @@ from daofed.audit.records import (
     VoteRecord,
 )
 from daofed.audit.report import AuditReport, run_audit
+from daofed.audit.rules import check_rounds
 from daofed.audit.source import AuditSource, open_source
 from daofed.audit.status import MemberState, RoundStatus, read_status
-from daofed.audit.verify import Finding, RoundVerification, Verdict, Verification, verify_history
+from daofed.audit.verify import RoundVerification, Verdict, Verification, verify_history
 
 __all__ = [
     "DEFAULT_TEST_SEED",
     "AuditReport",
     "AuditSource",
+    "CodeCheck",
     "CommitRecord",
     "DigestTally",
     "Evaluation",
@@ -71,7 +77,9 @@ __all__ = [
     "Verification",
     "VoteRecord",
     "audit_task",
+    "check_code",
     "check_governance",
+    "check_rounds",
     "default_test_data",
     "evaluate_history",
     "load_test_data",

@@ -2,10 +2,14 @@
 
 The contract enforces all of this; the audit re-checks it from the events, so a reader
 need not trust the contract's code (or that the address runs the code it claims):
-- every config version and membership change after deployment was made in the
-  transaction that executed a proposal, and it is the change that proposal asked for;
-- every executed proposal had its quorum of yes votes and more yes than no;
-- only members of the proposal's round voted on it, each at most once.
+- every config version and membership change after deployment was made by the execution
+  of a proposal (the ProposalExecuted that follows it in its transaction, see
+  :mod:`.executions`), and it is the change that proposal asked for;
+- every executed proposal made a change, had yes votes from a strict majority of the
+  members of its round, was executed after its voting ended and within its execution
+  period (not expired), and a config change was executed on the config version it was
+  voted against (not stale);
+- only members of the proposal's round voted on it, each at most once, before its vote end.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from daofed.audit.executions import Position, pair_changes
 from daofed.audit.membership import members_of, tenures
 from daofed.audit.records import Change, History, MembershipChange, ProposalRecord
 from daofed.chain import ConfigChanged, Windows
+from daofed.chain.checks import EXECUTION_PERIOD
 
 
 @dataclass(frozen=True)
@@ -29,19 +35,29 @@ class GovernanceFinding:
 
 def check_governance(history: History) -> tuple[GovernanceFinding, ...]:
     """Re-check every proposal and every change of members or config in ``history``."""
+    executions = {
+        (p.executed_tx, p.executed_log_index): p
+        for p in history.proposals
+        if p.executed_tx is not None and p.executed_log_index is not None
+    }
+    configs = [c for c in history.configs if c.block_number != history.deploy_block]
+    membership = [c for c in history.membership if c.block_number != history.deploy_block]
+    changes = [(c.tx_hash, c.log_index) for c in configs]
+    changes += [(c.tx_hash, c.log_index) for c in membership]
+    made = pair_changes(changes, executions)
+    decided_by = {change: executions[execution] for change, execution in made.items()}
     findings: list[GovernanceFinding] = []
-    executed = {p.executed_tx: p for p in history.proposals if p.executed_tx is not None}
-    for config in history.configs:
-        if config.block_number != history.deploy_block:
-            findings += _config_decided(config, executed.get(config.tx_hash))
-    for change in history.membership:
-        if change.block_number != history.deploy_block:
-            findings += _membership_decided(change, executed.get(change.tx_hash))
+    for config in configs:
+        findings += _config_decided(config, decided_by.get((config.tx_hash, config.log_index)))
+    for change in membership:
+        findings += _membership_decided(change, decided_by.get((change.tx_hash, change.log_index)))
     spans = tenures(history.membership)
     for proposal in history.proposals:
-        findings += _votes_valid(proposal, members_of(spans, proposal.round))
+        members = members_of(spans, proposal.round)
+        findings += _votes_valid(proposal, members)
         if proposal.executed:
-            findings += _carried(proposal)
+            findings += _carried(proposal, members) + _in_time(proposal)
+    findings += _without_change(executions, set(made.values()))
     return tuple(findings)
 
 
@@ -57,6 +73,7 @@ def _config_decided(
         "set-commit-reveal": config.commit_reveal,
         "set-voting-period": config.voting_period,
         "set-windows": Windows(config.submit_window, config.vote_window, config.reveal_window),
+        "set-max-samples": config.max_samples,
     }.get(proposal.kind)
     if expected is None or expected != proposal.value:
         return [
@@ -64,6 +81,15 @@ def _config_decided(
                 proposal.id,
                 "change-not-proposed",
                 f"{what} does not carry out proposal {proposal.id} ({proposal.summary})",
+            )
+        ]
+    if config.version != proposal.config_version + 1:
+        return [
+            _finding(
+                proposal.id,
+                "stale",
+                f"proposal {proposal.id} ({proposal.summary}) was voted against config "
+                f"v{proposal.config_version} but made {what}: it was stale",
             )
         ]
     return []
@@ -103,20 +129,74 @@ def _votes_valid(proposal: ProposalRecord, members: tuple[str, ...]) -> list[Gov
         _finding(proposal.id, "double-vote", f"proposal {proposal.id}: {member} voted twice")
         for member in repeated
     ]
+    findings += [
+        _finding(
+            proposal.id,
+            "late-vote",
+            f"proposal {proposal.id}: {vote.member} voted at {vote.timestamp}, not before its "
+            f"vote end {proposal.vote_end}",
+        )
+        for vote in proposal.votes
+        if vote.timestamp >= proposal.vote_end
+    ]
     return findings
 
 
-def _carried(proposal: ProposalRecord) -> list[GovernanceFinding]:
-    if proposal.yes >= proposal.votes_needed and proposal.yes > proposal.no:
+def _carried(proposal: ProposalRecord, members: tuple[str, ...]) -> list[GovernanceFinding]:
+    """Check an executed proposal had yes votes from a strict majority of its round's members."""
+    needed = len(members) // 2 + 1
+    counted = [v for v in proposal.votes if v.member in members and v.timestamp < proposal.vote_end]
+    voters = {vote.member: vote.support for vote in reversed(counted)}  # first vote wins
+    yes = sum(voters.values())
+    findings = []
+    if proposal.votes_needed != needed:
+        findings.append(
+            _finding(
+                proposal.id,
+                "wrong-threshold",
+                f"proposal {proposal.id} asked for {proposal.votes_needed} yes votes; a strict "
+                f"majority of the {len(members)} members of round {proposal.round} is {needed}",
+            )
+        )
+    if yes < needed:
+        findings.append(
+            _finding(
+                proposal.id,
+                "not-carried",
+                f"proposal {proposal.id} ({proposal.summary}) was executed with {yes} yes votes "
+                f"from members of round {proposal.round}; it needed {needed}, a strict "
+                f"majority of its {len(members)} members",
+            )
+        )
+    return findings
+
+
+def _in_time(proposal: ProposalRecord) -> list[GovernanceFinding]:
+    """Check a proposal was executed after its vote end, before it expired."""
+    executed_at, deadline = proposal.executed_timestamp, proposal.vote_end + EXECUTION_PERIOD
+    if executed_at is None or proposal.vote_end <= executed_at < deadline:
         return []
     return [
         _finding(
             proposal.id,
-            "not-carried",
-            f"proposal {proposal.id} ({proposal.summary}) was executed with {proposal.yes} yes "
-            f"and {proposal.no} no votes; it needed {proposal.votes_needed} yes and more yes "
-            "than no",
+            "executed-out-of-time",
+            f"proposal {proposal.id} ({proposal.summary}) was executed at {executed_at}; it "
+            f"could be from its vote end {proposal.vote_end} until {deadline}, when it expired",
         )
+    ]
+
+
+def _without_change(
+    executions: dict[Position, ProposalRecord], made: set[Position]
+) -> list[GovernanceFinding]:
+    return [
+        _finding(
+            proposal.id,
+            "executed-without-change",
+            f"proposal {proposal.id} ({proposal.summary}) was executed but changed nothing",
+        )
+        for position, proposal in executions.items()
+        if position not in made
     ]
 
 

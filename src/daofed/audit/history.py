@@ -3,14 +3,17 @@
 An auditor may hold no deployment file, no store and no memory of the rounds: only an RPC
 URL and the contract address. The events carry everything (every base, update, vote,
 acceptance, membership and config change), so :func:`read_history` asks for each kind
-once, all up to the same block, and assembles them per round. The one view it reads is
-the chain id, to say which chain the history is from.
+once, all up to the same block, and assembles them per round. Besides the events it reads
+the chain id (which chain the history is from), the time of every block with an event
+(deadlines are checked against it) and who sent the transactions that closed rounds or
+executed proposals (anyone may).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from daofed.audit.eventlog import EventLog
@@ -59,11 +62,16 @@ def read_history(federation: Federation, *, to_block: int | None = None) -> Hist
     configs = tuple(log.all(ConfigChanged))
     membership = read_membership(log)
     spans = tenures(membership)
+    times = log.timestamps(
+        [*opened, *log.all(UpdateCommitted), *log.all(UpdateSubmitted), *log.all(AggregateVoted)]
+    )
     commits = _by_round(log.all(UpdateCommitted))
     updates = _by_round(log.all(UpdateSubmitted))
     votes = _by_round(log.all(AggregateVoted))
     accepted = {event.round: event for event in log.all(ModelAccepted)}
-    closed = {event.round for event in log.all(RoundClosed)}
+    closings = log.all(RoundClosed)
+    closers = log.senders(closings)
+    closed_by = {event.round: closers[event.tx_hash] for event in closings}
     rule_of = {config.version: config.rule for config in configs}
     rounds = tuple(
         _round(
@@ -73,8 +81,8 @@ def read_history(federation: Federation, *, to_block: int | None = None) -> Hist
             commits.get(event.round, []),
             updates.get(event.round, []),
             votes.get(event.round, []),
-            accepted.get(event.round),
-            event.round in closed,
+            times,
+            _Ending(accepted.get(event.round), closed_by.get(event.round), log.to_timestamp),
         )
         for event in opened
     )
@@ -83,6 +91,7 @@ def read_history(federation: Federation, *, to_block: int | None = None) -> Hist
         contract=federation.address,
         deploy_block=federation.deploy_block,
         latest_block=log.to_block,
+        latest_timestamp=log.to_timestamp,
         genesis_digest=opened[0].base_digest.hex(),
         genesis_cid=opened[0].base_cid,
         rounds=rounds,
@@ -92,6 +101,23 @@ def read_history(federation: Federation, *, to_block: int | None = None) -> Hist
     )
 
 
+@dataclass(frozen=True)
+class _Ending:
+    """How a round ended, if it did: accepted, closed (by whom), or as of ``now`` neither."""
+
+    accepted: ModelAccepted | None
+    closed_by: str | None
+    now: int  # the snapshot block's time: a round past its vote deadline has expired
+
+    def outcome(self, vote_deadline: int) -> Outcome:
+        """Return the round's outcome, given its vote deadline (the contract's rule)."""
+        if self.accepted is not None:
+            return Outcome.ACCEPTED
+        if self.closed_by is not None:
+            return Outcome.CLOSED
+        return Outcome.EXPIRED if self.now >= vote_deadline else Outcome.OPEN
+
+
 def _round(
     opened: RoundOpened,
     rule: str,
@@ -99,16 +125,11 @@ def _round(
     commits: Sequence[UpdateCommitted],
     updates: Sequence[UpdateSubmitted],
     votes: Sequence[AggregateVoted],
-    accepted: ModelAccepted | None,
-    closed: bool,
+    times: Mapping[int, int],
+    ending: _Ending,
 ) -> RoundRecord:
-    if accepted is not None:
-        outcome = Outcome.ACCEPTED
-    elif closed:
-        outcome = Outcome.CLOSED
-    else:
-        outcome = Outcome.OPEN
-    vote_records = tuple(vote_record(v) for v in votes)
+    accepted = ending.accepted
+    vote_records = tuple(vote_record(v, times) for v in votes)
     return RoundRecord(
         round=opened.round,
         base_digest=opened.base_digest.hex(),
@@ -123,42 +144,56 @@ def _round(
         vote_deadline=opened.vote_deadline,
         commit_reveal=opened.commit_reveal,
         opened_block=opened.block_number,
+        opened_timestamp=times[opened.block_number],
         commits=tuple(
-            CommitRecord(c.member, c.commitment.hex(), c.block_number, c.tx_hash) for c in commits
+            CommitRecord(
+                c.member, c.commitment.hex(), c.block_number, times[c.block_number], c.tx_hash
+            )
+            for c in commits
         ),
-        updates=tuple(update_record(u) for u in updates),
+        updates=tuple(update_record(u, times) for u in updates),
         votes=vote_records,
         tallies=tally(vote_records),
-        outcome=outcome,
+        outcome=ending.outcome(opened.vote_deadline),
         accepted_digest=accepted.digest.hex() if accepted else None,
         accepted_cid=accepted.cid if accepted else None,
+        closed_by=ending.closed_by,
     )
 
 
-def update_record(event: UpdateSubmitted) -> UpdateRecord:
-    """Turn an UpdateSubmitted event into its record (hex digest)."""
+def update_record(event: UpdateSubmitted, times: Mapping[int, int]) -> UpdateRecord:
+    """Turn an UpdateSubmitted event into its record (hex digest; ``times``: block -> time)."""
     return UpdateRecord(
         event.member,
         event.digest.hex(),
         event.cid,
         event.num_samples,
         event.block_number,
+        times[event.block_number],
         event.tx_hash,
     )
 
 
-def vote_record(event: AggregateVoted) -> VoteRecord:
-    """Turn an AggregateVoted event into its record (hex digest)."""
+def vote_record(event: AggregateVoted, times: Mapping[int, int]) -> VoteRecord:
+    """Turn an AggregateVoted event into its record (hex digest; ``times``: block -> time)."""
     return VoteRecord(
-        event.member, event.digest.hex(), event.cid, event.block_number, event.tx_hash
+        event.member,
+        event.digest.hex(),
+        event.cid,
+        event.block_number,
+        times[event.block_number],
+        event.tx_hash,
     )
 
 
 def tally(votes: Iterable[VoteRecord]) -> tuple[DigestTally, ...]:
-    """Group votes by digest: most votes first, then by first vote (chain order)."""
-    voters: dict[str, list[VoteRecord]] = {}
+    """Group votes by (digest, CID), as the contract counts them.
+
+    Most votes first, then by first vote (chain order).
+    """
+    voters: dict[tuple[str, str], list[VoteRecord]] = {}
     for vote in votes:
-        voters.setdefault(vote.digest, []).append(vote)
+        voters.setdefault((vote.digest, vote.cid), []).append(vote)
     ranked = sorted(voters.values(), key=lambda group: -len(group))  # stable: ties by first vote
     return tuple(
         DigestTally(group[0].digest, group[0].cid, len(group), tuple(v.member for v in group))

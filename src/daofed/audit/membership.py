@@ -67,6 +67,13 @@ def read_membership(log: EventLog) -> tuple[MembershipChange, ...]:
     ]
     ordered = sorted([*added, *removed], key=lambda pair: (pair[0].block_number, pair[0].log_index))
     return tuple(
-        MembershipChange(event.account, change, event.from_round, event.block_number, event.tx_hash)
+        MembershipChange(
+            event.account,
+            change,
+            event.from_round,
+            event.block_number,
+            event.tx_hash,
+            event.log_index,
+        )
         for event, change in ordered
     )

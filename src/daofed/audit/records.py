@@ -19,7 +19,8 @@ class Outcome(StrEnum):
 
     ACCEPTED = "accepted"  # an aggregate reached quorum (ModelAccepted)
     CLOSED = "closed"  # expired without quorum and closed (RoundClosed): base carried over
-    OPEN = "open"  # no ending event yet: still running, or expired and not yet closed
+    EXPIRED = "expired"  # its vote deadline passed without quorum; nobody has closed it yet
+    OPEN = "open"  # still running: its vote deadline has not passed
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class UpdateRecord:
     cid: str
     num_samples: int
     block_number: int
+    timestamp: int  # of its block: when the contract saw it
     tx_hash: str
 
 
@@ -41,6 +43,7 @@ class CommitRecord:
     member: str
     commitment: str
     block_number: int
+    timestamp: int
     tx_hash: str
 
 
@@ -52,12 +55,13 @@ class VoteRecord:
     digest: str
     cid: str
     block_number: int
+    timestamp: int
     tx_hash: str
 
 
 @dataclass(frozen=True)
 class DigestTally:
-    """The votes one aggregate digest received in a round, and from whom."""
+    """The votes one aggregate (a digest at one CID) received in a round, and from whom."""
 
     digest: str
     cid: str
@@ -87,6 +91,7 @@ class RoundRecord:
     vote_deadline: int
     commit_reveal: bool
     opened_block: int
+    opened_timestamp: int  # the deadlines count from it
     commits: tuple[CommitRecord, ...]  # commit-reveal only
     updates: tuple[UpdateRecord, ...]  # submitted, or revealed with commit-reveal
     votes: tuple[VoteRecord, ...]
@@ -94,6 +99,7 @@ class RoundRecord:
     outcome: Outcome
     accepted_digest: str | None
     accepted_cid: str | None
+    closed_by: str | None  # who sent the transaction that closed it (CLOSED only)
 
     @property
     def unrevealed(self) -> tuple[str, ...]:
@@ -128,6 +134,7 @@ class MembershipChange:
     from_round: int
     block_number: int
     tx_hash: str
+    log_index: int  # pairs it with the ProposalExecuted that follows it in its transaction
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,7 @@ class ProposalVoteRecord:
     member: str
     support: bool
     block_number: int
+    timestamp: int  # of its block: votes count only before the proposal's vote end
     tx_hash: str
 
 
@@ -145,8 +153,9 @@ class ProposalRecord:
     """A governance proposal: what it asks, who voted how, and whether it was executed.
 
     ``state`` is where it stood at the history's last block (``active``, ``defeated``,
-    ``succeeded`` or ``executed``). ``applies_from_round`` is the first round its change
-    governs, read from the change's own event in the execution transaction.
+    ``succeeded``, ``executed``, ``expired`` or ``stale``). ``applies_from_round`` is the
+    first round its change governs, read from the change's own event, which the contract
+    emits just before ProposalExecuted in the execution transaction.
     """
 
     id: int
@@ -156,7 +165,8 @@ class ProposalRecord:
     summary: str  # what it does, in words ("set aggregation rule to 'median'")
     round: int  # the members of this round vote on it
     vote_end: int  # unix seconds
-    votes_needed: int
+    votes_needed: int  # yes votes it needs: a strict majority of the members of ``round``
+    config_version: int  # the config version it was voted against
     created_block: int
     votes: tuple[ProposalVoteRecord, ...]
     yes: int
@@ -164,6 +174,9 @@ class ProposalRecord:
     state: str
     executed_block: int | None
     executed_tx: str | None
+    executed_log_index: int | None  # one transaction may execute several proposals
+    executed_timestamp: int | None  # of the executing block
+    executed_by: str | None  # who sent the executing transaction (maybe through a contract)
     applies_from_round: int | None
 
     @property
@@ -180,6 +193,7 @@ class History:
     contract: str
     deploy_block: int
     latest_block: int
+    latest_timestamp: int  # "now" for the history: rounds past their deadline are expired
     genesis_digest: str
     genesis_cid: str
     rounds: tuple[RoundRecord, ...]

@@ -1,8 +1,10 @@
 """One call for the whole audit: history, then optionally verification, metrics, a plot.
 
-This is what ``daofed audit`` runs; the pieces (:func:`read_history`,
+This is what ``daofed audit`` runs; the pieces (:func:`read_history`, :func:`check_code`,
 :func:`verify_history`, :func:`evaluate_history`, :func:`plot_history`) stay usable on
-their own for anyone who wants only part of it.
+their own for anyone who wants only part of it. Verifying checks the code at the address
+and every round, and reports every problem it finds: a contract that is not the shipped
+Federation still has its events re-checked, so the report says what else is wrong.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from daofed.audit.code import CodeCheck, check_code
 from daofed.audit.evaluation import DEFAULT_TEST_SEED, Evaluation, evaluate_history
 from daofed.audit.history import read_history
 from daofed.audit.plot import plot_history
 from daofed.audit.records import History
 from daofed.audit.verify import Verification, verify_history
 from daofed.chain import Federation
-from daofed.errors import ConfigError
+from daofed.chain.tx import rpc_errors
+from daofed.errors import ChainError, ConfigError
 from daofed.learning.task import Task
 from daofed.protocol import UpdatePolicy
 from daofed.storage import BlobStore
@@ -25,22 +29,31 @@ from daofed.storage import BlobStore
 
 @dataclass(frozen=True)
 class AuditReport:
-    """What an audit found; ``verification``/``evaluation``/``plot`` when they were asked for.
+    """What an audit found; ``code``/``verification``/``evaluation``/``plot`` when asked for.
 
-    ``unevaluated`` says why a verification ran without metrics (the task's code or its
-    test data was not at hand), so a reader knows the metrics were skipped, not lost.
+    ``code`` and ``verification`` come together (verifying). ``unevaluated`` says why a
+    verification ran without metrics (the task's code or its test data was not at hand),
+    so a reader knows the metrics were skipped, not lost.
     """
 
     history: History
+    code: CodeCheck | None
     verification: Verification | None
     evaluation: Evaluation | None
     plot: Path | None
     unevaluated: str | None = None
 
     @property
-    def ok(self) -> bool:
-        """False when verification ran and some round does not match."""
-        return self.verification is None or self.verification.ok
+    def verified(self) -> bool:
+        """Whether the history was checked at all (the code and every round)."""
+        return self.verification is not None
+
+    @property
+    def ok(self) -> bool | None:
+        """Whether everything checked holds; None when nothing was (reading proves nothing)."""
+        if self.verification is None:
+            return None
+        return self.verification.ok and (self.code is None or self.code.ok)
 
 
 def run_audit(
@@ -65,7 +78,15 @@ def run_audit(
     being told more (a task daofed does not ship) is skipped, its reason in
     ``report.unevaluated``, rather than failing the verification.
     """
-    history = read_history(federation)
+    with rpc_errors(federation.w3, "reading the latest block"):
+        block = federation.w3.eth.block_number
+    code = check_code(federation, block) if verify else None
+    try:
+        history = read_history(federation, to_block=block)
+    except ChainError:
+        if code is None or code.ok:
+            raise
+        raise ChainError(code.message) from None  # the reason it has no readable history
     required = bool(evaluate) or plot is not None or task is not None or test_data is not None
     wanted = required or (evaluate is None and verify)
     if (verify or wanted) and store is None:
@@ -86,4 +107,4 @@ def run_audit(
             unevaluated = str(error)
     if plot is not None and evaluation is not None:
         plot_history(history, evaluation, plot)
-    return AuditReport(history, verification, evaluation, plot, unevaluated)
+    return AuditReport(history, code, verification, evaluation, plot, unevaluated)

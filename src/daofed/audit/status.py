@@ -12,6 +12,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 
+from daofed.audit.eventlog import block_timestamps
 from daofed.audit.history import tally, update_record, vote_record
 from daofed.audit.records import DigestTally, UpdateRecord
 from daofed.chain import Federation, Phase, RoundInfo, UpdateSubmitted
@@ -82,6 +83,7 @@ def read_status(
     members = federation.members(r)
     committed = {c.member for c in federation.commits(r)} if info.commit_reveal else set()
     submitted = {u.member for u in submissions}
+    times = block_timestamps(federation.w3, (e.block_number for e in [*submissions, *votes]))
     voted = {v.member for v in votes}
     exclusions, expected, problem = None, None, None
     if store is not None:
@@ -108,8 +110,8 @@ def read_status(
         reveal_seconds_left=max(0, info.reveal_deadline - now),
         vote_seconds_left=max(0, info.vote_deadline - now),
         members=tuple(MemberState(m, m in committed, m in submitted, m in voted) for m in members),
-        updates=tuple(update_record(u) for u in submissions),
-        tallies=tally(vote_record(v) for v in votes),
+        updates=tuple(update_record(u, times) for u in submissions),
+        tallies=tally(vote_record(v, times) for v in votes),
         exclusions=exclusions,
         expected_aggregate=expected,
         store_problem=problem,

@@ -1,8 +1,9 @@
 """Re-check a rebuilt history against the blob store: every digest, every aggregate.
 
-For every round this re-fetches the base model and every update (each fetch verifies
-sha256 against the on-chain digest), checks the base is the model the previous round left
-behind, and re-runs the round's aggregation with :func:`daofed.protocol.aggregate_round`,
+For every round this re-checks the round rules from the events (see :mod:`.rules`: members,
+one act each, deadlines, quorum, the base is the model the previous round left), re-fetches
+the base model and every update (each fetch verifies sha256 against the on-chain digest),
+and re-runs the round's aggregation with :func:`daofed.protocol.aggregate_round`,
 the protocol core every member runs, under the rule in force at that round (its config
 version).
 The recomputed digest must equal the accepted one.
@@ -23,11 +24,14 @@ the federation agreed on, if any; the default is the agent's default (no norm bo
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
 
+from daofed.audit.findings import Finding, short
 from daofed.audit.governance import GovernanceFinding, check_governance
 from daofed.audit.records import History, Outcome, RoundRecord, UpdateRecord
+from daofed.audit.rules import check_rounds
 from daofed.errors import BlobNotFound, DigestMismatch, InvalidBlob, LearningError
 from daofed.learning.aggregation import AggregationRule, parse_rule
 from daofed.protocol import (
@@ -47,18 +51,8 @@ class Verdict(StrEnum):
     VERIFIED = "verified"  # recomputed aggregate == accepted digest, every blob checks out
     MISMATCH = "mismatch"  # something does not match: see the round's findings
     CLOSED = "closed"  # closed without quorum: no model was accepted to compare with
+    EXPIRED = "expired"  # vote deadline passed without quorum, not closed yet: nothing accepted
     OPEN = "open"  # still running: nothing accepted yet
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing that does not match, said exactly (``reason`` is a stable tag)."""
-
-    round: int
-    member: str | None  # the member whose update is concerned, if any
-    digest: str
-    reason: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -88,7 +82,7 @@ class Verification:
 
     @property
     def ok(self) -> bool:
-        """Whether no round has a mismatch and governance holds (open/closed rounds are fine)."""
+        """Whether governance holds and no round mismatches (rounds without a model are fine)."""
         return not self.governance and all(r.verdict is not Verdict.MISMATCH for r in self.rounds)
 
     @property
@@ -110,16 +104,18 @@ def verify_history(
     """
     genesis = fetch_genesis(store, BlobRef.from_hex(history.genesis_digest, history.genesis_cid))
     models = _Models(store, genesis)
-    expected_base = history.genesis_digest
-    rounds = []
-    for record in history.rounds:
-        rounds.append(_verify_round(record, expected_base, models, policy or UpdatePolicy()))
-        expected_base = record.result_digest
+    broken: dict[int, list[Finding]] = defaultdict(list)
+    for finding in check_rounds(history):
+        broken[finding.round].append(finding)
+    rounds = tuple(
+        _verify_round(record, broken[record.round], models, policy or UpdatePolicy())
+        for record in history.rounds
+    )
     return Verification(
         store=store.describe(),
         task=genesis.task,
         model=genesis.spec,
-        rounds=tuple(rounds),
+        rounds=rounds,
         governance=check_governance(history),
     )
 
@@ -149,14 +145,16 @@ class _Models:
 _VERDICTS = {
     Outcome.ACCEPTED: Verdict.VERIFIED,
     Outcome.CLOSED: Verdict.CLOSED,
+    Outcome.EXPIRED: Verdict.EXPIRED,
     Outcome.OPEN: Verdict.OPEN,
 }
 
 
 def _verify_round(
-    record: RoundRecord, expected_base: str, models: _Models, policy: UpdatePolicy
+    record: RoundRecord, broken_rules: list[Finding], models: _Models, policy: UpdatePolicy
 ) -> RoundVerification:
-    findings = [*_base_findings(record, expected_base), *_member_count_findings(record)]
+    """Recompute one round; ``broken_rules`` are its findings from the events alone."""
+    findings = list(broken_rules)
     base = _fetch_base(record, models, findings)
     rule = _rule(record, findings)
     if base is None or rule is None or record.outcome is Outcome.OPEN:
@@ -203,45 +201,13 @@ def _aggregate_findings(
                 None,
                 accepted,
                 "aggregate-mismatch",
-                f"round {r}: recomputed aggregate {_short(recomputed)} != accepted "
-                f"{_short(accepted)} (rule {record.rule}, {len(aggregate.included)} of "
+                f"round {r}: recomputed aggregate {short(recomputed)} != accepted "
+                f"{short(accepted)} (rule {record.rule}, {len(aggregate.included)} of "
                 f"{len(record.updates)} updates usable)",
             )
         )
         findings.extend(_suspect(r, exclusion) for exclusion in aggregate.excluded)
     return findings + _accepted_blob_findings(record, models)
-
-
-def _base_findings(record: RoundRecord, expected: str) -> list[Finding]:
-    if record.base_digest == expected:
-        return []
-    r = record.round
-    source = "the genesis model" if r == 1 else f"the model round {r - 1} left"
-    return [
-        Finding(
-            r,
-            None,
-            record.base_digest,
-            "base-mismatch",
-            f"round {r}: base {_short(record.base_digest)} is not {source} ({_short(expected)})",
-        )
-    ]
-
-
-def _member_count_findings(record: RoundRecord) -> list[Finding]:
-    if len(record.members) == record.member_count:
-        return []
-    r = record.round
-    return [
-        Finding(
-            r,
-            None,
-            record.base_digest,
-            "member-count",
-            f"round {r}: opened with {record.member_count} members but the membership "
-            f"events give {len(record.members)} ({', '.join(record.members)})",
-        )
-    ]
 
 
 def _fetch_base(record: RoundRecord, models: _Models, findings: list[Finding]) -> Weights | None:
@@ -255,7 +221,7 @@ def _fetch_base(record: RoundRecord, models: _Models, findings: list[Finding]) -
                 None,
                 record.base_digest,
                 _reason(error),
-                f"round {r}: base model {_short(record.base_digest)} cannot be used: "
+                f"round {r}: base model {short(record.base_digest)} cannot be used: "
                 f"{_reason(error)} ({error})",
             )
         )
@@ -296,7 +262,7 @@ def _accepted_blob_findings(record: RoundRecord, models: _Models) -> list[Findin
                 None,
                 record.accepted_digest,
                 _reason(error),
-                f"round {r}: accepted model {_short(record.accepted_digest)} does not match "
+                f"round {r}: accepted model {short(record.accepted_digest)} does not match "
                 f"its blob: {_reason(error)} ({error})",
             )
         ]
@@ -315,7 +281,7 @@ def _suspect(round_number: int, exclusion: Exclusion) -> Finding:
         exclusion.digest,
         exclusion.reason,
         f"round {round_number}: update of {exclusion.member} (digest "
-        f"{_short(exclusion.digest)}) {what}: {exclusion.reason}",
+        f"{short(exclusion.digest)}) {what}: {exclusion.reason}",
     )
 
 
@@ -333,7 +299,3 @@ def _reason(error: Exception) -> str:
     if isinstance(error, InvalidBlob):
         return error.reason
     return "wrong-digest" if isinstance(error, DigestMismatch) else "missing-blob"
-
-
-def _short(digest: str) -> str:
-    return digest[:12] + ".."

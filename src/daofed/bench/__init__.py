@@ -4,11 +4,32 @@ One module per measurement, each returning frozen result values; :mod:`.runner` 
 them (full or quick), :mod:`.goals` checks the issue's goals with their gaps, and
 :mod:`.report` prints tables and writes JSON. ``scripts/bench.py`` and ``daofed bench``
 are thin wrappers around :func:`run_bench` and :func:`print_report`.
+
+The names below are imported on first use: the benchmark's probe processes
+(``python -m daofed.bench.store_probe``, ``daofed.bench.member``) import this package
+too, and must not pay for importing every measurement (torch, web3, opacus ...).
 """
 
-from daofed.bench.goals import GoalCheck, check_goals
-from daofed.bench.report import print_report, write_json
-from daofed.bench.runner import PARTS, BenchConfig, BenchReport, run_bench
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from daofed.bench.goals import GoalCheck, check_goals
+    from daofed.bench.report import print_report, write_json
+    from daofed.bench.runner import PARTS, BenchConfig, BenchReport, run_bench
+
+_MODULES = {
+    "GoalCheck": "goals",
+    "check_goals": "goals",
+    "print_report": "report",
+    "write_json": "report",
+    "PARTS": "runner",
+    "BenchConfig": "runner",
+    "BenchReport": "runner",
+    "run_bench": "runner",
+}
 
 __all__ = [
     "PARTS",
@@ -20,3 +41,10 @@ __all__ = [
     "run_bench",
     "write_json",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -15,13 +15,28 @@ from daofed.errors import ConfigError
 
 
 @dataclass(frozen=True)
+class ImmutableReference:
+    """A place in the runtime code that holds an immutable's value.
+
+    solc leaves these ``length`` bytes at ``start`` blank in ``deployedBytecode``; the
+    constructor writes the value there, so code read from the chain differs from the
+    artifact exactly at these places (see :mod:`daofed.audit.code`).
+    """
+
+    name: str  # the immutable's name in the source, e.g. ``_deploymentBlock``
+    start: int  # byte offset in the runtime code
+    length: int  # bytes (32: a value is stored as one word)
+
+
+@dataclass(frozen=True)
 class Artifact:
     """ABI and bytecode of one contract, and what they were compiled from and with."""
 
     contract_name: str
     abi: list[dict[str, Any]]
     bytecode: str  # 0x-prefixed creation code
-    deployed_bytecode: str  # 0x-prefixed runtime code
+    deployed_bytecode: str  # 0x-prefixed runtime code, immutables left blank
+    immutable_references: tuple[ImmutableReference, ...]  # in order of ``start``
     compiler: dict[str, Any]  # solc version and settings
     source_hash: str  # sha256 over the sources, see daofed.chain.compile.source_hash
 
@@ -33,6 +48,10 @@ class Artifact:
             abi=data["abi"],
             bytecode=data["bytecode"],
             deployed_bytecode=data["deployedBytecode"],
+            immutable_references=tuple(
+                ImmutableReference(ref["name"], ref["start"], ref["length"])
+                for ref in data["immutableReferences"]
+            ),
             compiler=data["compiler"],
             source_hash=data["sourceHash"],
         )
@@ -44,6 +63,10 @@ class Artifact:
             "abi": self.abi,
             "bytecode": self.bytecode,
             "deployedBytecode": self.deployed_bytecode,
+            "immutableReferences": [
+                {"name": ref.name, "start": ref.start, "length": ref.length}
+                for ref in self.immutable_references
+            ],
             "compiler": self.compiler,
             "sourceHash": self.source_hash,
         }

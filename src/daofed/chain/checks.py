@@ -13,11 +13,28 @@ from daofed.errors import ConfigError
 UINT32_MAX = 2**32 - 1
 UINT64_MAX = 2**64 - 1
 
+# The contract's bounds on governed parameters (FederationMembership), checked before sending.
+MAX_PERIOD = 30 * 24 * 3600
+"""The longest a round window or a proposal's voting period may last, in seconds."""
+MAX_RULE_LENGTH = 256
+"""The longest aggregation rule spec, in bytes."""
+MAX_SAMPLES_LIMIT = 2**53 - 1
+"""The highest cap on an update's sample count: sums stay exact in float64."""
+EXECUTION_PERIOD = 14 * 24 * 3600
+"""How long after its voting end a proposal that carried may be executed, in seconds."""
+
 
 def check_uint(name: str, value: object, maximum: int) -> int:
     """Return ``value`` if it is a whole number from 0 to ``maximum``, else raise ConfigError."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
         raise ConfigError(f"{name} must be a whole number from 0 to {maximum}, got {value!r}")
+    return value
+
+
+def check_period(name: str, value: object) -> int:
+    """Return ``value`` if it is a whole number of seconds from 1 to :data:`MAX_PERIOD`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PERIOD:
+        raise ConfigError(f"{name} must be 1 to {MAX_PERIOD} seconds (30 days), got {value!r}")
     return value
 
 

@@ -1,12 +1,13 @@
 """Commitments to hidden updates (commit-reveal), computed exactly as the contract does.
 
 In a round with commit-reveal a member first commits to
-``keccak256(abi.encode(uint64 round, address member, bytes32 digest, uint64 numSamples,
-bytes32 salt))`` and reveals digest, sample count and salt later. The member and round are
-in the hash so that a copied commitment can never be revealed by anyone else, nor in another
-round; the sample count is in it so that a member cannot pick its FedAvg weight after seeing
-the others' reveals; the salt keeps a guessed digest from being confirmed against the
-commitment before the reveal.
+``keccak256(abi.encode(uint64 round, address member, bytes32 digest, string cid, uint64
+numSamples, bytes32 salt))`` and reveals digest, CID, sample count and salt later. The member
+and round are in the hash so that a copied commitment can never be revealed by anyone else,
+nor in another round; the sample count is in it so that a member cannot pick its FedAvg
+weight after seeing the others' reveals; the CID so that the reveal cannot point elsewhere
+(the bytes need not be uploaded before the reveal); the salt keeps a guessed digest from
+being confirmed against the commitment before the reveal.
 """
 
 from __future__ import annotations
@@ -26,19 +27,20 @@ _SALT_DOMAIN = b"daofed commit-reveal salt v1"
 
 
 def update_commitment(
-    round_number: int, member: str, digest: bytes, num_samples: int, salt: bytes
+    round_number: int, member: str, digest: bytes, cid: str, num_samples: int, salt: bytes
 ) -> bytes:
     """Return the 32-byte commitment of ``member`` to the update ``digest`` in ``round_number``.
 
-    ``num_samples`` is the sample count the update was trained on (its FedAvg weight), which
-    the reveal must repeat exactly.
+    ``cid`` is where the update will be fetched from and ``num_samples`` the sample count it
+    was trained on (its FedAvg weight); the reveal must repeat both exactly.
     """
     encoded = abi_encode(
-        ["uint64", "address", "bytes32", "uint64", "bytes32"],
+        ["uint64", "address", "bytes32", "string", "uint64", "bytes32"],
         [
             check_uint("round", round_number, UINT64_MAX),
             check_address(member, "a member address"),
             check_bytes32("digest", digest),
+            cid,
             check_uint("num_samples", num_samples, UINT64_MAX),
             check_bytes32("salt", salt),
         ],

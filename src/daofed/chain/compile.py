@@ -23,7 +23,7 @@ from packaging.version import Version
 from solcx.exceptions import SolcError
 from solcx.wrapper import get_solc_version
 
-from daofed.chain.artifacts import Artifact
+from daofed.chain.artifacts import Artifact, ImmutableReference
 from daofed.errors import ChainError, ConfigError
 
 SOLC_VERSION = Version("0.8.37")
@@ -83,7 +83,15 @@ def standard_input(sources: dict[str, str], *, via_ir: bool = VIA_IR) -> dict[st
             "viaIR": via_ir,
             "evmVersion": EVM_VERSION,
             "outputSelection": {
-                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
+                "*": {
+                    "": ["ast"],  # to name the immutables solc refers to by AST id
+                    "*": [
+                        "abi",
+                        "evm.bytecode.object",
+                        "evm.deployedBytecode.object",
+                        "evm.deployedBytecode.immutableReferences",
+                    ],
+                }
             },
         },
     }
@@ -124,17 +132,51 @@ def compile_sources(
         "viaIR": via_ir,
     }
     by_name = {name: c for unit in output["contracts"].values() for name, c in unit.items()}
+    declared = _declaration_names([source["ast"] for source in output["sources"].values()])
     return {
         name: Artifact(
             contract_name=name,
             abi=by_name[name]["abi"],
             bytecode="0x" + by_name[name]["evm"]["bytecode"]["object"],
             deployed_bytecode="0x" + by_name[name]["evm"]["deployedBytecode"]["object"],
+            immutable_references=_immutable_references(
+                by_name[name]["evm"]["deployedBytecode"]["immutableReferences"], declared
+            ),
             compiler=compiler,
             source_hash=source_hash(sources),
         )
         for name in names
     }
+
+
+def _immutable_references(
+    references: dict[str, list[dict[str, int]]], declared: dict[int, str]
+) -> tuple[ImmutableReference, ...]:
+    """Name solc's ``immutableReferences`` (AST id -> byte ranges), ordered by offset."""
+    return tuple(
+        sorted(
+            (
+                ImmutableReference(declared[int(ast_id)], ref["start"], ref["length"])
+                for ast_id, refs in references.items()
+                for ref in refs
+            ),
+            key=lambda ref: ref.start,
+        )
+    )
+
+
+def _declaration_names(nodes: Any) -> dict[int, str]:
+    """Map the AST id of every variable declaration under ``nodes`` to its name."""
+    names: dict[int, str] = {}
+    if isinstance(nodes, dict):
+        if nodes.get("nodeType") == "VariableDeclaration":
+            names[nodes["id"]] = nodes["name"]
+        for child in nodes.values():
+            names.update(_declaration_names(child))
+    elif isinstance(nodes, list):
+        for child in nodes:
+            names.update(_declaration_names(child))
+    return names
 
 
 def artifact_text(artifact: Artifact) -> str:

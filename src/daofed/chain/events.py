@@ -152,6 +152,7 @@ class ConfigChanged(ChainEvent):
     voting_period: int
     commit_reveal: bool
     rule: str
+    max_samples: int
     from_round: int
 
 
@@ -166,7 +167,8 @@ class ProposalCreated(ChainEvent):
     value: ProposalValue  # the same, decoded
     round: int
     vote_end: int
-    votes_needed: int
+    votes_needed: int  # a strict majority of the members of ``round``
+    config_version: int  # the latest config version when it was proposed
 
     @classmethod
     def fields_from_args(cls, args: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,15 @@ from eth_utils.address import to_checksum_address
 from web3 import Web3
 
 from daofed.chain.artifacts import load_artifact
-from daofed.chain.checks import UINT32_MAX, UINT64_MAX, check_address, check_bytes32, check_uint
+from daofed.chain.checks import (
+    MAX_SAMPLES_LIMIT,
+    UINT32_MAX,
+    UINT64_MAX,
+    check_address,
+    check_bytes32,
+    check_period,
+    check_uint,
+)
 from daofed.chain.commitment import update_commitment
 from daofed.chain.events import (
     AggregateVoted,
@@ -30,6 +38,7 @@ from daofed.chain.events import (
     UpdateSubmitted,
 )
 from daofed.chain.governance import FederationGovernance
+from daofed.chain.proposals import check_max_samples, check_rule
 from daofed.chain.revert import RevertDecoder
 from daofed.chain.tx import rpc_errors, send_transaction
 from daofed.chain.values import Phase, RoundInfo, RoundSnapshot, TxResult
@@ -66,24 +75,29 @@ class Federation(FederationGovernance):
         reveal_window: int | None = None,
         voting_period: int | None = None,
         commit_reveal: bool = False,
+        max_samples: int = MAX_SAMPLES_LIMIT,
     ) -> Federation:
         """Deploy a federation whose round 1 trains from ``genesis``; windows in seconds.
 
         ``reveal_window`` (used in rounds with ``commit_reveal``) defaults to the submit
         window: revealing takes each member one transaction, like submitting.
         ``voting_period`` (how long proposals are open) defaults to one round's length,
-        submit plus vote window, so every member gets a full round to vote.
+        submit plus vote window, so every member gets a full round to vote. Windows and
+        voting period last 1 second to 30 days. ``max_samples`` caps the sample count an
+        update may claim (its FedAvg weight); the default only keeps counts exact.
         """
         reveal_window = submit_window if reveal_window is None else reveal_window
         voting_period = submit_window + vote_window if voting_period is None else voting_period
+        check_uint("quorum", quorum, UINT32_MAX)
         for name, value in (
-            ("quorum", quorum),
-            ("submit_window", submit_window),
-            ("vote_window", vote_window),
-            ("reveal_window", reveal_window),
-            ("voting_period", voting_period),
+            ("the submit window", submit_window),
+            ("the vote window", vote_window),
+            ("the reveal window", reveal_window),
+            ("the voting period", voting_period),
         ):
-            check_uint(name, value, UINT32_MAX)
+            check_period(name, value)
+        check_rule(rule)
+        check_max_samples(max_samples)
         if not isinstance(commit_reveal, bool):
             raise ConfigError(f"commit_reveal must be True or False, got {commit_reveal!r}")
         addresses = [check_address(m, "a member address") for m in members]
@@ -97,6 +111,7 @@ class Federation(FederationGovernance):
             voting_period,
             commit_reveal,
             rule,
+            max_samples,
         )
         constructor = factory.constructor(addresses, config, genesis.digest, genesis.locator)
         receipt = send_transaction(
@@ -135,7 +150,7 @@ class Federation(FederationGovernance):
         raw = self._view("roundInfo", _round(round_number))
         (base, accepted, start, submit_deadline, reveal_deadline, vote_deadline) = raw[:6]
         (version, quorum, member_count, commits, submissions, commit_reveal) = raw[6:12]
-        phase = Phase(raw[12])
+        phase, max_samples = Phase(raw[12]), raw[13]
         if phase is Phase.NONE:
             raise ChainError(
                 f"round {round_number} has not been opened: "
@@ -159,6 +174,7 @@ class Federation(FederationGovernance):
             reveal_deadline=reveal_deadline,
             commits=commits,
             commit_reveal=commit_reveal,
+            max_samples=max_samples,
         )
 
     def snapshot(self, member: str) -> RoundSnapshot:
@@ -211,16 +227,17 @@ class Federation(FederationGovernance):
     ) -> bytes:
         """Return the commitment of ``member`` to its update ``ref`` of a round, with ``salt``.
 
-        ``num_samples`` (the update's FedAvg weight) is bound too: the reveal must repeat it.
+        ``num_samples`` (the update's FedAvg weight) and the CID ``ref.locator`` are bound
+        too: the reveal must repeat them, and the bytes need not be uploaded before it.
 
         Computed here exactly as the contract's ``updateCommitment`` does; see
         :mod:`daofed.chain.commitment` for the salt (``new_salt``, ``derive_salt``).
         """
-        return update_commitment(round_number, member, ref.digest, num_samples, salt)
+        return update_commitment(round_number, member, ref.digest, ref.locator, num_samples, salt)
 
-    def tally(self, round_number: int, digest: bytes) -> int:
-        """Count the votes for the aggregate ``digest`` in round ``round_number``."""
-        return int(self._view("tally", _round(round_number), digest))
+    def tally(self, round_number: int, ref: BlobRef) -> int:
+        """Count the votes for the aggregate ``ref`` (its digest at its CID) in a round."""
+        return int(self._view("tally", _round(round_number), ref.digest, ref.locator))
 
     def is_member(self, address: str, round_number: int | None = None) -> bool:
         """Tell whether ``address`` is a member of round ``round_number`` (default: current)."""

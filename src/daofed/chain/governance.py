@@ -33,6 +33,7 @@ _PROPOSE_FUNCTIONS = {
     ProposalKind.SET_RULE: "proposeRule",
     ProposalKind.SET_COMMIT_REVEAL: "proposeCommitReveal",
     ProposalKind.SET_VOTING_PERIOD: "proposeVotingPeriod",
+    ProposalKind.SET_MAX_SAMPLES: "proposeMaxSamples",
 }
 
 
@@ -47,9 +48,9 @@ class FederationGovernance(ContractClient):
         """Propose the change ``kind`` with argument ``value``; return the creation event.
 
         ``value`` by kind: an address (ADD_MEMBER, REMOVE_MEMBER), an int (SET_QUORUM,
-        SET_VOTING_PERIOD in seconds), a :class:`Windows` (SET_WINDOWS), a rule spec
-        (SET_RULE) or a bool (SET_COMMIT_REVEAL). The new proposal's id is in
-        ``proposal_id``.
+        SET_VOTING_PERIOD in seconds, SET_MAX_SAMPLES), a :class:`Windows` (SET_WINDOWS), a
+        rule spec (SET_RULE, checked to parse) or a bool (SET_COMMIT_REVEAL). The new
+        proposal's id is in ``proposal_id``.
         """
         kind = ProposalKind(kind)
         checked = check_value(kind, value)
@@ -71,7 +72,7 @@ class FederationGovernance(ContractClient):
         return self.propose(account, ProposalKind.REMOVE_MEMBER, member)
 
     def propose_quorum(self, account: LocalAccount, quorum: int) -> ProposalCreated:
-        """Propose a new quorum (votes that carry an aggregate or a proposal)."""
+        """Propose a new quorum (votes for one aggregate that accept it)."""
         return self.propose(account, ProposalKind.SET_QUORUM, quorum)
 
     def propose_windows(
@@ -83,7 +84,7 @@ class FederationGovernance(ContractClient):
         return self.propose(account, ProposalKind.SET_WINDOWS, Windows(submit, vote, reveal))
 
     def propose_rule(self, account: LocalAccount, rule: str) -> ProposalCreated:
-        """Propose a new aggregation rule spec (the contract does not parse it: check it first)."""
+        """Propose a new aggregation rule spec (refused here unless it parses)."""
         return self.propose(account, ProposalKind.SET_RULE, rule)
 
     def propose_commit_reveal(self, account: LocalAccount, enabled: bool) -> ProposalCreated:
@@ -93,6 +94,10 @@ class FederationGovernance(ContractClient):
     def propose_voting_period(self, account: LocalAccount, seconds: int) -> ProposalCreated:
         """Propose how long later proposals stay open for votes."""
         return self.propose(account, ProposalKind.SET_VOTING_PERIOD, seconds)
+
+    def propose_max_samples(self, account: LocalAccount, max_samples: int) -> ProposalCreated:
+        """Propose the most samples one update may claim (its FedAvg weight)."""
+        return self.propose(account, ProposalKind.SET_MAX_SAMPLES, max_samples)
 
     # -- voting and executing ----------------------------------------------------------
 
@@ -113,7 +118,8 @@ class FederationGovernance(ContractClient):
     def proposal(self, proposal_id: int) -> ProposalInfo:
         """Return proposal ``proposal_id`` as it stands now; ChainError if there is none."""
         raw = self._view("proposal", _proposal_id(proposal_id))
-        kind, state, round_number, vote_end, votes_needed, yes, no, data = raw
+        kind, state, round_number, vote_end, votes_needed, yes, no, data = raw[:8]
+        config_version, execute_by = raw[8:]
         if ProposalState(state) is ProposalState.NONE:
             raise ChainError(
                 f"there is no proposal {proposal_id}: "
@@ -130,6 +136,8 @@ class FederationGovernance(ContractClient):
             votes_needed=votes_needed,
             yes=yes,
             no=no,
+            config_version=config_version,
+            execute_by=execute_by,
         )
 
     def proposal_state(self, proposal_id: int) -> ProposalState:
@@ -148,7 +156,8 @@ class FederationGovernance(ContractClient):
         """Return the governed parameters of config ``version`` (default: the latest)."""
         version = int(self._view("configVersion")) if version is None else version
         raw = self._view("config", check_uint("config version", version, UINT32_MAX))
-        quorum, submit_window, vote_window, reveal_window, voting_period, commit_reveal, rule = raw
+        (quorum, submit_window, vote_window, reveal_window, voting_period, commit_reveal) = raw[:6]
+        rule, max_samples = raw[6:]
         return FederationConfig(
             version=version,
             quorum=quorum,
@@ -158,6 +167,7 @@ class FederationGovernance(ContractClient):
             reveal_window=reveal_window,
             voting_period=voting_period,
             commit_reveal=commit_reveal,
+            max_samples=max_samples,
         )
 
     # -- events ------------------------------------------------------------------------

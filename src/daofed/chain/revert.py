@@ -48,6 +48,13 @@ def _unexpected_proposal_state(a: Mapping[str, Any]) -> str:
             ProposalState.ACTIVE: "wait until its voting period is over",
             ProposalState.DEFEATED: "it did not get enough yes votes, so it never executes",
             ProposalState.EXECUTED: "it was already executed, once is enough",
+            ProposalState.EXPIRED: (
+                "it carried but was not executed within 14 days of its voting end: propose it again"
+            ),
+            ProposalState.STALE: (
+                "another config version took over since it was proposed, so it would undo a "
+                "newer decision: propose it again against the current config"
+            ),
         }.get(current, "only a proposal that carried can be executed"),
     }
     hint = hints.get(expected, "check the proposal's state first")
@@ -76,19 +83,29 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     ),
     "ZeroDigest": lambda a: "the digest is zero: give the sha256 of the stored bytes",
     "EmptyCid": lambda a: "the CID is empty: give the locator the blob store returned",
-    "ZeroSamples": lambda a: "an update needs at least one training sample: check the data",
+    "InvalidSampleCount": lambda a: (
+        f"an update claiming {a['numSamples']} samples is refused: this round accepts 1 to "
+        f"{a['maxSamples']} (the federation's governed cap); check the data, or propose "
+        "another cap with `daofed propose max-samples`"
+    ),
     "InvalidQuorum": lambda a: (
         f"a quorum of {a['quorum']} is impossible with {a['memberCount']} members: "
         f"choose a quorum from 1 to {a['memberCount']}"
     ),
     "InvalidWindows": lambda a: (
         f"windows of {a['submitWindow']} s (submit), {a['voteWindow']} s (vote) and "
-        f"{a['revealWindow']} s (reveal) are invalid: each must last at least 1 second"
+        f"{a['revealWindow']} s (reveal) are invalid: each must last 1 second to 30 days"
     ),
     "InvalidVotingPeriod": lambda a: (
-        f"a voting period of {a['votingPeriod']} s is invalid: it must last at least 1 second"
+        f"a voting period of {a['votingPeriod']} s is invalid: it must last 1 second to 30 days"
     ),
-    "EmptyRule": lambda a: "the aggregation rule is empty: name one, e.g. 'fedavg'",
+    "InvalidRuleLength": lambda a: (
+        f"an aggregation rule spec of {a['length']} bytes is refused: give one of 1 to 256 "
+        "bytes, e.g. 'fedavg'"
+    ),
+    "InvalidMaxSamples": lambda a: (
+        f"a sample cap of {a['maxSamples']} is invalid: give 1 to 2^53 - 1"
+    ),
     "CommitRevealRequired": lambda a: (
         f"round {a['round']} runs with commit-reveal: commit to the update, then reveal it"
     ),
@@ -96,7 +113,8 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"round {a['round']} runs without commit-reveal: submit the update directly"
     ),
     "ZeroCommitment": lambda a: (
-        "the commitment is zero: compute it from the round, member, digest, sample count and salt"
+        "the commitment is zero: compute it from the round, member, digest, CID, sample count "
+        "and salt"
     ),
     "AlreadyCommitted": lambda a: (
         f"{a['member']} already committed to an update in round {a['round']}: "
@@ -108,7 +126,8 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     ),
     "CommitmentMismatch": lambda a: (
         f"what {a['member']} revealed in round {a['round']} does not match its commitment "
-        f"{a['committed'].hex()}: reveal the same digest, sample count and salt it committed to"
+        f"{a['committed'].hex()}: reveal the same digest, CID, sample count and salt it "
+        "committed to"
     ),
     "UnexpectedProposalState": _unexpected_proposal_state,
     "ProposalAlreadyVoted": lambda a: (

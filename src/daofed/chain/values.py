@@ -47,6 +47,7 @@ class RoundInfo:
     reveal_deadline: int  # equals submit_deadline without commit-reveal
     commits: int  # commitments made (commit-reveal only)
     commit_reveal: bool
+    max_samples: int  # the most samples one update of this round may claim
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,14 @@ class FederationConfig:
     """One version of the governed round parameters."""
 
     version: int
-    quorum: int  # votes that carry an aggregate, or a governance proposal
+    quorum: int  # votes for one (digest, CID) that accept an aggregate
     submit_window: int  # seconds
     vote_window: int  # seconds
     rule: str  # aggregation rule spec, see daofed.learning.aggregation.parse_rule
     reveal_window: int  # seconds; counts only in rounds with commit-reveal
     voting_period: int  # seconds a governance proposal is open for votes
     commit_reveal: bool
+    max_samples: int  # the most samples one update may claim (its FedAvg weight)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,12 @@ class ProposalKind(IntEnum):
     SET_RULE = 4
     SET_COMMIT_REVEAL = 5
     SET_VOTING_PERIOD = 6
+    SET_MAX_SAMPLES = 7
+
+    @property
+    def changes_config(self) -> bool:
+        """Whether it changes the config (and so goes stale when another version takes over)."""
+        return self not in (ProposalKind.ADD_MEMBER, ProposalKind.REMOVE_MEMBER)
 
     @property
     def label(self) -> str:
@@ -94,9 +102,11 @@ class ProposalState(IntEnum):
 
     NONE = 0  # no such proposal
     ACTIVE = 1  # open for votes
-    DEFEATED = 2  # voting over without quorum, or with no more yes than no
-    SUCCEEDED = 3  # voting over, carried: anyone may execute it
+    DEFEATED = 2  # voting over without yes votes from a majority of the round's members
+    SUCCEEDED = 3  # voting over, carried: anyone may execute it until its execute_by
     EXECUTED = 4
+    EXPIRED = 5  # carried, but not executed in time
+    STALE = 6  # a config proposal overtaken by a newer config version
 
     @property
     def label(self) -> str:
@@ -114,8 +124,9 @@ class Windows:
 
 
 ProposalValue = str | int | bool | Windows
-"""The argument of a proposal, by kind: an address (ADD_MEMBER, REMOVE_MEMBER), a quorum or
-a voting period in seconds (int), a :class:`Windows`, a rule spec (str) or a switch (bool)."""
+"""The argument of a proposal, by kind: an address (ADD_MEMBER, REMOVE_MEMBER), a quorum, a
+voting period in seconds or a sample cap (int), a :class:`Windows`, a rule spec (str) or a
+switch (bool)."""
 
 
 @dataclass(frozen=True)
@@ -128,9 +139,11 @@ class ProposalInfo:
     state: ProposalState
     round: int  # the members of this round may vote
     vote_end: int  # unix seconds; votes are accepted before it
-    votes_needed: int  # yes votes it needs: the quorum of ``round``
+    votes_needed: int  # yes votes it needs: a strict majority of the members of ``round``
     yes: int
     no: int
+    config_version: int  # the config version it was voted against
+    execute_by: int  # unix seconds; a proposal that carried executes only before it
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,8 @@ agent_app = typer.Typer(help="Run a member agent.")
 class StepLog:
     """Report each step: one JSON line on stdout, a human line on stderr.
 
-    Repeats of the same waiting message are dropped, so a member idling through a long
-    window does not flood its log.
+    Repeats of the same waiting (or lost-race) message are dropped, so a member idling
+    through a long window, or late on a quiet chain, does not flood its log.
     """
 
     def __init__(self, quiet: bool) -> None:
@@ -49,7 +49,7 @@ class StepLog:
 
     def __call__(self, event: AgentEvent) -> None:
         """Log one event (unless it repeats the last waiting message)."""
-        if event.step is Step.WAITING:
+        if event.step in (Step.WAITING, Step.LOST_RACE):
             if self._last_wait == (event.round, event.message):
                 return
             self._last_wait = (event.round, event.message)
@@ -58,7 +58,9 @@ class StepLog:
         sys.stdout.write(event.to_json() + "\n")
         sys.stdout.flush()
         if not self.quiet:
-            style = {Step.ERROR: "red", Step.EXCLUDED: "yellow"}.get(event.step, "cyan")
+            style = {Step.ERROR: "red", Step.EXCLUDED: "yellow", Step.LOST_RACE: "yellow"}.get(
+                event.step, "cyan"
+            )
             err_console.print(
                 f"[{style}]round {event.round} {event.step.value}[/] {event.message}",
                 highlight=False,

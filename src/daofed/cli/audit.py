@@ -1,8 +1,8 @@
 """``daofed audit``: a federation's history from its events, verified and plotted on request.
 
 A thin layer over :func:`daofed.audit.run_audit`: options in, tables or one JSON document
-out, and exit status 1 when any round does not verify (so scripts and CI can gate on it).
-Metrics are the federation's task's own (accuracy, loss, ROC AUC ...), one column each.
+out, and exit status 1 when verification finds a problem (so scripts and CI can gate on
+it). Metrics are the federation's task's own (accuracy, loss, ROC AUC ...), one column each.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ _VERDICT_STYLE = {
     Verdict.VERIFIED: "[green]verified[/]",
     Verdict.MISMATCH: "[bold red]MISMATCH[/]",
     Verdict.CLOSED: "[yellow]closed[/]",
+    Verdict.EXPIRED: "[yellow]expired[/]",
     Verdict.OPEN: "open",
 }
 
@@ -60,7 +61,9 @@ def audit(
         bool,
         typer.Option(
             "--verify",
-            help="Re-fetch every blob, re-check every digest, re-run every round's aggregation.",
+            help="Check the code at the address is the shipped Federation, re-check every "
+            "round's rules and the governance record from the events, re-fetch every blob, "
+            "re-check every digest and re-run every round's aggregation.",
         ),
     ] = False,
     plot: Annotated[
@@ -85,12 +88,17 @@ def audit(
     ] = DEFAULT_TEST_SEED,
     json_output: JsonOpt = False,
 ) -> None:
-    """Rebuild the federation's history from contract events; --verify re-checks every round.
+    """Rebuild the federation's history from contract events; --verify re-checks all of it.
 
     Works on any chain: give --rpc-url and --contract (and --store to verify), or a
     deployment file. Every round's model is evaluated with the federation's task (its
-    metrics) with --verify, --plot, --task or --test-data. Exit status 1 when a round does
-    not verify.
+    metrics) with --verify, --plot, --task or --test-data. Exit status 1 when --verify finds
+    a problem: code that is not the shipped Federation, a broken round or governance rule,
+    a blob or aggregate that does not match.
+
+    --json prints one document: "history", "code", "verification", "evaluation", "plot",
+    "verified" (whether --verify ran) and "ok": true or false with --verify, null without
+    it (reading the events alone checks nothing).
     """
     with friendly_errors():
         source = open_source(deployment=deployment, rpc_url=rpc_url, contract=contract, store=store)
@@ -112,15 +120,18 @@ def audit(
         print_json(_json(report))
     else:
         _print(report)
-    if not report.ok:
+    if report.ok is False:
         raise typer.Exit(1)
 
 
 def _json(report: AuditReport) -> dict[str, Any]:
     document: dict[str, Any] = to_jsonable(report)
+    document["verified"] = report.verified
     document["ok"] = report.ok
     if report.evaluation is not None:  # with each round's `accuracy` and the `headline`
         document["evaluation"] = to_jsonable(report.evaluation, properties=True)
+    if report.code is not None:  # with `ok` and the `message` the table prints
+        document["code"] = to_jsonable(report.code, properties=True)
     if report.verification is not None:
         document["verification"]["ok"] = report.verification.ok
     return document
@@ -175,7 +186,10 @@ def _metrics_table(evaluation: Evaluation) -> Table:
 
 
 def _rounds_table(history: History, verdicts: dict[int, RoundVerification]) -> Table:
-    """One line per round; with verification the outcome column shows the verdict."""
+    """One line per round; with verification the outcome column shows the verdict.
+
+    A closed round names who closed it (anyone may, once it expired).
+    """
     table = Table(title="rounds")
     table.add_column("round", justify="right")
     table.add_column("base", no_wrap=True)
@@ -186,6 +200,8 @@ def _rounds_table(history: History, verdicts: dict[int, RoundVerification]) -> T
     for r in history.rounds:
         votes = "\n".join(f"{t.votes}/{r.quorum} {_digest(t.digest)}" for t in r.tallies)
         outcome = _VERDICT_STYLE[verdicts[r.round].verdict] if verdicts else r.outcome.value
+        if r.closed_by is not None:
+            outcome += f" by {_address(r.closed_by)}"
         row = [
             str(r.round),
             _digest(r.base_digest),
@@ -245,6 +261,8 @@ def _proposals_table(history: History) -> Table:
         votes = [f"{_address(v.member)} {'yes' if v.support else 'no'}" for v in p.votes]
         votes.append(f"{p.yes} yes, {p.no} no (needs {p.votes_needed})")
         state = p.state
+        if p.executed_by is not None:
+            state += f" by {_address(p.executed_by)}"
         if p.applies_from_round is not None:
             state += f", from round {p.applies_from_round}"
         table.add_row(str(p.id), p.summary, _address(p.proposer), "\n".join(votes), state)
@@ -262,8 +280,12 @@ def _address(address: str) -> str:
 
 
 def _print_verdict(report: AuditReport) -> None:
-    verification = report.verification
-    assert verification is not None
+    verification, code = report.verification, report.code
+    assert verification is not None and code is not None  # they come together
+    if code.ok:
+        console.print(f"[green]{code.message}[/]", highlight=False)
+    else:
+        err_console.print(f"[bold red]{code.message}[/]", highlight=False)
     for message in [f.message for f in verification.findings] + [
         f.message for f in verification.governance
     ]:
@@ -271,11 +293,12 @@ def _print_verdict(report: AuditReport) -> None:
     counts = {v: sum(r.verdict is v for r in verification.rounds) for v in Verdict}
     summary = (
         f"{counts[Verdict.VERIFIED]} verified, {counts[Verdict.MISMATCH]} mismatched, "
-        f"{counts[Verdict.CLOSED]} closed without a model, {counts[Verdict.OPEN]} open; "
+        f"{counts[Verdict.CLOSED]} closed without a model, {counts[Verdict.EXPIRED]} expired, "
+        f"{counts[Verdict.OPEN]} open; "
         f"{len(verification.governance)} governance problems "
         f"(blobs from the {verification.store})"
     )
-    if verification.ok:
+    if report.ok:
         console.print(f"[green]history verified[/]: {summary}")
     else:
         console.print(f"[bold red]history does NOT verify[/]: {summary}")

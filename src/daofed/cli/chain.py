@@ -11,6 +11,7 @@ import typer
 from web3 import Web3
 
 from daofed.chain import AnvilNode, Federation, connect, fund
+from daofed.chain.checks import MAX_SAMPLES_LIMIT
 from daofed.chain.deployment import Deployment
 from daofed.cli.options import (
     DEFAULT_DEPLOYMENT,
@@ -87,6 +88,10 @@ def deploy(
     submit_window: Annotated[int, typer.Option(help="Seconds members have to submit.")] = 600,
     vote_window: Annotated[int, typer.Option(help="Seconds members have to vote.")] = 600,
     rule: Annotated[str, typer.Option(help="Aggregation rule, e.g. fedavg, median.")] = "fedavg",
+    max_samples: Annotated[
+        int,
+        typer.Option(help="Most samples one update may claim (its FedAvg weight); governed."),
+    ] = MAX_SAMPLES_LIMIT,
     seed: Annotated[int, typer.Option(help="Seed of the genesis model.")] = 0,
     task: TaskOpt = DEFAULT_TASK,
     out: Annotated[Path, typer.Option(help="Deployment file to write.")] = DEFAULT_DEPLOYMENT,
@@ -118,6 +123,7 @@ def deploy(
             vote_window=vote_window,
             rule=rule,
             genesis=genesis,
+            max_samples=max_samples,
         )
         deployment = Deployment(
             chain_id=w3.eth.chain_id,

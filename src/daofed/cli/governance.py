@@ -186,6 +186,23 @@ def voting_period(
     )  # fmt: skip
 
 
+@propose_app.command("max-samples")
+def max_samples(
+    samples: Annotated[int, typer.Argument(help="The most samples one update may claim.")],
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    rpc_url: RpcUrlOpt = None,
+    keystore: KeystoreOpt = None,
+    password_file: PasswordFileOpt = None,
+    dev: DevKeyOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Propose a cap on the sample count (the FedAvg weight) one update may claim."""
+    _propose(
+        deployment, rpc_url, keystore, password_file, dev, json_output,
+        lambda f, a: f.propose_max_samples(a, samples),
+    )  # fmt: skip
+
+
 def proposals(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     rpc_url: RpcUrlOpt = None,
@@ -198,7 +215,7 @@ def proposals(
     if json_output:
         print_json(infos)
         return
-    table = Table("id", "change", "state", "yes", "no", "needed", "voting ends")
+    table = Table("id", "change", "state", "yes", "no", "needed", "voting ends", "execute by")
     for info in infos:
         table.add_row(
             str(info.proposal_id),
@@ -208,6 +225,7 @@ def proposals(
             str(info.no),
             str(info.votes_needed),
             _when(info.vote_end),
+            _when(info.execute_by),
         )
     console.print(table if infos else "no proposals yet: `daofed propose --help`")
 

@@ -51,7 +51,7 @@ def aggregate(
         ref = BlobRef.from_hex(digest, cid)
         size = len(opened.store.get(ref))
         info = federation.round_info(round_number)
-        tally = federation.tally(round_number, ref.digest)
+        tally = federation.tally(round_number, ref)
         console.print(
             f"round {round_number} ({info.phase.name.lower()} phase): vote for model "
             f"{ref.hex} ({size} bytes, verified), which has {tally}/{info.quorum} votes"

@@ -18,8 +18,8 @@ class Action(StrEnum):
 
     WAIT = "wait"
     SUBMIT = "submit"  # upload the update and submit its digest
-    COMMIT = "commit"  # commit-reveal rounds: commit to the update, hidden
-    REVEAL = "reveal"  # reveal the committed update
+    COMMIT = "commit"  # commit-reveal rounds: commit to the update's digest and CID, upload nothing
+    REVEAL = "reveal"  # upload the committed update and reveal it
     VOTE = "vote"  # aggregate and vote for the result
     CLOSE = "close"  # the round expired without quorum: close it
 

@@ -6,7 +6,9 @@ with ``cid-version=1``, ``raw-leaves=true`` and Kubo's default chunker pinned ex
 its sha256 in multiformat dress, so for every model this project trains the CID and the
 on-chain digest are the same hash, and ``put`` checks the node's answer against it.
 Larger blobs get a UnixFS DAG root CID; ``get`` verifies sha256 either way, so the node is
-never trusted with integrity, only with availability.
+never trusted with integrity, only with availability. Because the options are pinned, a
+CID follows from the bytes alone: ``locate`` asks the node for it with ``only-hash``
+(nothing stored), which is how a member names a blob it is not ready to publish.
 
 Retries: connection failures, timeouts and 5xx answers that are not Kubo's own error
 reports are retried with exponential backoff. A Kubo error report (a JSON body with
@@ -35,14 +37,16 @@ from daofed.storage.store import BlobRef, check_size, sha256_digest, verify_dige
 CHUNK_SIZE = 262_144
 """Kubo's default chunk size, passed explicitly so the node's config cannot change CIDs."""
 
-_ADD_PARAMS = {
-    "pin": "true",
+_CID_PARAMS = {
     "cid-version": "1",
     "raw-leaves": "true",
     "chunker": f"size-{CHUNK_SIZE}",
     "hash": "sha2-256",
     "quieter": "true",
 }
+"""Every ``add`` option that shapes the CID: the same for ``put`` and ``locate``."""
+_PUT_PARAMS = {**_CID_PARAMS, "pin": "true"}
+_LOCATE_PARAMS = {**_CID_PARAMS, "only-hash": "true", "pin": "false"}
 _START_HINT = (
     "Start a node with `ipfs daemon` (Kubo; run `ipfs init` once first) and check that its "
     "RPC API listens there (`ipfs config Addresses.API`), or use the local store instead"
@@ -109,23 +113,30 @@ class IpfsStore:
         return f"IPFS node at {self._url}"
 
     def put(self, data: bytes) -> BlobRef:
-        """Add and pin ``data``; return its sha256 and the CID the node gave it.
+        """Add and pin ``data``; return its sha256 and the CID the node gave it."""
+        return self._add(data, _PUT_PARAMS, "a new blob")
+
+    def locate(self, data: bytes) -> BlobRef:
+        """Return the ref ``put`` would return: the node hashes ``data`` but keeps nothing.
+
+        Kubo's ``add`` with ``only-hash`` and the same CID options as ``put`` (the CID of a
+        blob of more than one chunk depends on the node's DAG layout, so it is asked, not
+        computed here).
+        """
+        return self._add(data, _LOCATE_PARAMS, "a blob to locate")
+
+    def _add(self, data: bytes, params: Mapping[str, str], subject: str) -> BlobRef:
+        """Run ``add`` with ``params``; check a single-chunk blob's CID against its sha256.
 
         The bytes go to the socket in 64 KiB reads of an ``io.BytesIO`` that shares their
         buffer: handing httpx the ``bytes`` whole made its HTTP/1.1 writer copy and
         re-slice the payload (2.9 copies of a 200 MB blob at the peak; now 1.0).
         """
         digest = sha256_digest(data)
-        cid = self._run(
-            "add",
-            _ADD_PARAMS,
-            _added_cid,
-            subject="a new blob",
-            upload=data,
-        )
+        cid = self._run("add", params, _added_cid, subject=subject, upload=data)
         if len(data) <= CHUNK_SIZE and cid != raw_cid(digest):
             raise StorageError(
-                f"{self.describe()} stored a {len(data)}-byte blob under CID {cid}, but a "
+                f"{self.describe()} named a {len(data)}-byte blob with CID {cid}, but a "
                 f"single-chunk raw blob must have CID {raw_cid(digest)}; the node altered "
                 "the data or ignored the add options. Use another node"
             )

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from daofed.errors import BlobNotFound, StorageError
-from daofed.storage.store import BlobRef, check_size, sha256_digest, verify
+from daofed.storage.store import BlobRef, check_size, verify
 
 _TEMP_PREFIX = ".tmp-"
 
@@ -51,12 +51,15 @@ class LocalStore:
         A copy that no longer matches its digest (disk corruption, tampering) is replaced,
         so a put always leaves a good blob behind.
         """
-        digest = sha256_digest(data)
-        ref = BlobRef(digest=digest, locator=digest.hex())
-        path = self.path_for(digest)
-        if not _holds(path, digest, len(data)):
+        ref = self.locate(data)
+        path = self.path_for(ref.digest)
+        if not _holds(path, ref.digest, len(data)):
             self._write_atomically(path, data)
         return ref
+
+    def locate(self, data: bytes) -> BlobRef:
+        """Return the ref ``put`` would return (the hex digest locates it); store nothing."""
+        return BlobRef.of_bytes(data)
 
     def get(self, ref: BlobRef, *, max_bytes: int | None = None) -> bytes:
         """Read the blob, refusing it if larger than ``max_bytes`` or not matching its digest."""

@@ -7,7 +7,7 @@ size limit), so in-process federations run the very code agents run over a real 
 from __future__ import annotations
 
 from daofed.errors import BlobNotFound
-from daofed.storage.store import BlobRef, check_size, sha256_digest, verify
+from daofed.storage.store import BlobRef, check_size, verify
 
 
 class MemoryStore:
@@ -18,9 +18,13 @@ class MemoryStore:
 
     def put(self, data: bytes) -> BlobRef:
         """Keep ``data`` and return its reference."""
-        digest = sha256_digest(data)
-        self._blobs.setdefault(digest, bytes(data))
-        return BlobRef(digest, digest.hex())
+        ref = self.locate(data)
+        self._blobs.setdefault(ref.digest, bytes(data))
+        return ref
+
+    def locate(self, data: bytes) -> BlobRef:
+        """Return the ref ``put`` would return, keeping nothing."""
+        return BlobRef.of_bytes(data)
 
     def get(self, ref: BlobRef, *, max_bytes: int | None = None) -> bytes:
         """Return the verified bytes of ``ref``."""

@@ -51,6 +51,12 @@ class BlobRef:
             raise StorageError(f"{hex_digest!r} is not a sha256 digest: expected 64 hex characters")
         return cls(digest=digest, locator=text if locator is None else locator)
 
+    @classmethod
+    def of_bytes(cls, data: bytes) -> BlobRef:
+        """Name ``data`` by its hex digest, as the local and in-memory stores locate blobs."""
+        digest = sha256_digest(data)
+        return cls(digest=digest, locator=digest.hex())
+
     @property
     def hex(self) -> str:
         """The digest as 64 lower-case hex characters (no ``0x``)."""
@@ -67,6 +73,15 @@ class BlobStore(Protocol):
 
     def put(self, data: bytes) -> BlobRef:
         """Store ``data`` (idempotently) and return its reference."""
+        ...
+
+    def locate(self, data: bytes) -> BlobRef:
+        """Return the reference ``put`` would return for ``data``, storing nothing.
+
+        A locator must follow from the bytes alone, so that anyone holding them can name
+        the blob: a commit-reveal member commits to its update's locator without showing
+        the update, and every voter can check the locator of an aggregate it computed.
+        """
         ...
 
     def get(self, ref: BlobRef, *, max_bytes: int | None = None) -> bytes:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything daofed needs into this checkout: a Python venv (.venv) with daofed
-# and its dev tools, Slither in a venv of its own (.venv/tools/slither), and the Node-side tools (solc-js, anvil, Hardhat, the test IPFS node).
+# and its dev tools, Slither in a venv of its own (.venv/tools/slither), and the Node-side
+# tools (solc-js, anvil, Hardhat, the test IPFS node).
 # Idempotent: a second run only checks. Needs Python >= 3.11, Node >= 20 and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,18 +1,35 @@
 """Stateful property test of the real Federation contract on the embedded chain.
 
-Hypothesis drives a freshly deployed contract with random sequences of submissions,
-votes, duplicates, wrong round numbers, calls from a non-member, clock jumps (some aimed
-at the exact deadline seconds) and closes. A small Python model of the round rules
-predicts every outcome, down to the custom error and its arguments; after every step the
-invariants are checked against the contract's own events and views:
+Hypothesis drives a freshly deployed contract with random sequences of round steps
+(submissions with sample counts on both sides of the round's cap, votes for aggregates
+of which two share a digest but not a CID, duplicates, wrong round numbers, closes) and
+governance steps (config and membership proposals, valid and out of bounds; yes and no
+votes, double votes, votes by non-members; executions by anyone at any time), calls from
+a non-member, and clock jumps, some aimed at the exact second of a round deadline, a
+proposal's voting end or its execution deadline (voting end + 14 days), some far past
+them. A Python model of the round and governance rules predicts every outcome, down to
+the custom error and its arguments; after every step the invariants are checked against
+the contract's own events and views:
 
 - at most one submission and one vote per member per round (from the events);
-- an accepted digest had quorum at acceptance (its AggregateVoted events in that round,
-  before ModelAccepted, number the round's quorum);
-- the round number only grows, and rounds open 1, 2, 3 ... each on the right base;
-- non-members change nothing (views identical before and after their calls, also when
-  their reverted transactions are mined);
-- every round's phase is the one its deadlines, submissions and outcome imply.
+- an accepted aggregate had quorum at acceptance: its AggregateVoted events in that round
+  for the same digest *and* CID, before ModelAccepted, number the round's quorum, and the
+  next round trains from that digest at that CID;
+- the round number only grows, and rounds open 1, 2, 3 ... each on the right base, with
+  the quorum, member count, sample cap and deadlines of the config latest at opening;
+- nothing else changes: a rejected call (also when mined anyway, then without logs) and
+  a non-member's calls leave every view as the model has it, the non-member's own
+  flags included;
+- every round's phase is the one its deadlines, submissions and outcome imply;
+- every proposal's views (``proposal``, ``proposal_state``) are the model's: Active
+  before its voting end; then Defeated without yes votes from a strict majority of its
+  round's members; Stale (config kinds) once another config version took over; Expired
+  from 14 days after its voting end; Succeeded in between; Executed once executed;
+- every execution in the events happened in [voting end, voting end + 14 days) with a
+  majority of yes votes cast before it, and a config execution made exactly the version
+  after the one the proposal was voted against, with its value;
+- configs, member lists and membership events are the model's: executed changes apply
+  from the round after the one they were executed in.
 
 Chain time: eth-tester mines a transaction into the pending block, whose timestamp was
 fixed when the previous block was mined as max(previous + 1, wall clock), and runs gas
@@ -32,44 +49,75 @@ from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from eth_tester import EthereumTester
+from eth_tester.exceptions import TransactionFailed
 from hexbytes import HexBytes
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
-    precondition,
     rule,
 )
 from web3 import Web3
+from web3.exceptions import Web3Exception
+from web3.providers.eth_tester import EthereumTesterProvider
+from web3.types import TxReceipt
 
 from daofed.chain import (
     AggregateVoted,
     ChainEvent,
+    ConfigChanged,
     Federation,
+    FederationConfig,
+    MemberAdded,
+    MemberRemoved,
     ModelAccepted,
     Phase,
+    ProposalCreated,
+    ProposalExecuted,
+    ProposalInfo,
+    ProposalKind,
+    ProposalState,
+    ProposalValue,
+    ProposalVoted,
     RoundClosed,
     RoundOpened,
     TxResult,
     UpdateSubmitted,
+    Windows,
     advance_time,
     dev_account,
     embedded_chain,
+    load_artifact,
 )
+from daofed.chain.checks import MAX_PERIOD, MAX_RULE_LENGTH, MAX_SAMPLES_LIMIT
 from daofed.chain.events import from_log
-from daofed.errors import ContractRevert
+from daofed.chain.proposals import check_value
+from daofed.chain.revert import RevertDecoder
+from daofed.chain.tx import send_transaction
+from daofed.errors import ConfigError, ContractRevert
 from daofed.storage import BlobRef
 
 SUBMIT_WINDOW = 600
 VOTE_WINDOW = 600
-MEMBERS: list[LocalAccount] = [dev_account(i) for i in range(1, 5)]
-OUTSIDER = dev_account(9)
+VOTING_PERIOD = 3600  # three rounds' length: proposals outlive rounds
+MAX_SAMPLES = 1000  # the deployed cap: the sample counts below fall on both sides of it
+WEEK = 7 * 24 * 3600
+EXECUTION_PERIOD = 2 * WEEK  # the contract's EXECUTION_PERIOD
+POOL: list[LocalAccount] = [dev_account(i) for i in range(1, 6)]
+INITIAL_MEMBERS = POOL[:4]  # POOL[4] is a candidate, admitted only by proposal
+OUTSIDER = dev_account(9)  # never a member
 DEPLOYER = dev_account(0)
+ZERO_ADDRESS = "0x" + "00" * 20
 MAX_U64 = 2**64 - 1
-FORCED_GAS = 500_000
+FOREVER = 2**40 - 1  # the contract's "member until": exclusive, rounds count in 40 bits
+TX_GAS = 1_000_000  # fixed gas and fees: no estimates, see FederationMachine._mine
+MAX_FEE = 10**11  # wei per gas
 AHEAD_OF_WALL_CLOCK = 86_400  # seconds; see the module docstring
+NEAR = 3  # seconds from a deadline within which its views are read at every step
+DECODER = RevertDecoder(load_artifact("Federation").abi)
 
 
 def ref(name: str) -> BlobRef:
@@ -80,17 +128,118 @@ def ref(name: str) -> BlobRef:
 ZERO = BlobRef(b"\x00" * 32, "zero")
 GENESIS = ref("genesis")
 UPDATES = [ref(f"update-{i}") for i in range(3)]
+NO_CID = BlobRef(UPDATES[0].digest, "")
 AGGREGATES = [ref(f"aggregate-{i}") for i in range(3)]  # few, so votes split and agree
+BOGUS = BlobRef(AGGREGATES[0].digest, "QmNotWhereTheBytesAre")  # right digest, wrong CID
+BALLOTS = [*AGGREGATES, BOGUS]  # every (digest, CID) pair the votes may name
 
 # Mostly the current round; sometimes the wrong one.
 round_choices = st.sampled_from(["current"] * 6 + ["previous", "next", "zero", "max"])
-members = st.integers(0, len(MEMBERS) - 1)
-update_refs = st.sampled_from([*UPDATES, *UPDATES, *UPDATES, ZERO])
-aggregate_refs = st.sampled_from([*AGGREGATES, *AGGREGATES, *AGGREGATES, ZERO])
-sample_counts = st.sampled_from([1, 10, 1000, MAX_U64, 10, 1000, 1, 10, 1000, 0])
-# Mostly small steps (phases change within a window), sometimes past whole windows.
-clock_steps = st.one_of(st.integers(0, 120), st.integers(0, 2 * (SUBMIT_WINDOW + VOTE_WINDOW)))
+members = st.integers(0, len(POOL) - 1)  # the last one is the candidate
+callers = st.integers(0, len(POOL))  # index len(POOL) is the non-member
+senders = st.integers(-1, len(POOL))  # -1: an account that already did it
+update_refs = st.sampled_from([*UPDATES, *UPDATES, *UPDATES, ZERO, NO_CID])
+aggregate_refs = st.sampled_from([*AGGREGATES, *AGGREGATES, BOGUS, BOGUS, ZERO, NO_CID])
+# both sides of every cap a round may have (10, 1000 and 2**53 - 1)
+sample_counts = st.sampled_from(
+    [1, 10, 11, 1000, 1001, MAX_SAMPLES_LIMIT, MAX_SAMPLES_LIMIT + 1, MAX_U64, 0, 10, 1000]
+)
+
+
+@dataclass(frozen=True)
+class ClockMove:
+    """One move of the chain's clock; see ``FederationMachine.advance``."""
+
+    to: str  # "+": ``by`` seconds on; else the deadline to move to, ``by`` seconds off it
+    by: int
+    pick: int = 0  # for a proposal's deadline: which live proposal, the latest first
+    executor: int | None = None  # for a proposal's deadline: who then executes it, if any
+
+
+offsets = st.integers(-2, 1)
+# Small steps (phases change within a window), steps past whole windows, a round's
+# deadlines; a proposal's deadlines, days and weeks ahead, the open round's expiry too.
+clock_moves = st.one_of(
+    st.builds(ClockMove, st.just("+"), st.integers(0, 120)),
+    st.builds(ClockMove, st.just("+"), st.integers(0, 2 * (SUBMIT_WINDOW + VOTE_WINDOW))),
+    st.builds(ClockMove, st.sampled_from(["submit", "vote"]), offsets),
+    st.builds(
+        ClockMove,
+        st.sampled_from(["vote end", "vote end", "execute by", "long after"]),
+        offsets,
+        st.integers(0, 3),
+        st.sampled_from([None, *range(len(POOL) + 1)]),
+    ),
+)
 mined = st.booleans()  # a predicted revert is also sent as a mined transaction
+# 0: no such proposal; 1 the latest, 2 the one before ...; 7: the next id
+proposal_picks = st.integers(0, 7)
+# per account of the pool: yes, no or no vote; about two proposals in three carry
+ballots = st.lists(
+    st.sampled_from([True, True, True, True, True, False, None]), min_size=5, max_size=5
+)
+
+K = ProposalKind
+CANDIDATE = POOL[4].address
+VALID_CHANGES: list[tuple[ProposalKind, ProposalValue]] = [
+    (K.SET_QUORUM, 1),
+    (K.SET_QUORUM, 2),
+    (K.SET_QUORUM, 3),
+    (K.SET_QUORUM, 4),
+    (K.SET_QUORUM, 5),  # valid only while the candidate is in
+    (K.SET_VOTING_PERIOD, 300),
+    (K.SET_VOTING_PERIOD, MAX_PERIOD),
+    (K.SET_WINDOWS, Windows(300, 900, 600)),
+    (K.SET_WINDOWS, Windows(1, 600, MAX_PERIOD)),
+    (K.SET_RULE, "fedavg"),
+    (K.SET_RULE, "median".ljust(MAX_RULE_LENGTH)),  # parses: surrounding blanks are ignored
+    (K.SET_MAX_SAMPLES, 10),
+    (K.SET_MAX_SAMPLES, MAX_SAMPLES_LIMIT),
+    (K.ADD_MEMBER, CANDIDATE),
+    (K.ADD_MEMBER, POOL[0].address),  # already in, unless removed
+    (K.REMOVE_MEMBER, POOL[0].address),
+    (K.REMOVE_MEMBER, POOL[1].address),
+    (K.REMOVE_MEMBER, CANDIDATE),
+]
+INVALID_CHANGES: list[tuple[ProposalKind, ProposalValue]] = [
+    (K.SET_QUORUM, 0),
+    (K.SET_VOTING_PERIOD, 0),
+    (K.SET_VOTING_PERIOD, MAX_PERIOD + 1),
+    (K.SET_WINDOWS, Windows(0, 600, 600)),
+    (K.SET_WINDOWS, Windows(600, 600, MAX_PERIOD + 1)),
+    (K.SET_RULE, ""),
+    (K.SET_RULE, "x" * (MAX_RULE_LENGTH + 1)),
+    (K.SET_MAX_SAMPLES, 0),
+    (K.SET_MAX_SAMPLES, MAX_SAMPLES_LIMIT + 1),
+    (K.ADD_MEMBER, ZERO_ADDRESS),
+    (K.REMOVE_MEMBER, OUTSIDER.address),
+]
+changes = st.sampled_from(VALID_CHANGES * 3 + INVALID_CHANGES)
+PROPOSE_FUNCTIONS = {
+    K.ADD_MEMBER: "proposeAddMember",
+    K.REMOVE_MEMBER: "proposeRemoveMember",
+    K.SET_QUORUM: "proposeQuorum",
+    K.SET_WINDOWS: "proposeWindows",
+    K.SET_RULE: "proposeRule",
+    K.SET_COMMIT_REVEAL: "proposeCommitReveal",
+    K.SET_VOTING_PERIOD: "proposeVotingPeriod",
+    K.SET_MAX_SAMPLES: "proposeMaxSamples",
+}
+CONFIG_FIELDS = {
+    K.SET_QUORUM: "quorum",
+    K.SET_RULE: "rule",
+    K.SET_VOTING_PERIOD: "voting_period",
+    K.SET_MAX_SAMPLES: "max_samples",
+}
+
+Revert = tuple[str, dict[str, object]]
+SETTLED = {ProposalState.EXECUTED, ProposalState.DEFEATED, ProposalState.STALE}
+EVENT_KINDS: list[type[ChainEvent]] = [
+    RoundOpened, UpdateSubmitted, AggregateVoted, ModelAccepted, RoundClosed, ProposalCreated,
+    ProposalVoted, ProposalExecuted, ConfigChanged, MemberAdded, MemberRemoved,
+]  # fmt: skip
+_ABI_EVENTS = Web3().eth.contract(abi=load_artifact("Federation").abi).events
+_BY_TOPIC = {HexBytes(_ABI_EVENTS[k.__name__].topic): k for k in EVENT_KINDS}
 
 
 @dataclass
@@ -98,14 +247,17 @@ class ModelRound:
     """What the model knows of one round."""
 
     number: int
-    base: bytes
+    base: BlobRef
     quorum: int
     member_count: int
+    config_version: int
+    max_samples: int
+    start: int
     submit_deadline: int
     vote_deadline: int
     submitted: set[str] = field(default_factory=set)
     voted: set[str] = field(default_factory=set)
-    tallies: Counter[bytes] = field(default_factory=Counter)
+    tallies: Counter[BlobRef] = field(default_factory=Counter)  # by (digest, CID)
     outcome: Phase | None = None  # ACCEPTED or CLOSED once decided
 
     def phase(self, now: int) -> Phase:
@@ -118,58 +270,234 @@ class ModelRound:
         return Phase.EXPIRED
 
 
-Revert = tuple[str, dict[str, object]]
+@dataclass
+class ModelMember:
+    """One account's one membership interval [from_round, until_round), as the contract has it."""
+
+    from_round: int
+    until_round: int = FOREVER
 
 
-class FederationMachine(RuleBasedStateMachine):
-    """A Federation of four members, a non-member, and a model of the round rules."""
+@dataclass
+class ModelProposal:
+    """What the model knows of one proposal."""
 
-    w3: Web3
-    fed: Federation
-    quorum: int
+    proposal_id: int
+    proposer: str
+    kind: ProposalKind
+    value: ProposalValue
+    round: int
+    vote_end: int
+    votes_needed: int
+    config_version: int
+    yes: int = 0
+    no: int = 0
+    voters: set[str] = field(default_factory=set)
+    executed: bool = False
+    settled: bool = False  # its views were checked in a state it cannot leave
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rounds: dict[int, ModelRound] = {}
-        self.current = 0
-        self.highest_round_seen = 0
+    def state(self, now: int, latest_version: int) -> ProposalState:
+        """The contract's ``_stateOf``, in its order."""
+        if self.executed:
+            return ProposalState.EXECUTED
+        if now < self.vote_end:
+            return ProposalState.ACTIVE
+        if self.yes < self.votes_needed:
+            return ProposalState.DEFEATED
+        if self.kind.changes_config and self.config_version != latest_version:
+            return ProposalState.STALE
+        if now >= self.vote_end + EXECUTION_PERIOD:
+            return ProposalState.EXPIRED
+        return ProposalState.SUCCEEDED
 
-    # -- setup -----------------------------------------------------------------------
+    def info(self, now: int, latest_version: int) -> ProposalInfo:
+        return ProposalInfo(
+            proposal_id=self.proposal_id,
+            kind=self.kind,
+            value=self.value,
+            state=self.state(now, latest_version),
+            round=self.round,
+            vote_end=self.vote_end,
+            votes_needed=self.votes_needed,
+            yes=self.yes,
+            no=self.no,
+            config_version=self.config_version,
+            execute_by=self.vote_end + EXECUTION_PERIOD,
+        )
 
-    @initialize(quorum=st.integers(1, len(MEMBERS)))
-    def deploy(self, quorum: int) -> None:
-        self.w3 = embedded_chain()
+
+def config_error(c: FederationConfig, member_count: int) -> Revert | None:
+    """The contract's ``_checkConfig``, in its order."""
+    if not 1 <= c.quorum <= member_count:
+        return "InvalidQuorum", {"quorum": c.quorum, "memberCount": member_count}
+    if not all(1 <= w <= MAX_PERIOD for w in (c.submit_window, c.vote_window, c.reveal_window)):
+        return "InvalidWindows", {
+            "submitWindow": c.submit_window,
+            "voteWindow": c.vote_window,
+            "revealWindow": c.reveal_window,
+        }
+    if not 1 <= c.voting_period <= MAX_PERIOD:
+        return "InvalidVotingPeriod", {"votingPeriod": c.voting_period}
+    if not 1 <= (length := len(c.rule.encode())) <= MAX_RULE_LENGTH:
+        return "InvalidRuleLength", {"length": length}
+    if not 1 <= c.max_samples <= MAX_SAMPLES_LIMIT:
+        return "InvalidMaxSamples", {"maxSamples": c.max_samples}
+    return None
+
+
+def changed(c: FederationConfig, kind: ProposalKind, value: ProposalValue) -> FederationConfig:
+    """Config ``c`` with the field a ``kind`` proposal sets set to ``value``, as a new version."""
+    if isinstance(value, Windows):
+        return replace(
+            c,
+            version=c.version + 1,
+            submit_window=value.submit,
+            vote_window=value.vote,
+            reveal_window=value.reveal,
+        )
+    return replace(c, version=c.version + 1, **{CONFIG_FIELDS[kind]: value})
+
+
+def client_accepts(kind: ProposalKind, value: ProposalValue) -> bool:
+    """Whether daofed's client sends this proposal (else it goes out as a raw call)."""
+    try:
+        check_value(kind, value)
+    except ConfigError:
+        return False
+    return True
+
+
+def call_args(value: ProposalValue) -> tuple[ProposalValue, ...]:
+    return (value.submit, value.vote, value.reveal) if isinstance(value, Windows) else (value,)
+
+
+def deployed(quorum: int) -> Federation:
+    """A federation of the initial members with ``quorum``, as it was right after deployment.
+
+    One chain per quorum, deployed once: each example reverts it to the snapshot taken
+    after the deployment instead of deploying again (a deployment's gas estimate takes
+    about a second on the embedded chain).
+    """
+    if quorum not in _DEPLOYED:
+        w3 = embedded_chain()
         # views then skip eth-tester's guess of a sender (three account lookups per call)
-        self.w3.eth.default_account = OUTSIDER.address
-        advance_time(self.w3, AHEAD_OF_WALL_CLOCK)
-        self.quorum = quorum
-        self.fed = Federation.deploy(
-            self.w3,
+        w3.eth.default_account = OUTSIDER.address
+        advance_time(w3, AHEAD_OF_WALL_CLOCK)
+        federation = Federation.deploy(
+            w3,
             DEPLOYER,
-            members=[m.address for m in MEMBERS],
+            members=[m.address for m in INITIAL_MEMBERS],
             quorum=quorum,
             submit_window=SUBMIT_WINDOW,
             vote_window=VOTE_WINDOW,
             rule="median",
             genesis=GENESIS,
+            voting_period=VOTING_PERIOD,
+            max_samples=MAX_SAMPLES,
         )
-        self._open(GENESIS.digest, self._timestamp("latest"))
+        _DEPLOYED[quorum] = (federation, _tester(w3).take_snapshot())
+    federation, snapshot = _DEPLOYED[quorum]
+    _tester(federation.w3).revert_to_snapshot(snapshot)
+    return federation
+
+
+def _tester(w3: Web3) -> EthereumTester:
+    provider = w3.provider
+    assert isinstance(provider, EthereumTesterProvider) and provider.ethereum_tester is not None
+    tester: EthereumTester = provider.ethereum_tester
+    return tester
+
+
+_DEPLOYED: dict[int, tuple[Federation, Any]] = {}  # quorum -> federation, snapshot id
+
+
+class FederationMachine(RuleBasedStateMachine):
+    """A Federation of four members, a candidate, a non-member, and a model of its rules."""
+
+    w3: Web3
+    fed: Federation
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rounds: dict[int, ModelRound] = {}
+        self.current = 0
+        self.configs: list[FederationConfig] = []  # by version - 1
+        self.config_from: list[int] = []  # the first round of each config version
+        self.accounts: dict[str, ModelMember] = {}  # by admission order
+        self.membership_log: list[tuple[str, str, int]] = []  # (what, account, from round)
+        self.proposals: dict[int, ModelProposal] = {}
+        self.history: dict[type[ChainEvent], list[Any]] = {kind: [] for kind in EVENT_KINDS}
+        self.history_to = 0  # the history holds the logs of the blocks up to this one
+        self.timestamps: dict[int, int] = {}  # block number -> timestamp
+        self.unsettled: set[int] = set()  # rounds whose views may still change
+        self.checked: set[tuple[object, ...]] = set()  # views checked once for good
+        self.last_read: dict[tuple[str, int], object] = {}  # view -> the model's answer then
+
+    # -- setup -----------------------------------------------------------------------
+
+    @initialize(quorum=st.integers(1, len(INITIAL_MEMBERS)))
+    def deploy(self, quorum: int) -> None:
+        self.fed = deployed(quorum)
+        self.w3 = self.fed.w3
+        self.chain_id = self.w3.eth.chain_id
+        self.history_to = self.fed.deploy_block - 1
+        for account in INITIAL_MEMBERS:
+            self._admit(account.address, 1)
+        self.configs.append(
+            FederationConfig(
+                version=1,
+                quorum=quorum,
+                submit_window=SUBMIT_WINDOW,
+                vote_window=VOTE_WINDOW,
+                rule="median",
+                reveal_window=SUBMIT_WINDOW,
+                voting_period=VOTING_PERIOD,
+                commit_reveal=False,
+                max_samples=MAX_SAMPLES,
+            )
+        )
+        self.config_from.append(1)
+        self._open(GENESIS, self._timestamp(self.fed.deploy_block))
 
     # -- clocks and the model ----------------------------------------------------------
 
     def _timestamp(self, block: str | int) -> int:
+        if isinstance(block, int):
+            if block not in self.timestamps:
+                self.timestamps[block] = int(self.w3.eth.get_block(block)["timestamp"])
+            return self.timestamps[block]
         return int(self.w3.eth.get_block(block)["timestamp"])  # type: ignore[arg-type]
 
-    def _open(self, base: bytes, start: int) -> None:
+    def _is_member(self, account: str, number: int) -> bool:
+        m = self.accounts.get(account)
+        return m is not None and m.from_round <= number < m.until_round
+
+    def _coming(self) -> list[str]:
+        """The members of the rounds opened from now on, in admission order."""
+        return [a for a, m in self.accounts.items() if m.until_round == FOREVER]
+
+    def _admit(self, account: str, from_round: int) -> None:
+        m = self.accounts.setdefault(account, ModelMember(from_round))
+        if m.until_round < from_round:
+            m.from_round = from_round  # re-admitted: the old interval is forgotten
+        m.until_round = FOREVER  # a pending removal is cancelled
+        self.membership_log.append(("added", account, from_round))
+
+    def _open(self, base: BlobRef, start: int) -> None:
         self.current += 1
+        c = self.configs[-1]
         self.rounds[self.current] = ModelRound(
             number=self.current,
             base=base,
-            quorum=self.quorum,
-            member_count=len(MEMBERS),
-            submit_deadline=start + SUBMIT_WINDOW,
-            vote_deadline=start + SUBMIT_WINDOW + VOTE_WINDOW,
+            quorum=c.quorum,
+            member_count=len(self._coming()),
+            config_version=c.version,
+            max_samples=c.max_samples,
+            start=start,
+            submit_deadline=start + c.submit_window,
+            vote_deadline=start + c.submit_window + c.vote_window,
         )
+        self.unsettled.add(self.current)
 
     def _round_number(self, choice: str) -> int:
         return {
@@ -180,15 +508,34 @@ class FederationMachine(RuleBasedStateMachine):
             "max": MAX_U64,
         }[choice]
 
-    def _entry_error(self, account: str, number: int, expected: Phase, now: int) -> Revert | None:
-        """The contract's checks shared by submit and vote, in its order."""
-        # members belong to rounds [1, 2**64 - 1): the contract's "forever" is exclusive
-        if account not in {m.address for m in MEMBERS} or not 1 <= number < MAX_U64:
+    def _caller(self, index: int) -> LocalAccount:
+        return OUTSIDER if index == len(POOL) else POOL[index]
+
+    def _repeater(self, done: set[str]) -> LocalAccount:
+        """The first account of the pool in ``done``: one that already did it."""
+        return next(a for a in POOL if a.address in done)
+
+    def _proposal_id(self, pick: int) -> int:
+        count = len(self.proposals)
+        if pick == 0:
+            return 0
+        if pick == 7 or count == 0:
+            return count + 1
+        return count - (pick - 1) % count
+
+    # -- predictions: the contract's checks, in its order ------------------------------
+
+    def _entry_error(self, account: str, number: int) -> Revert | None:
+        """The contract's ``_enter``, shared by submit and vote: a member, an open round."""
+        if not self._is_member(account, number):
             return "NotMember", {"account": account, "round": number}
         r = self.rounds.get(number)
         if r is None or r.outcome is not None:
             return "WrongRound", {"given": number, "current": self.current}
-        if (phase := r.phase(now)) is not expected:
+        return None
+
+    def _phase_error(self, number: int, expected: Phase, now: int) -> Revert | None:
+        if (phase := self.rounds[number].phase(now)) is not expected:
             return "WrongPhase", {"round": number, "current": phase, "expected": expected}
         return None
 
@@ -197,9 +544,14 @@ class FederationMachine(RuleBasedStateMachine):
     ) -> Revert | None:
         if blob.digest == ZERO.digest:
             return "ZeroDigest", {}
-        if samples == 0:
-            return "ZeroSamples", {}
-        if error := self._entry_error(account, number, Phase.SUBMIT, now):
+        if not blob.locator:
+            return "EmptyCid", {}
+        if error := self._entry_error(account, number):
+            return error
+        cap = self.rounds[number].max_samples
+        if not 1 <= samples <= cap:
+            return "InvalidSampleCount", {"numSamples": samples, "maxSamples": cap}
+        if error := self._phase_error(number, Phase.SUBMIT, now):
             return error
         if account in self.rounds[number].submitted:
             return "AlreadySubmitted", {"round": number, "member": account}
@@ -208,7 +560,11 @@ class FederationMachine(RuleBasedStateMachine):
     def _predict_vote(self, account: str, number: int, blob: BlobRef, now: int) -> Revert | None:
         if blob.digest == ZERO.digest:
             return "ZeroDigest", {}
-        if error := self._entry_error(account, number, Phase.VOTE, now):
+        if not blob.locator:
+            return "EmptyCid", {}
+        if error := self._entry_error(account, number):
+            return error
+        if error := self._phase_error(number, Phase.VOTE, now):
             return error
         if account in self.rounds[number].voted:
             return "AlreadyVoted", {"round": number, "member": account}
@@ -221,7 +577,98 @@ class FederationMachine(RuleBasedStateMachine):
             return "WrongPhase", {"round": number, "current": phase, "expected": Phase.EXPIRED}
         return None
 
+    def _change_error(self, kind: ProposalKind, value: ProposalValue) -> Revert | None:
+        """What proposing or executing the change reverts with, whoever sends it."""
+        coming = self._coming()
+        if kind is K.ADD_MEMBER:
+            if value == ZERO_ADDRESS:
+                return "InvalidMember", {"account": value}
+            if value in coming:
+                return "MemberExists", {"account": value}
+            return None
+        if kind is K.REMOVE_MEMBER:
+            if value not in coming:
+                return "NotMember", {"account": value, "round": self.current + 1}
+            return None
+        return config_error(changed(self.configs[-1], kind, value), len(coming))
+
+    def _predict_propose(
+        self, account: str, kind: ProposalKind, value: ProposalValue
+    ) -> Revert | None:
+        if error := self._change_error(kind, value):
+            return error
+        if not self._is_member(account, self.current):
+            return "NotMember", {"account": account, "round": self.current}
+        return None
+
+    def _predict_proposal_vote(self, account: str, proposal_id: int, now: int) -> Revert | None:
+        if error := self._state_error(proposal_id, ProposalState.ACTIVE, now):
+            return error
+        p = self.proposals[proposal_id]
+        if not self._is_member(account, p.round):
+            return "NotMember", {"account": account, "round": p.round}
+        if account in p.voters:
+            return "ProposalAlreadyVoted", {"proposalId": proposal_id, "voter": account}
+        return None
+
+    def _predict_execute(self, proposal_id: int, now: int) -> Revert | None:
+        if error := self._state_error(proposal_id, ProposalState.SUCCEEDED, now):
+            return error
+        p = self.proposals[proposal_id]
+        if error := self._change_error(p.kind, p.value):
+            return error
+        if p.kind is K.REMOVE_MEMBER:
+            quorum, remaining = self.configs[-1].quorum, len(self._coming()) - 1
+            if quorum > remaining:
+                return "InvalidQuorum", {"quorum": quorum, "memberCount": remaining}
+        return None
+
+    def _state_error(self, proposal_id: int, expected: ProposalState, now: int) -> Revert | None:
+        p = self.proposals.get(proposal_id)
+        state = ProposalState.NONE if p is None else p.state(now, self.configs[-1].version)
+        if state is not expected:
+            return "UnexpectedProposalState", {
+                "proposalId": proposal_id,
+                "current": state,
+                "expected": expected,
+            }
+        return None
+
     # -- sending ---------------------------------------------------------------------
+
+    def _transact(self, account: LocalAccount, call: Any) -> int:
+        """Send ``call``, which the model says succeeds, from ``account``; return its block.
+
+        It is mined in the pending block, at the timestamp the model judged it at.
+        """
+        now = self._timestamp("pending")
+        try:
+            receipt = self._mine(account, call)
+        except (Web3Exception, TransactionFailed) as error:
+            raise AssertionError(f"the model says it succeeds, but: {error!r}") from error
+        assert receipt["status"] == 1, "the model says it succeeds, but it reverted"
+        block = int(receipt["blockNumber"])
+        assert self._timestamp(block) == now
+        return block
+
+    def _mine(self, account: LocalAccount, call: Any) -> TxReceipt:
+        """Sign ``call`` from ``account`` with fixed gas and fees, send it, wait for it.
+
+        Nothing is estimated: on the embedded chain a gas estimate is a search over whole
+        executions, and would take most of the run's time.
+        """
+        tx = call.build_transaction(
+            {
+                "from": account.address,
+                "gas": TX_GAS,
+                "maxFeePerGas": MAX_FEE,
+                "maxPriorityFeePerGas": 1,
+                "chainId": self.chain_id,
+                "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
+            }
+        )
+        tx_hash = self.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+        return self.w3.eth.wait_for_transaction_receipt(tx_hash)
 
     def _expect_revert(
         self,
@@ -231,82 +678,64 @@ class FederationMachine(RuleBasedStateMachine):
         expected: Revert,
         force: bool,
     ) -> None:
-        """The call is rejected with ``expected``.
+        """The call is rejected with ``expected`` (by daofed's client, from its gas estimate).
 
-        Forced, the same call is also mined (with a fixed gas limit, so no estimate stops
-        it) and must revert on chain without logs or any change a view can see. Unforced
-        and from a member, it never reaches a block, so there is nothing more to compare.
+        Forced, the same call is also mined and must revert on chain without logs. The
+        invariants then compare the views with the model, which did not change; from the
+        non-member, its own flags are read too.
         """
-        compare = force or account is OUTSIDER
-        before = self._observable() if compare else None
+        event(f"revert {expected[0]}")
         with pytest.raises(ContractRevert) as info:
             send()
         assert (info.value.error, info.value.args_by_name) == expected
         if force:
-            tx = call.build_transaction(
-                {
-                    "from": account.address,
-                    "gas": FORCED_GAS,
-                    "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
-                }
-            )
-            signed = account.sign_transaction(tx)
-            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
+            receipt = self._mine(account, call)
             assert receipt["status"] == 0 and not receipt["logs"]
-        if compare:
-            assert self._observable() == before
+        if account is OUTSIDER:
+            flags = self.fed.contract.functions
+            current, address = self.current, OUTSIDER.address
+            assert not self.fed.has_submitted(current, address)
+            assert not self.fed.has_voted(current, address)
+            assert not self.fed.is_member(address, current)
+            assert not self.fed.is_member(address, current + 1)
+            assert not flags.hasVotedOn(len(self.proposals), address).call()
 
-    def _observable(self) -> tuple[object, ...]:
-        """What the views tell of the open round, except its phase (the clock moves it).
-
-        The submission count and the tallies cover every member's flags; the outsider's
-        own flags and membership are read directly.
-        """
-        current = self.fed.current_round()
-        return (
-            current,
-            self.fed.current_base(),
-            replace(self.fed.round_info(current), phase=Phase.NONE),
-            [self.fed.tally(current, blob.digest) for blob in AGGREGATES],
-            self.fed.has_submitted(current, OUTSIDER.address),
-            self.fed.has_voted(current, OUTSIDER.address),
-            self.fed.is_member(OUTSIDER.address, current),
-            self.fed.is_member(OUTSIDER.address, current + 1),
-        )
-
-    # -- rules -----------------------------------------------------------------------
+    # -- round rules -----------------------------------------------------------------
 
     @rule(
-        member=members, choice=round_choices, blob=update_refs, samples=sample_counts, force=mined
+        member=senders, choice=round_choices, blob=update_refs, samples=sample_counts, force=mined
     )
     def submit(self, member: int, choice: str, blob: BlobRef, samples: int, force: bool) -> None:
-        self._submit(MEMBERS[member], self._round_number(choice), blob, samples, force)
+        """Anyone submits; ``member`` -1: one that did in the current round, a valid update."""
+        if member == -1 and (done := self.rounds[self.current].submitted):
+            self._submit(self._repeater(done), self.current, UPDATES[1], 5, force)
+            return
+        self._submit(self._caller(max(member, 0)), self._round_number(choice), blob, samples, force)
 
-    @precondition(lambda self: bool(self.rounds[self.current].submitted))
-    @rule(data=st.data(), force=mined)
-    def submit_again(self, data: st.DataObject, force: bool) -> None:
-        """A member that already submitted in the current round tries once more."""
-        address = data.draw(st.sampled_from(sorted(self.rounds[self.current].submitted)))
-        account = next(m for m in MEMBERS if m.address == address)
-        self._submit(
-            account, self.current, data.draw(update_refs.filter(lambda b: b != ZERO)), 5, force
-        )
+    @rule(
+        action=st.sampled_from(["submit", "vote"]),
+        blob=st.sampled_from(BALLOTS),
+        skip=st.one_of(st.none(), members),
+    )
+    def everyone(self, action: str, blob: BlobRef, skip: int | None) -> None:
+        """Every member who still can submits (or votes for ``blob``), but ``skip``.
 
-    @rule(skip=st.one_of(st.none(), members))
-    def everyone_submits(self, skip: int | None) -> None:
-        """Every member who can still submit does, but ``skip`` (moves rounds on).
-
-        Skipping one keeps the round in its submit phase, where a repeat submission meets
-        AlreadySubmitted rather than WrongPhase.
+        This moves rounds on. Skipping one keeps the round in its submit phase, where a
+        repeat submission meets AlreadySubmitted rather than WrongPhase, or short of a
+        quorum of all members.
         """
-        for i, account in enumerate(MEMBERS):
-            number, now = self.current, self._timestamp("pending")
-            if (
-                i != skip
-                and self._predict_submit(account.address, number, UPDATES[0], 10, now) is None
-            ):
-                self._submit(account, number, UPDATES[0], 10, force=False)
+        number = self.current
+        for i, account in enumerate(POOL):
+            if self.current != number:
+                break  # accepted: the next round is in its submit phase
+            now = self._timestamp("pending")
+            if i == skip:
+                continue
+            if action == "submit":
+                if self._predict_submit(account.address, number, UPDATES[0], 10, now) is None:
+                    self._submit(account, number, UPDATES[0], 10, force=False)
+            elif self._predict_vote(account.address, number, blob, now) is None:
+                self._vote(account, number, blob, force=False)
 
     def _submit(
         self, account: LocalAccount, number: int, blob: BlobRef, samples: int, force: bool
@@ -315,115 +744,247 @@ class FederationMachine(RuleBasedStateMachine):
             account.address, number, blob, samples, self._timestamp("pending")
         )
         call = self.fed.contract.functions.submitUpdate(number, blob.digest, blob.locator, samples)
-
-        def send() -> TxResult:
-            return self.fed.submit_update(account, number, blob, samples)
-
         if expected is not None:
+
+            def send() -> TxResult:
+                return self.fed.submit_update(account, number, blob, samples)
+
             self._expect_revert(account, call, send, expected, force)
             return
-        assert not self.fed.has_submitted(number, account.address)
-        send()
+        assert account is not OUTSIDER
+        self._transact(account, call)
         self.rounds[number].submitted.add(account.address)
         assert self.fed.has_submitted(number, account.address)
 
-    @rule(member=members, choice=round_choices, blob=aggregate_refs, force=mined)
+    @rule(member=senders, choice=round_choices, blob=aggregate_refs, force=mined)
     def vote(self, member: int, choice: str, blob: BlobRef, force: bool) -> None:
-        self._vote(MEMBERS[member], self._round_number(choice), blob, force)
-
-    @precondition(lambda self: bool(self.rounds[self.current].voted))
-    @rule(data=st.data(), force=mined)
-    def vote_again(self, data: st.DataObject, force: bool) -> None:
-        """A member that already voted in the current round tries once more."""
-        address = data.draw(st.sampled_from(sorted(self.rounds[self.current].voted)))
-        account = next(m for m in MEMBERS if m.address == address)
-        self._vote(account, self.current, data.draw(st.sampled_from(AGGREGATES)), force)
-
-    @rule(blob=st.sampled_from(AGGREGATES), skip=st.one_of(st.none(), members))
-    def everyone_votes(self, blob: BlobRef, skip: int | None) -> None:
-        """Every member who can still vote in the current round votes for ``blob``, but ``skip``."""
-        number = self.current
-        for i, account in enumerate(MEMBERS):
-            if self.current != number:
-                break  # accepted: the next round is in its submit phase
-            now = self._timestamp("pending")
-            if i != skip and self._predict_vote(account.address, number, blob, now) is None:
-                self._vote(account, number, blob, force=False)
+        """Anyone votes; ``member`` -1: one that did in the current round, a valid ballot."""
+        if member == -1 and (done := self.rounds[self.current].voted):
+            self._vote(self._repeater(done), self.current, AGGREGATES[1], force)
+            return
+        self._vote(self._caller(max(member, 0)), self._round_number(choice), blob, force)
 
     def _vote(self, account: LocalAccount, number: int, blob: BlobRef, force: bool) -> None:
         expected = self._predict_vote(account.address, number, blob, self._timestamp("pending"))
         call = self.fed.contract.functions.voteAggregate(number, blob.digest, blob.locator)
-
-        def send() -> TxResult:
-            return self.fed.vote_aggregate(account, number, blob)
-
         if expected is not None:
+
+            def send() -> TxResult:
+                return self.fed.vote_aggregate(account, number, blob)
+
             self._expect_revert(account, call, send, expected, force)
             return
-        assert not self.fed.has_voted(number, account.address)
-        result = send()
-        assert self.fed.has_voted(number, account.address)
+        assert account is not OUTSIDER
+        block = self._transact(account, call)
         r = self.rounds[number]
         r.voted.add(account.address)
-        r.tallies[blob.digest] += 1
-        if r.tallies[blob.digest] == r.quorum:
+        r.tallies[blob] += 1
+        assert self.fed.has_voted(number, account.address)
+        # votes count per (digest, CID): a pair sharing the digest keeps its own tally
+        for pair in (b for b in BALLOTS if b.digest == blob.digest):
+            assert self.fed.tally(number, pair) == r.tallies[pair]
+        if r.tallies[blob] == r.quorum:
+            event("round accepted" + (" at the bogus CID" if blob == BOGUS else ""))
             r.outcome = Phase.ACCEPTED
-            self._open(blob.digest, self._timestamp(result.block_number))
+            self._open(blob, self._timestamp(block))
 
-    @rule(caller=st.integers(0, len(MEMBERS)), choice=round_choices, force=mined)
+    @rule(caller=callers, choice=round_choices, force=mined)
     def close(self, caller: int, choice: str, force: bool) -> None:
-        """Anyone may close an expired round; index len(MEMBERS) is the non-member."""
-        account = OUTSIDER if caller == len(MEMBERS) else MEMBERS[caller]
+        """Anyone may close an expired round."""
+        account = self._caller(caller)
         number = self._round_number(choice)
         expected = self._predict_close(number, self._timestamp("pending"))
         call = self.fed.contract.functions.closeRound(number)
-
-        def send() -> TxResult:
-            return self.fed.close_round(account, number)
-
         if expected is not None:
+
+            def send() -> TxResult:
+                return self.fed.close_round(account, number)
+
             self._expect_revert(account, call, send, expected, force)
             return
-        result = send()
+        block = self._transact(account, call)
         r = self.rounds[number]
         r.outcome = Phase.CLOSED
-        self._open(r.base, self._timestamp(result.block_number))
+        self._open(r.base, self._timestamp(block))
 
-    @rule(choice=round_choices, blob=update_refs, samples=sample_counts, force=mined)
-    def outsider_submits(self, choice: str, blob: BlobRef, samples: int, force: bool) -> None:
-        number = self._round_number(choice)
-        expected = self._predict_submit(
-            OUTSIDER.address, number, blob, samples, self._timestamp("pending")
-        )
-        assert expected is not None  # a non-member is always rejected
-        call = self.fed.contract.functions.submitUpdate(number, blob.digest, blob.locator, samples)
+    # -- governance rules ------------------------------------------------------------
 
-        def send() -> TxResult:
-            return self.fed.submit_update(OUTSIDER, number, blob, samples)
+    @rule(
+        proposer=callers,
+        change=changes,
+        choices=ballots,
+        rival=st.one_of(st.none(), st.sampled_from(VALID_CHANGES)),
+        force=mined,
+    )
+    def propose(
+        self,
+        proposer: int,
+        change: tuple[ProposalKind, ProposalValue],
+        choices: list[bool | None],
+        rival: tuple[ProposalKind, ProposalValue] | None,
+        force: bool,
+    ) -> None:
+        """Anyone proposes a change; then each account of the pool votes as ``choices`` says.
 
-        self._expect_revert(OUTSIDER, call, send, expected, force)
+        ``choices`` says yes, no or nothing, in the order of the pool; only the members of
+        the proposal's round can vote. Then the same for the ``rival`` change, if any: two
+        config changes voted against the same version, so executing one makes the other
+        stale. Values daofed's client refuses go out as raw calls.
+        """
+        account = self._caller(proposer)
+        self._propose(account, *change, choices, force)
+        if rival is not None:
+            self._propose(account, *rival, choices, force=False)
 
-    @rule(choice=round_choices, blob=aggregate_refs, force=mined)
-    def outsider_votes(self, choice: str, blob: BlobRef, force: bool) -> None:
-        number = self._round_number(choice)
-        expected = self._predict_vote(OUTSIDER.address, number, blob, self._timestamp("pending"))
-        assert expected is not None
-        call = self.fed.contract.functions.voteAggregate(number, blob.digest, blob.locator)
+    def _propose(
+        self,
+        account: LocalAccount,
+        kind: ProposalKind,
+        value: ProposalValue,
+        choices: list[bool | None],
+        force: bool,
+    ) -> None:
+        expected = self._predict_propose(account.address, kind, value)
+        call = self.fed.contract.functions[PROPOSE_FUNCTIONS[kind]](*call_args(value))
+        if expected is not None:
 
-        def send() -> TxResult:
-            return self.fed.vote_aggregate(OUTSIDER, number, blob)
+            def send() -> object:
+                if client_accepts(kind, value):
+                    return self.fed.propose(account, kind, value)
+                return send_transaction(self.w3, account, call, DECODER, what="proposing")
 
-        self._expect_revert(OUTSIDER, call, send, expected, force)
-
-    @rule(seconds=clock_steps)
-    def advance(self, seconds: int) -> None:
-        advance_time(self.w3, seconds)
-
-    @rule(deadline=st.sampled_from(["submit", "vote"]), offset=st.integers(-2, 1))
-    def advance_to_deadline(self, deadline: str, offset: int) -> None:
-        """Put the next transaction within a second or two of a deadline of the current round."""
+            self._expect_revert(account, call, send, expected, force)
+            return
+        block = self._transact(account, call)
         r = self.rounds[self.current]
-        target = (r.submit_deadline if deadline == "submit" else r.vote_deadline) + offset
+        p = ModelProposal(
+            proposal_id=len(self.proposals) + 1,
+            proposer=account.address,
+            kind=kind,
+            value=value,
+            round=self.current,
+            # the voting period of the config the proposal's round was opened with
+            vote_end=self._timestamp(block) + self.configs[r.config_version - 1].voting_period,
+            votes_needed=r.member_count // 2 + 1,  # a strict majority of the round's members
+            config_version=self.configs[-1].version,
+        )
+        self.proposals[p.proposal_id] = p
+        assert self.fed.proposal_count() == p.proposal_id
+        for voter, support in zip(POOL, choices, strict=True):
+            if support is not None and self._is_member(voter.address, p.round):
+                self._vote_on_proposal(voter, p.proposal_id, support, force=False)
+
+    @rule(voter=callers, pick=proposal_picks, support=st.booleans(), force=mined)
+    def vote_on_proposal(self, voter: int, pick: int, support: bool, force: bool) -> None:
+        self._vote_on_proposal(self._caller(voter), self._proposal_id(pick), support, force)
+
+    def _vote_on_proposal(
+        self, account: LocalAccount, proposal_id: int, support: bool, force: bool
+    ) -> None:
+        expected = self._predict_proposal_vote(
+            account.address, proposal_id, self._timestamp("pending")
+        )
+        call = self.fed.contract.functions.voteProposal(proposal_id, support)
+        if expected is not None:
+
+            def send() -> TxResult:
+                return self.fed.vote_proposal(account, proposal_id, support)
+
+            self._expect_revert(account, call, send, expected, force)
+            return
+        self._transact(account, call)
+        p = self.proposals[proposal_id]
+        p.voters.add(account.address)
+        if support:
+            p.yes += 1
+        else:
+            p.no += 1
+        assert self.fed.has_voted_on(proposal_id, account.address)
+
+    @rule(caller=callers, pick=st.one_of(st.just(-1), proposal_picks), force=mined)
+    def execute(self, caller: int, pick: int, force: bool) -> None:
+        """Anyone executes a proposal, at whatever time it is.
+
+        ``pick`` -1: the oldest proposal that carried, if any (agents execute those).
+        """
+        carried = self._in_state(ProposalState.SUCCEEDED)
+        proposal_id = carried[0] if pick == -1 and carried else self._proposal_id(max(pick, 0))
+        self._execute(self._caller(caller), proposal_id, force)
+
+    def _live(self) -> list[int]:
+        """The proposals a transaction would find Active or Succeeded now, oldest first."""
+        return self._in_state(ProposalState.ACTIVE, ProposalState.SUCCEEDED)
+
+    def _in_state(self, *states: ProposalState) -> list[int]:
+        """The proposals a transaction would find in one of ``states`` now, oldest first."""
+        now, latest = self._timestamp("pending"), self.configs[-1].version
+        return [i for i, p in self.proposals.items() if p.state(now, latest) in states]
+
+    def _execute(self, account: LocalAccount, proposal_id: int, force: bool) -> None:
+        now = self._timestamp("pending")
+        if proposal_id in self.proposals:
+            state = self.proposals[proposal_id].state(now, self.configs[-1].version)
+            event(f"execute a proposal {state.label}")
+        expected = self._predict_execute(proposal_id, now)
+        call = self.fed.contract.functions.execute(proposal_id)
+        if expected is not None:
+
+            def send() -> TxResult:
+                return self.fed.execute_proposal(account, proposal_id)
+
+            self._expect_revert(account, call, send, expected, force)
+            return
+        self._transact(account, call)
+        p = self.proposals[proposal_id]
+        p.executed = True
+        event(f"executed {p.kind.label}")
+        if p.kind is K.ADD_MEMBER:
+            assert isinstance(p.value, str)
+            self._admit(p.value, self.current + 1)
+        elif p.kind is K.REMOVE_MEMBER:
+            assert isinstance(p.value, str)
+            self.accounts[p.value].until_round = self.current + 1
+            self.membership_log.append(("removed", p.value, self.current + 1))
+        else:
+            version = self.configs[-1].version
+            if any(
+                q.kind.changes_config and q.state(now, version) is ProposalState.SUCCEEDED
+                for q in self.proposals.values()
+            ):
+                event("a succeeded config proposal went stale")
+            self.configs.append(changed(self.configs[-1], p.kind, p.value))
+            self.config_from.append(self.current + 1)
+
+    # -- clock rules -----------------------------------------------------------------
+
+    @rule(move=clock_moves)
+    def advance(self, move: ClockMove) -> None:
+        """Move the clock: some seconds on, or to a second or two of a deadline (if ahead).
+
+        At a proposal's deadline (voting end, execution deadline, or weeks after it),
+        ``move.executor``, if any, then tries to execute that proposal: on either side of
+        the deadline, or at once if it has passed. Days and weeks go by: the open round
+        expires (rounds last minutes), which is fine.
+        """
+        if move.to == "+":
+            advance_time(self.w3, move.by)
+            return
+        if move.to in ("submit", "vote"):
+            r = self.rounds[self.current]
+            self._advance_to(
+                (r.submit_deadline if move.to == "submit" else r.vote_deadline) + move.by
+            )
+            return
+        if not (live := self._live()):
+            return
+        proposal_id = live[-1 - move.pick % len(live)]
+        p = self.proposals[proposal_id]
+        after = {"vote end": 0, "execute by": EXECUTION_PERIOD, "long after": 3 * WEEK}
+        self._advance_to(p.vote_end + after[move.to] + move.by)
+        if move.executor is not None:
+            self._execute(self._caller(move.executor), proposal_id, force=False)
+
+    def _advance_to(self, target: int) -> None:
         gap = target - self._timestamp("pending")
         if gap > 0:
             advance_time(self.w3, gap)
@@ -431,103 +992,259 @@ class FederationMachine(RuleBasedStateMachine):
     # -- invariants ------------------------------------------------------------------
 
     def _history(self) -> dict[type[ChainEvent], list[Any]]:
-        """Every round event since deployment, by kind, from one log query.
+        """Every event since deployment, by kind: one log query per step, for the new blocks.
 
-        Same decoding as ``Federation.events`` (``from_log``), but one ``eth_getLogs``
-        instead of one per kind: the embedded chain's log queries are the slow part here.
+        Same decoding as ``Federation.events`` (``from_log``), but one ``eth_getLogs`` for
+        the new blocks only instead of one per kind from the deployment on: the embedded
+        chain's log queries are slow.
         """
-        kinds: list[type[ChainEvent]] = [
-            RoundOpened, UpdateSubmitted, AggregateVoted, ModelAccepted, RoundClosed
-        ]  # fmt: skip
-        by_topic = {HexBytes(self.fed.contract.events[k.__name__].topic): k for k in kinds}
-        history: dict[type[ChainEvent], list[Any]] = {kind: [] for kind in kinds}
-        logs = self.w3.eth.get_logs(
-            {"address": self.fed.address, "fromBlock": self.fed.deploy_block, "toBlock": "latest"}
-        )
-        for log in logs:
-            kind = by_topic.get(HexBytes(log["topics"][0]))
-            if kind is not None:
+        latest = int(self.w3.eth.block_number)
+        if latest > self.history_to:
+            logs = self.w3.eth.get_logs(
+                {"address": self.fed.address, "fromBlock": self.history_to + 1, "toBlock": latest}
+            )
+            for log in logs:
+                kind = _BY_TOPIC[HexBytes(log["topics"][0])]
                 decoded = self.fed.contract.events[kind.__name__]().process_log(log)
-                history[kind].append(from_log(kind, decoded))
-        return history
+                self.history[kind].append(from_log(kind, decoded))
+            self.history_to = latest
+        return self.history
 
     @invariant()
-    def history_obeys_the_rules(self) -> None:
+    def rounds_obey_the_rules(self) -> None:
+        """From the events and the model: who submitted and voted, what was accepted."""
         history = self._history()
         opened = history[RoundOpened]
         submitted = history[UpdateSubmitted]
         voted = history[AggregateVoted]
         accepted = history[ModelAccepted]
         closed = history[RoundClosed]
-        current = self.fed.current_round()
 
-        # the round number only grows; rounds open one after the other, each once
-        assert current >= self.highest_round_seen
-        self.highest_round_seen = current
-        assert current == self.current
-        assert [e.round for e in opened] == list(range(1, current + 1))
+        # rounds open one after the other, each once
+        assert [e.round for e in opened] == list(range(1, self.current + 1))
         order = [(e.block_number, e.log_index) for e in opened]
         assert order == sorted(order)
 
         # at most one submission and one vote per member per round, members only
-        member_set = {m.address for m in MEMBERS}
         for events in (submitted, voted):
             keys = [(e.round, e.member) for e in events]
             assert len(keys) == len(set(keys))
-            assert {e.member for e in events} <= member_set
+            assert all(self._is_member(e.member, e.round) for e in events)
 
-        # an accepted digest had quorum at acceptance; one outcome per round
-        quorum_of = {e.round: e.quorum for e in opened}
+        # an accepted (digest, CID) had quorum at acceptance; one outcome per round
         assert len({e.round for e in accepted}) == len(accepted)
         assert not {e.round for e in accepted} & {e.round for e in closed}
         for acc in accepted:
             at = (acc.block_number, acc.log_index)
-            for_digest = [
+            for_pair = [
                 v
                 for v in voted
                 if v.round == acc.round
-                and v.digest == acc.digest
+                and (v.digest, v.cid) == (acc.digest, acc.cid)
                 and (v.block_number, v.log_index) < at
             ]
-            assert len(for_digest) >= quorum_of[acc.round] == acc.votes == len(for_digest)
+            quorum = opened[acc.round - 1].quorum
+            assert len(for_pair) == quorum == acc.votes == for_pair[-1].tally
             assert not [
                 v for v in voted if v.round == acc.round and (v.block_number, v.log_index) > at
             ]
-            assert opened[acc.round].base_digest == acc.digest  # the next round trains from it
+            # the next round trains from it, fetched from the CID the quorum voted for
+            assert (opened[acc.round].base_digest, opened[acc.round].base_cid) == (
+                acc.digest,
+                acc.cid,
+            )
         for c in closed:
-            assert opened[c.round].base_digest == opened[c.round - 1].base_digest
+            assert (opened[c.round].base_digest, opened[c.round].base_cid) == (
+                opened[c.round - 1].base_digest,
+                opened[c.round - 1].base_cid,
+            )
 
         # events tell the same story as the model
         for number, r in self.rounds.items():
-            assert {e.member for e in submitted if e.round == number} == r.submitted
-            assert {e.member for e in voted if e.round == number} == r.voted
-            assert Counter(e.digest for e in voted if e.round == number) == r.tallies
-            assert opened[number - 1].base_digest == r.base
-            assert (opened[number - 1].submit_deadline, opened[number - 1].vote_deadline) == (
+            e = opened[number - 1]
+            assert {v.member for v in submitted if v.round == number} == r.submitted
+            assert {v.member for v in voted if v.round == number} == r.voted
+            assert Counter(BlobRef(v.digest, v.cid) for v in voted if v.round == number) == (
+                r.tallies
+            )
+            assert (e.base_digest, e.base_cid) == (r.base.digest, r.base.locator)
+            assert (e.submit_deadline, e.reveal_deadline, e.vote_deadline) == (
+                r.submit_deadline,
                 r.submit_deadline,
                 r.vote_deadline,
             )
-            assert opened[number - 1].quorum == r.quorum
+            assert (e.quorum, e.member_count, e.config_version, e.commit_reveal) == (
+                r.quorum,
+                r.member_count,
+                r.config_version,
+                False,
+            )
 
     @invariant()
-    def phases_follow_the_deadlines(self) -> None:
+    def governance_obeys_the_rules(self) -> None:
+        """From the events and the model: proposals, their votes, executions and effects."""
+        history = self._history()
+        created = history[ProposalCreated]
+        votes = history[ProposalVoted]
+        executed = history[ProposalExecuted]
+        configs = history[ConfigChanged]
+
+        assert [
+            (e.proposal_id, e.proposer, e.kind, e.value, e.round, e.vote_end, e.votes_needed)
+            for e in created
+        ] == [
+            (p.proposal_id, p.proposer, p.kind, p.value, p.round, p.vote_end, p.votes_needed)
+            for p in self.proposals.values()
+        ]
+        assert [e.config_version for e in created] == [
+            p.config_version for p in self.proposals.values()
+        ]
+        assert len({(v.proposal_id, v.voter) for v in votes}) == len(votes)
+        for p in self.proposals.values():
+            mine = [v for v in votes if v.proposal_id == p.proposal_id]
+            assert {v.voter for v in mine} == p.voters
+            assert ((mine[-1].yes, mine[-1].no) if mine else (0, 0)) == (p.yes, p.no)
+        assert {e.proposal_id for e in executed} == {
+            p.proposal_id for p in self.proposals.values() if p.executed
+        }
+        assert len({e.proposal_id for e in executed}) == len(executed)
+
+        # each execution, from the events alone: in time, carried, not stale, and its effect
+        by_id = {e.proposal_id: e for e in created}
+        changes = {e.tx_hash: e for e in configs}
+        for e in executed:
+            p = by_id[e.proposal_id]
+            at = (e.block_number, e.log_index)
+            yes = [v for v in votes if v.proposal_id == p.proposal_id and v.support]
+            assert all((v.block_number, v.log_index) < at for v in yes)
+            assert len(yes) >= p.votes_needed
+            assert p.vote_end <= self._timestamp(e.block_number) < p.vote_end + EXECUTION_PERIOD
+            if p.kind.changes_config:
+                change = changes[e.tx_hash]
+                assert change.version == p.config_version + 1  # voted against the latest
+                assert change.from_round > p.round
+                if isinstance(p.value, Windows):
+                    assert (change.submit_window, change.vote_window, change.reveal_window) == (
+                        p.value.submit,
+                        p.value.vote,
+                        p.value.reveal,
+                    )
+                else:
+                    assert getattr(change, CONFIG_FIELDS[p.kind]) == p.value
+
+        # the model's configs and memberships, as the events tell them
+        assert [
+            (
+                FederationConfig(
+                    version=c.version,
+                    quorum=c.quorum,
+                    submit_window=c.submit_window,
+                    vote_window=c.vote_window,
+                    rule=c.rule,
+                    reveal_window=c.reveal_window,
+                    voting_period=c.voting_period,
+                    commit_reveal=c.commit_reveal,
+                    max_samples=c.max_samples,
+                ),
+                c.from_round,
+            )
+            for c in configs
+        ] == list(zip(self.configs, self.config_from, strict=True))
+        membership = sorted(
+            [*history[MemberAdded], *history[MemberRemoved]],
+            key=lambda e: (e.block_number, e.log_index),
+        )
+        assert [
+            ("added" if isinstance(e, MemberAdded) else "removed", e.account, e.from_round)
+            for e in membership
+        ] == self.membership_log
+
+    @invariant()
+    def views_follow_the_model(self) -> None:
+        """Round and proposal views at the latest block are the model's.
+
+        A view is read whenever the model's answer changed since it was last read, and at
+        every step within a few seconds of a deadline it depends on (where an off-by-one
+        would show); in between, the transactions the rules send probe the same state at
+        random times. What only changes with a new round or config is read once per round
+        or config.
+        """
         now = self._timestamp("latest")
-        for number, r in self.rounds.items():
-            expected = r.phase(now)
-            assert self.fed.phase(number) is expected, (number, now, r)
-            if number < self.current:
-                assert expected in (Phase.ACCEPTED, Phase.CLOSED)
-        assert self.fed.phase(self.current + 1) is Phase.NONE
-        info = self.fed.round_info(self.current)
-        r = self.rounds[self.current]
-        assert info.submissions == len(r.submitted) and info.base.digest == r.base
-        for blob in AGGREGATES:
-            assert self.fed.tally(self.current, blob.digest) == r.tallies[blob.digest]
+        f = self.fed.contract.functions
+        for number in sorted(self.unsettled):
+            r = self.rounds[number]
+            expected = self._round_info(r, now)
+            if self._stale_view(
+                ("round", number), expected, now, r.submit_deadline, r.vote_deadline
+            ):
+                assert tuple(f.roundInfo(number).call()) == expected, (number, now)
+            if r.outcome is not None:
+                self.unsettled.discard(number)
+        if ("round", self.current) not in self.checked:
+            assert self.fed.current_round() == self.current  # it only grows, one at a time
+            assert self.fed.phase(self.current + 1) is Phase.NONE
+            self.checked.add(("round", self.current))
+
+        latest = self.configs[-1].version
+        for proposal_id, p in self.proposals.items():
+            info = p.info(now, latest)
+            if p.settled or not self._stale_view(
+                ("proposal", proposal_id), info, now, p.vote_end, info.execute_by
+            ):
+                continue
+            assert self.fed.proposal(proposal_id) == info
+            assert self.fed.proposal_state(proposal_id) is info.state
+            event(f"proposal seen {info.state.label}")
+            p.settled = info.state in SETTLED or (
+                info.state is ProposalState.EXPIRED and not p.kind.changes_config
+            )
+        if ("proposal", len(self.proposals) + 1) not in self.checked:
+            assert self.fed.proposal_state(len(self.proposals) + 1) is ProposalState.NONE
+            self.checked.add(("proposal", len(self.proposals) + 1))
+
+        governed = ("governed", len(self.configs), len(self.membership_log), self.current)
+        if governed not in self.checked:
+            assert self.fed.config() == self.configs[-1]
+            assert self.fed.member_count() == len(self._coming())
+            assert self.fed.members(self.current) == [
+                a for a in self.accounts if self._is_member(a, self.current)
+            ]
+            self.checked.add(governed)
+
+    def _stale_view(
+        self, key: tuple[str, int], expected: object, now: int, *deadlines: int
+    ) -> bool:
+        """Whether the view ``key`` is due a read: its answer changed, or a deadline is near."""
+        due = self.last_read.get(key) != expected or any(
+            abs(now - deadline) <= NEAR for deadline in deadlines
+        )
+        self.last_read[key] = expected
+        return due
+
+    def _round_info(self, r: ModelRound, now: int) -> tuple[object, ...]:
+        """``roundInfo`` of round ``r`` as the model has it, field by field."""
+        accepted = self.rounds[r.number + 1].base if r.outcome is Phase.ACCEPTED else ZERO
+        return (
+            r.base.digest,
+            accepted.digest,
+            r.start,
+            r.submit_deadline,
+            r.submit_deadline,  # reveal deadline: no commit-reveal here
+            r.vote_deadline,
+            r.config_version,
+            r.quorum,
+            r.member_count,
+            0,  # commits
+            len(r.submitted),
+            False,  # commit-reveal
+            r.phase(now),
+            r.max_samples,
+        )
 
 
 FederationMachine.TestCase.settings = settings(
     max_examples=30,
-    stateful_step_count=20,
+    stateful_step_count=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -535,4 +1252,4 @@ FederationMachine.TestCase.settings = settings(
 
 @pytest.mark.slow
 class TestFederationMachine(FederationMachine.TestCase):  # type: ignore[misc,valid-type]
-    """30 examples of up to 20 steps each: about 500 contract steps per run."""
+    """30 examples of up to 50 steps each: about 1,300 steps and 1,000 transactions per run."""

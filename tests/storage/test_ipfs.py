@@ -103,6 +103,7 @@ def test_a_failed_add_is_retried_with_the_whole_body(kubo: FakeKubo) -> None:
         assert attempt.params["pin"] == ["true"]
         assert attempt.params["cid-version"] == ["1"]
         assert attempt.params["raw-leaves"] == ["true"]
+        assert attempt.params["cid-base"] == ["base32"]  # the CID string goes on chain
 
 
 def test_locate_asks_for_the_hash_only_with_puts_cid_options(kubo: FakeKubo) -> None:

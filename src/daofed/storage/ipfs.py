@@ -42,9 +42,13 @@ _CID_PARAMS = {
     "raw-leaves": "true",
     "chunker": f"size-{CHUNK_SIZE}",
     "hash": "sha2-256",
+    "cid-base": "base32",
     "quieter": "true",
 }
-"""Every ``add`` option that shapes the CID: the same for ``put`` and ``locate``."""
+"""Every ``add`` option that shapes the CID or how it is written: the same for ``put`` and
+``locate``. ``cid-base`` is Kubo's default for CIDv1 but not every node's (js-ipfs answers
+in base58btc), and a ref's CID string goes on chain, where another spelling is another CID.
+"""
 _PUT_PARAMS = {**_CID_PARAMS, "pin": "true"}
 _LOCATE_PARAMS = {**_CID_PARAMS, "only-hash": "true", "pin": "false"}
 _START_HINT = (

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from daofed.learning.task import FitConfig, Metrics, TorchTask
+from daofed.learning.task import FitConfig, Metrics, ProximalTerm, TorchTask
 
 FEATURES = 13
 CULTIVARS = 3
@@ -58,11 +58,14 @@ class WineTask(TorchTask[WineData]):
         epochs = int(config.get("epochs", 10))
         optimizer = torch.optim.Adam(model.parameters(), lr=float(config.get("lr", 0.01)))
         batches = torch.Generator().manual_seed(int(config["seed"]))  # reproducible rounds
+        # FedProx: the config has proximal_mu when the federation's rule says prox=<mu>
+        proximal = ProximalTerm(model, float(config.get("proximal_mu", 0.0)))
         model.train()
         for _ in range(epochs):
             for batch in torch.randperm(len(data), generator=batches).split(16):
                 optimizer.zero_grad()
-                nn.functional.cross_entropy(model(data.x[batch]), data.y[batch]).backward()
+                loss = nn.functional.cross_entropy(model(data.x[batch]), data.y[batch])
+                (loss + proximal(model)).backward()
                 optimizer.step()
         return len(data)
 

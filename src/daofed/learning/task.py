@@ -8,6 +8,9 @@ aggregation, votes, audit) is daofed's protocol core and never changes per task.
 The contract is Flower's ``NumPyClient`` with names on the arrays: ``fit`` gets the
 round's base weights and a config dict (``round``, ``seed`` and the member's own
 options) and returns the trained weights and how many examples it trained on.
+When the federation's rule says ``prox=<mu>`` the config also carries ``proximal_mu``
+(Flower's FedProx key), and a task should add FedProx's proximal term to its local
+loss, e.g. with :class:`ProximalTerm`.
 Weights cross the seam as ``{tensor name: float32 numpy array}``, never as torch
 objects, so a task can train with anything. :class:`TorchTask` does the numpy <-> torch
 plumbing for a PyTorch model: write ``build_model``, ``load_data``, ``train`` and
@@ -20,6 +23,7 @@ bit-exact.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,8 +42,9 @@ DataT = TypeVar("DataT")
 
 Scalar = bool | int | float | str
 FitConfig = Mapping[str, Scalar]
-"""What ``fit`` is told: ``round`` and ``seed`` always, plus the member's own options
-(``epochs`` from ``daofed agent run --epochs``, ``--fit-config key=value`` pairs)."""
+"""What ``fit`` is told: ``round`` and ``seed`` always, ``proximal_mu`` (a float > 0) when
+the federation's rule says ``prox=<mu>``, plus the member's own options (``epochs`` from
+``daofed agent run --epochs``, ``--fit-config key=value`` pairs)."""
 
 Metrics = dict[str, float]
 
@@ -78,7 +83,9 @@ class Task(ABC, Generic[DataT]):
         """Train one round from ``weights`` on ``data``; return the new weights.
 
         ``config["seed"]`` must make training reproducible: a member restarted mid-round
-        retrains and must arrive at the very same update.
+        retrains and must arrive at the very same update. A ``proximal_mu`` key is
+        FedProx's mu: the federation wants ``(mu/2) * ||w - weights||^2`` added to the
+        local loss, keeping members near the base when their data are skewed.
         """
 
     @abstractmethod
@@ -106,6 +113,9 @@ class TorchTask(Task[DataT]):
     The federated weights are the module's floating-point ``state_dict`` entries
     (parameters and float buffers), as float32; integer buffers such as BatchNorm's
     ``num_batches_tracked`` stay local to each member.
+
+    ``train`` should honour ``config.get("proximal_mu", 0.0)`` (FedProx): make a
+    :class:`ProximalTerm` before the first step and add ``term(model)`` to each batch loss.
     """
 
     @abstractmethod
@@ -147,6 +157,41 @@ class TorchTask(Task[DataT]):
             model = self.build_model()
         load_weights(model, weights)
         return model
+
+
+def check_proximal_mu(mu: object) -> float:
+    """Return FedProx's ``mu`` as a float; raise :class:`LearningError` unless finite and >= 0."""
+    if isinstance(mu, bool) or not isinstance(mu, int | float) or not math.isfinite(mu) or mu < 0:
+        raise LearningError(f"proximal_mu must be a finite number >= 0, got {mu!r}")
+    return float(mu)
+
+
+class ProximalTerm:
+    """FedProx's proximal term ``(mu/2) * ||w - w_base||^2`` (Li et al., MLSys 2020).
+
+    Made from the model *before* local training, it snapshots the parameters as the base
+    (detached copies: the base is a constant, so the term's gradient is
+    ``mu * (w - w_base)``). Adding ``term(model)`` to every batch loss keeps a member's
+    update near the round's base, which limits client drift under non-IID data.
+    Parameters only: buffers (BatchNorm statistics) are not trained by gradients.
+    """
+
+    def __init__(self, model: nn.Module, mu: float) -> None:
+        self.mu = check_proximal_mu(mu)
+        self._base = [p.detach().clone() for p in model.parameters()]
+
+    def __call__(self, model: nn.Module) -> torch.Tensor:
+        """Return the term for ``model``'s current parameters: a scalar tensor with gradient."""
+        params = list(model.parameters())
+        if len(params) != len(self._base):
+            raise LearningError(
+                f"the model has {len(params)} parameter tensors but the proximal term's base "
+                f"has {len(self._base)}: make the term from the model being trained"
+            )
+        squared = torch.stack(
+            [(p - b).pow(2).sum() for p, b in zip(params, self._base, strict=True)]
+        )
+        return (self.mu / 2) * squared.sum()
 
 
 def weights_of(model: nn.Module) -> Weights:

@@ -17,6 +17,7 @@ from torch import nn
 
 from daofed.errors import LearningError
 from daofed.learning.data import Dataset
+from daofed.learning.task import ProximalTerm, check_proximal_mu
 
 Optimizer = Literal["adam", "sgd"]
 
@@ -31,6 +32,11 @@ class TrainConfig:
     centrally; Adam did as well IID but drifted more under label skew. A fresh
     optimizer is made every round, as in FedAvg (McMahan et al., 2017): optimizer
     state is local and never leaves the member.
+
+    ``proximal_mu`` > 0 trains with FedProx (Li et al., 2020): the loss gains
+    ``(mu/2) * ||w - w_base||^2``, pulling the member towards the round's base weights.
+    The protocol sets it from the federation's rule (``prox=<mu>``); 0 is plain FedAvg
+    training, unchanged bit for bit.
     """
 
     epochs: int = 5
@@ -39,6 +45,7 @@ class TrainConfig:
     optimizer: Optimizer = "sgd"
     momentum: float = 0.9  # SGD only
     weight_decay: float = 0.0
+    proximal_mu: float = 0.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -51,13 +58,20 @@ class TrainConfig:
             raise LearningError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
         if not 0.0 <= self.momentum < 1.0 or self.weight_decay < 0.0:
             raise LearningError("momentum must be in [0, 1) and weight_decay >= 0")
+        check_proximal_mu(self.proximal_mu)
 
 
 def train_classifier(model: nn.Module, data: Dataset, *, train: TrainConfig, seed: int) -> int:
-    """Train ``model`` in place on ``data`` for ``train.epochs`` epochs; return ``len(data)``."""
+    """Train ``model`` in place on ``data`` for ``train.epochs`` epochs; return ``len(data)``.
+
+    The model's weights on entry are the round's base: the FedProx anchor when
+    ``train.proximal_mu`` > 0.
+    """
     if len(data) == 0:
         raise LearningError("no training data: a member needs at least one sample")
     optimizer = _optimizer(model, train)
+    # mu == 0 adds no term at all, so plain training stays bit-identical to before FedProx
+    proximal = ProximalTerm(model, train.proximal_mu) if train.proximal_mu > 0 else None
     generator = torch.Generator().manual_seed(seed)
     x, y = torch.from_numpy(data.x), torch.from_numpy(data.y)
     loss_fn = nn.CrossEntropyLoss()
@@ -68,6 +82,8 @@ def train_classifier(model: nn.Module, data: Dataset, *, train: TrainConfig, see
             batch = order[start : start + train.batch_size]
             optimizer.zero_grad()
             loss = loss_fn(model(x[batch]), y[batch])
+            if proximal is not None:
+                loss = loss + proximal(model)
             loss.backward()
             optimizer.step()
     return len(data)

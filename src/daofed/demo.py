@@ -26,6 +26,7 @@ from daofed.agent import AgentEvent, MemberAgent, MemberSettings, Step, discard
 from daofed.chain import AnvilNode, Federation, dev_accounts, embedded_chain
 from daofed.errors import ConfigError, TaskError
 from daofed.learning import DEFAULT_TASK, Dataset, Metrics, Task, load_task, split_federated
+from daofed.learning.aggregation.server import model_weights
 from daofed.learning.task import Scalar
 from daofed.protocol import fetch_model, fit_config, genesis_blob
 from daofed.storage import BlobRef, LocalStore, Weights
@@ -229,7 +230,7 @@ def _report_round(
     info = federation.round_info(round_number)
     votes = federation.votes(round_number)
     accepted = info.accepted
-    weights = fetch_model(store, accepted or info.base, agent.genesis)
+    weights = model_weights(fetch_model(store, accepted or info.base, agent.genesis))
     return RoundReport(
         round=round_number,
         updates=len(federation.updates(round_number)),

@@ -33,13 +33,14 @@ from daofed.protocol import (
     UpdateRecipe,
     aggregate_round,
     check_task,
+    decode_model,
     fetch_genesis,
     fetch_model,
     fit_config,
     make_update,
     next_action,
 )
-from daofed.storage import BlobRef, BlobStore, Weights, decode
+from daofed.storage import BlobRef, BlobStore, Weights
 from daofed.storage.store import sha256_digest
 
 
@@ -199,6 +200,7 @@ class MemberAgent:
             round_number=round_number,
             seed=self.settings.seed,
             member=self.address,
+            proximal_mu=rule.proximal_mu,
         )
         update = make_update(
             self.task,
@@ -222,7 +224,7 @@ class MemberAgent:
         ref = self.federation.round_info(round_number).base
         own = work.previous_aggregate if work.round == round_number else None
         if own is not None and sha256_digest(own) == ref.digest:
-            base = decode(own, self.genesis.spec)
+            base = decode_model(own, self.genesis)
         else:
             base = fetch_model(self.store, ref, self.genesis)
         if work.round == round_number:

@@ -34,6 +34,7 @@ from daofed.audit.records import History, Outcome, RoundRecord, UpdateRecord
 from daofed.audit.rules import check_rounds
 from daofed.errors import BlobNotFound, DigestMismatch, InvalidBlob, LearningError
 from daofed.learning.aggregation import AggregationRule, parse_rule
+from daofed.learning.aggregation.server import max_global_model_size
 from daofed.protocol import (
     Exclusion,
     RoundAggregate,
@@ -252,7 +253,7 @@ def _accepted_blob_findings(record: RoundRecord, models: _Models) -> list[Findin
     try:
         models.store.get(
             BlobRef.from_hex(record.accepted_digest, record.accepted_cid),
-            max_bytes=models.spec.encoded_size,
+            max_bytes=max_global_model_size(models.spec),
         )
     except _FETCH_ERRORS as error:
         r = record.round

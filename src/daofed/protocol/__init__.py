@@ -25,6 +25,7 @@ from daofed.protocol.decide import Action, next_action
 from daofed.protocol.genesis import (
     Genesis,
     check_task,
+    decode_model,
     fetch_genesis,
     fetch_model,
     genesis_blob,
@@ -52,6 +53,7 @@ __all__ = [
     "UpdateRecipe",
     "aggregate_round",
     "check_task",
+    "decode_model",
     "encode_delta",
     "fetch_genesis",
     "fetch_model",

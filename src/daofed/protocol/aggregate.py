@@ -17,7 +17,8 @@ from typing import Protocol
 import numpy as np
 
 from daofed.errors import BlobNotFound, DigestMismatch, InvalidBlob
-from daofed.learning.aggregation import AggregationRule, MemberUpdate, apply_delta, l2_norm
+from daofed.learning.aggregation import AggregationRule, MemberUpdate, l2_norm
+from daofed.learning.aggregation.server import split_server_state
 from daofed.learning.compression import Compression, compressed_spec, decode_update
 from daofed.storage import BlobRef, BlobStore, ModelSpec, Weights, encode
 
@@ -75,7 +76,12 @@ class Exclusion:
 
 @dataclass(frozen=True)
 class RoundAggregate:
-    """The result of aggregating one round: new global weights and their canonical bytes."""
+    """The result of aggregating one round: the new global model and its canonical bytes.
+
+    ``weights`` are every tensor of the blob: the model's, and the server optimiser's state
+    when the rule has one (:func:`~daofed.learning.aggregation.server.model_weights`
+    leaves the model's).
+    """
 
     round: int
     weights: Weights
@@ -127,6 +133,8 @@ def aggregate_round(
     """Aggregate a round's valid updates onto ``base`` under ``rule``.
 
     Updates are read as ``rule.compression`` encodes them; the new model is float32 always.
+    ``base`` is a global model as its blob holds it: a server optimiser finds its state
+    there and leaves its new state in the result.
 
     Bad or missing bytes are the submitting member's fault and are excluded, never fatal:
     the round goes on with the honest updates. A store that cannot be reached is *not* a
@@ -146,7 +154,9 @@ def aggregate_round(
                 Exclusion(submission.member, submission.digest.hex(), reason, str(error))
             )
     if len(included) >= rule.min_updates:
-        weights = apply_delta(base, rule.aggregate(included))
+        model, state = split_server_state(base)
+        model, state = rule.server_step(model, state, rule.aggregate(included))
+        weights = {**model, **state}
     else:
         weights = {name: np.array(value, copy=True) for name, value in base.items()}
     return RoundAggregate(

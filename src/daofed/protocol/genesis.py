@@ -28,8 +28,14 @@ from daofed.errors import (
     StorageError,
     TaskError,
 )
+from daofed.learning.aggregation.server import (
+    SERVER_PREFIX,
+    global_model_spec,
+    max_global_model_size,
+)
 from daofed.learning.task import Task
 from daofed.storage import BlobRef, BlobStore, ModelSpec, Weights, decode, encode
+from daofed.storage.codec import tensor_names
 
 TASK_KEY = "daofed.task"
 ORDER_KEY = "daofed.tensors"
@@ -52,6 +58,11 @@ def genesis_blob(task: Task[Any], seed: int) -> bytes:
     """Encode the genesis of ``task``: its seeded initial weights, its name and order."""
     weights = task.initial_weights(seed)
     for name, array in weights.items():
+        if name.startswith(SERVER_PREFIX):
+            raise TaskError(
+                f"task {task.name!r}: tensor name {name!r} starts with {SERVER_PREFIX!r}, "
+                "which daofed reserves for server optimiser state; rename the module"
+            )
         if np.asarray(array).dtype != np.float32 or not np.isfinite(array).all():
             raise TaskError(
                 f"task {task.name!r}: initial tensor {name!r} must be finite float32, got "
@@ -75,6 +86,10 @@ def read_genesis(data: bytes, ref: BlobRef) -> Genesis:
     weights = {name: np.array(tensors[name]) for name in order}
     if any(a.dtype != np.float32 or not np.isfinite(a).all() for a in weights.values()):
         raise InvalidBlob("wrong-dtype", f"genesis model {ref.hex} is not finite float32")
+    if any(name.startswith(SERVER_PREFIX) for name in weights):
+        raise InvalidBlob(
+            "extra-tensor", f"genesis model {ref.hex} has server state ({SERVER_PREFIX}...)"
+        )
     if encode(weights, metadata or None) != bytes(data):
         raise InvalidBlob("not-canonical", f"genesis model {ref.hex} is not canonically encoded")
     return Genesis(ref, task, order, ModelSpec.from_arrays(weights), weights)
@@ -121,11 +136,19 @@ def fetch_model(store: BlobStore, ref: BlobRef, genesis: Genesis) -> Weights:
     """Fetch a model of the federation (a round's base or result) and decode it strictly.
 
     The genesis model is the one model with metadata (the task it pins); every later model
-    is a plain canonical encoding of the genesis layout, and nothing larger is read.
+    is a plain canonical encoding of the genesis layout, plus the state of a server
+    optimiser when one made it (:mod:`daofed.learning.aggregation.server`), and nothing
+    larger is read. The result holds both; the model's own tensors are
+    ``model_weights(result)``.
     """
     if ref.digest == genesis.ref.digest:
         return {name: array.copy() for name, array in genesis.weights.items()}
-    return decode(store.get(ref, max_bytes=genesis.spec.encoded_size), genesis.spec)
+    return decode_model(store.get(ref, max_bytes=max_global_model_size(genesis.spec)), genesis)
+
+
+def decode_model(data: bytes, genesis: Genesis) -> Weights:
+    """Decode a model of the federation (not the genesis) strictly; see :func:`fetch_model`."""
+    return decode(data, global_model_spec(genesis.spec, tensor_names(data)))
 
 
 def check_task(task: Task[Any], genesis: Genesis) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from daofed.errors import LearningError, TaskError
 from daofed.learning.aggregation import AggregationRule
+from daofed.learning.aggregation.server import model_weights
 from daofed.learning.attacks import Attack
 from daofed.learning.data import FederatedSplit
 from daofed.learning.privacy import PrivacySettings, noise_seed
@@ -55,7 +56,7 @@ class SimulatedRound:
 
 @dataclass(frozen=True, eq=False)
 class SimulationResult:
-    """Every round, and the final global weights."""
+    """Every round, and the final global model (its blob's tensors, server state included)."""
 
     rounds: tuple[SimulatedRound, ...]
     weights: Weights
@@ -124,7 +125,7 @@ def simulate(
             submissions.append(SubmittedUpdate(member.name, ref.digest, ref.locator, num_examples))
         result = aggregate_round(r, weights, submissions, store, spec, config.rule, config.policy)
         weights = result.weights
-        metrics = task.evaluate(weights, test) if test is not None else {}
+        metrics = task.evaluate(model_weights(weights), test) if test is not None else {}
         done = SimulatedRound(r, {s.member: s.digest.hex() for s in submissions}, result, metrics)
         rounds.append(done)
         on_round(done)
@@ -140,7 +141,11 @@ def _member_update(
     round_number: int,
 ) -> tuple[bytes, int] | None:
     options = fit_config(
-        config.options, round_number=round_number, seed=config.seed, member=member.name
+        config.options,
+        round_number=round_number,
+        seed=config.seed,
+        member=member.name,
+        proximal_mu=config.rule.proximal_mu,
     )
     recipe = UpdateRecipe(
         compression=config.rule.compression,

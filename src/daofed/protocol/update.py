@@ -15,6 +15,7 @@ import numpy as np
 
 from daofed.errors import DaofedError, TaskError
 from daofed.learning.aggregation import compute_delta
+from daofed.learning.aggregation.server import model_weights
 from daofed.learning.compression import Compression, encode_update
 from daofed.learning.privacy import PrivacySettings, privatize
 from daofed.learning.task import FitConfig, FitResult, Task
@@ -125,11 +126,25 @@ def make_update(
     spec: ModelSpec,
     recipe: UpdateRecipe,
 ) -> Update:
-    """Train from ``base`` on ``data`` and return the update exactly as it is published."""
+    """Train from ``base`` on ``data`` and return the update exactly as it is published.
+
+    ``base`` is the round's global model; its server state (if any) is not the task's.
+    """
+    base = model_weights(base)
     result = fit_checked(task, base, data, config, spec)
     return Update(encode_delta(compute_delta(base, result.weights), recipe), result.num_examples)
 
 
-def fit_config(options: FitConfig, *, round_number: int, seed: int, member: str) -> dict[str, Any]:
-    """Tell ``fit`` the member's options, the round and the round's training seed."""
-    return {**options, "round": round_number, "seed": training_seed(seed, round_number, member)}
+def fit_config(
+    options: FitConfig, *, round_number: int, seed: int, member: str, proximal_mu: float = 0.0
+) -> dict[str, Any]:
+    """Tell ``fit`` the member's options, the round, its training seed and FedProx's mu.
+
+    ``proximal_mu`` is the round's rule's (``prox=<mu>``), sent as Flower's FedProx sends
+    it, and only when positive. It is the federation's choice, so it overrides a member's
+    own option of that name.
+    """
+    config = {**options, "round": round_number, "seed": training_seed(seed, round_number, member)}
+    if proximal_mu > 0:
+        config["proximal_mu"] = proximal_mu
+    return config

@@ -161,6 +161,21 @@ def encode(tensors: Mapping[str, NDArray[Any]], metadata: Mapping[str, str] | No
     return b"".join([len(header).to_bytes(_LENGTH_BYTES, "little"), header, *chunks])
 
 
+def tensor_names(data: bytes) -> tuple[str, ...]:
+    """List the tensor names a blob's header gives, unchecked; empty if it has no header.
+
+    For choosing which spec to :func:`decode` a blob against, which then checks it all.
+    """
+    length = int.from_bytes(data[:_LENGTH_BYTES], "little")
+    try:
+        header = json.loads(data[_LENGTH_BYTES : _LENGTH_BYTES + length])
+    except ValueError:
+        return ()
+    if not isinstance(header, dict):
+        return ()
+    return tuple(str(name) for name in header if name != _RESERVED)
+
+
 def decode(data: bytes, spec: ModelSpec) -> Weights:
     """Parse and validate a blob against ``spec``; return owned, writable arrays.
 

@@ -35,6 +35,15 @@ SPECS = (
     "trimmed-mean:beta=0.1,clip=2.0",
     "multi-krum:f=1,m=4,clip=1.5",
 )
+SERVER_SPECS = (
+    "fedavgm:lr=1.0,momentum=0.9",
+    "fedadam:lr=0.01,beta1=0.9,beta2=0.99,tau=0.001",
+    "fedyogi:lr=0.01,beta1=0.9,beta2=0.99,tau=0.001,of=median",
+    "fedadagrad:lr=0.1,tau=1e-09,of=trimmed-mean,beta=0.2",
+    "fedavgm:lr=0.5,momentum=0.0,of=multi-krum,f=1,m=4,clip=1.0",
+)
+"""Server optimisers, stepped three rounds each so that their carried state is tested too."""
+SERVER_ROUNDS = 3
 SHAPES = {"0.weight": (64, 64), "0.bias": (64,), "2.weight": (10, 64), "2.bias": (10,)}
 
 
@@ -83,10 +92,26 @@ def results(seed: int) -> dict[str, bytes]:
     return out
 
 
+def server_results(seed: int) -> dict[str, bytes]:
+    """Canonical bytes of the global model (weights and state) after each server step."""
+    base = {
+        name: portable_array(f"{seed}:base:{name}", shape, 1.0) for name, shape in SHAPES.items()
+    }
+    out: dict[str, bytes] = {}
+    for spec in SERVER_SPECS:
+        rule = parse_rule(spec)
+        model, state = base, {}
+        for r in range(1, SERVER_ROUNDS + 1):
+            delta = rule.aggregate(make_updates(seed + r, 8))
+            model, state = rule.server_step(model, state, delta)
+            out[f"server-r{r}-{spec}"] = encode({**model, **state})
+    return out
+
+
 def main(out_dir: str) -> None:
     target = Path(out_dir)
     target.mkdir(parents=True, exist_ok=True)
-    for key, data in results(seed=2026).items():
+    for key, data in {**results(seed=2026), **server_results(seed=2026)}.items():
         (target / f"{key.replace(':', '_')}.safetensors").write_bytes(data)
 
 

@@ -39,5 +39,5 @@ def test_spec_and_errors() -> None:
     assert Clipped(Median(), 0.5).min_updates == 1
     with pytest.raises(LearningError, match="positive"):
         Clipped(FedAvg(), 0.0)
-    with pytest.raises(LearningError, match="twice"):
+    with pytest.raises(LearningError, match="once"):
         Clipped(Clipped(FedAvg(), 1.0), 2.0)

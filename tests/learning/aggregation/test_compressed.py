@@ -78,7 +78,7 @@ def test_one_canonical_nesting() -> None:
         Compressed(Compressed(FedAvg(), Compression.INT8), Compression.FP16)
     with pytest.raises(LearningError, match="fp16 or int8"):
         Compressed(FedAvg(), Compression.NONE)
-    with pytest.raises(LearningError, match="compress wraps clip"):
+    with pytest.raises(LearningError, match="inside prox and compress"):
         Clipped(Compressed(FedAvg(), Compression.INT8), 1.0)
 
 

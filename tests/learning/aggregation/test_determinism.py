@@ -21,7 +21,14 @@ import pytest
 
 from daofed.learning.aggregation import parse_rule
 
-from .determinism_worker import SPECS, make_updates, results
+from .determinism_worker import (
+    SERVER_ROUNDS,
+    SERVER_SPECS,
+    SPECS,
+    make_updates,
+    results,
+    server_results,
+)
 
 WORKER = Path(__file__).with_name("determinism_worker.py")
 
@@ -29,6 +36,8 @@ WORKER = Path(__file__).with_name("determinism_worker.py")
 #: any rule's arithmetic changes this: that is a protocol change (old and new members
 #: would vote for different digests), so bump it only on purpose.
 GOLDEN = "aaa8eea0b58769051a321ed37ce55953fb8acb2705d2749d58d8956d048379ef"
+#: The same over ``server_results(seed=2026)``: the server optimisers' models and state.
+SERVER_GOLDEN = "63db5c17401ca5facd6051a086a97ddfc04b57fc9d54bcce9c3bd4262e7c2e39"
 
 
 def _dispatch_targets() -> list[str]:
@@ -84,9 +93,10 @@ def test_separate_processes_produce_identical_bytes(tmp_path: Path) -> None:
     )
     assert plain.wait(timeout=120) == 0 and no_simd.wait(timeout=120) == 0
     a, b = _read(tmp_path / "a"), _read(tmp_path / "b")
-    assert len(a) == 2 * (len(SPECS) + 2)
+    assert len(a) == 2 * (len(SPECS) + 2) + SERVER_ROUNDS * len(SERVER_SPECS)
     assert a == b
-    here = {f"{k.replace(':', '_')}.safetensors": v for k, v in results(seed=2026).items()}
+    made = {**results(seed=2026), **server_results(seed=2026)}
+    here = {f"{k.replace(':', '_')}.safetensors": v for k, v in made.items()}
     assert here == a
 
 
@@ -95,6 +105,12 @@ def test_bytes_match_the_recorded_digest() -> None:
     digest = _digest(res)
     print(f"aggregation golden digest: {digest}")
     assert digest == GOLDEN
+
+
+def test_server_steps_match_the_recorded_digest() -> None:
+    digest = _digest(server_results(seed=2026))
+    print(f"server optimiser golden digest: {digest}")
+    assert digest == SERVER_GOLDEN
 
 
 def test_results_are_sane() -> None:

@@ -73,4 +73,14 @@ def test_bad_specs_say_what_to_write(spec: str, message: str) -> None:
 
 
 def test_rule_names() -> None:
-    assert RULE_NAMES == ("fedavg", "median", "trimmed-mean", "krum", "multi-krum")
+    assert RULE_NAMES == (
+        "fedavg",
+        "median",
+        "trimmed-mean",
+        "krum",
+        "multi-krum",
+        "fedavgm",
+        "fedadam",
+        "fedyogi",
+        "fedadagrad",
+    )

@@ -15,6 +15,7 @@ from typing import ClassVar
 import numpy as np
 
 from daofed.errors import LearningError
+from daofed.learning.aggregation.delta import apply_delta
 from daofed.learning.aggregation.numeric import F64
 from daofed.learning.compression import Compression
 from daofed.learning.weights import Weights, check_layout
@@ -69,12 +70,60 @@ class AggregationRule(ABC):
         """How members encode their updates while this rule is in force (``compress=``)."""
         return Compression.NONE
 
+    @property
+    def proximal_mu(self) -> float:
+        """FedProx's mu for members' local training while this rule is in force (``prox=``)."""
+        return 0.0
+
     @abstractmethod
     def aggregate(self, updates: Sequence[MemberUpdate]) -> Weights:
         """Aggregate ``updates`` (any order) into one float32 delta."""
 
+    def server_step(self, base: Weights, state: Weights, delta: Weights) -> tuple[Weights, Weights]:
+        """Return the next global model and server state from the aggregated ``delta``.
+
+        ``state`` is the server state the base model's blob carries. Plain rules add the
+        delta and keep no state; server optimisers (:mod:`.server`) override this.
+        """
+        return apply_delta(base, delta), {}
+
     def __str__(self) -> str:
         return self.spec
+
+
+@dataclass(frozen=True)
+class RuleWrapper(AggregationRule):
+    """A modifier (``clip=``, ``prox=``, ``compress=``) around ``inner``: all else is inner's."""
+
+    inner: AggregationRule
+
+    @property
+    def min_updates(self) -> int:
+        """Same as the inner rule."""
+        return self.inner.min_updates
+
+    @property
+    def compression(self) -> Compression:
+        """Same as the inner rule."""
+        return self.inner.compression
+
+    @property
+    def proximal_mu(self) -> float:
+        """Same as the inner rule."""
+        return self.inner.proximal_mu
+
+    def aggregate(self, updates: Sequence[MemberUpdate]) -> Weights:
+        """``inner.aggregate``."""
+        return self.inner.aggregate(updates)
+
+    def server_step(self, base: Weights, state: Weights, delta: Weights) -> tuple[Weights, Weights]:
+        """``inner.server_step``."""
+        return self.inner.server_step(base, state, delta)
+
+    def _with(self, key: str, value: str) -> str:
+        """Append ``key=value`` to the inner spec: the wrappers' canonical spec."""
+        inner = self.inner.spec
+        return f"{inner}{',' if ':' in inner else ':'}{key}={value}"
 
 
 def sorted_updates(updates: Sequence[MemberUpdate]) -> list[MemberUpdate]:

@@ -15,9 +15,8 @@ from typing import ClassVar
 import numpy as np
 
 from daofed.errors import LearningError
-from daofed.learning.aggregation.base import AggregationRule, MemberUpdate, sorted_updates
+from daofed.learning.aggregation.base import MemberUpdate, RuleWrapper, sorted_updates
 from daofed.learning.aggregation.numeric import l2_norm
-from daofed.learning.compression import Compression
 from daofed.learning.weights import Weights
 
 
@@ -52,31 +51,27 @@ def clip_updates(updates: Sequence[MemberUpdate], max_norm: float) -> list[Membe
 
 
 @dataclass(frozen=True)
-class Clipped(AggregationRule):
-    """Clip every update to ``max_norm``, then aggregate with ``inner``."""
+class Clipped(RuleWrapper):
+    """Clip every update to ``max_norm``, then aggregate with ``inner``.
 
-    inner: AggregationRule
+    Wraps the rule itself (a server optimiser included) and is wrapped by ``prox`` and
+    ``compress``, so that each rule has one spec.
+    """
+
     max_norm: float
     name: ClassVar[str] = "clip"
 
     def __post_init__(self) -> None:
         check_max_norm(self.max_norm)
-        if isinstance(self.inner, Clipped):
-            raise LearningError("clip given twice; use a single clip=<norm>")
-        if self.inner.compression is not Compression.NONE:
-            raise LearningError("compress wraps clip, not the other way round; use parse_rule")
+        if isinstance(self.inner, RuleWrapper):
+            raise LearningError(
+                "clip wraps the rule itself, inside prox and compress, once; use parse_rule"
+            )
 
     @property
     def spec(self) -> str:
         """Inner spec plus ``clip``: ``fedavg:clip=1.0``, ``multi-krum:f=1,m=3,clip=1.0``."""
-        inner = self.inner.spec
-        sep = "," if ":" in inner else ":"
-        return f"{inner}{sep}clip={float(self.max_norm)!r}"
-
-    @property
-    def min_updates(self) -> int:
-        """Same as the inner rule."""
-        return self.inner.min_updates
+        return self._with("clip", repr(float(self.max_norm)))
 
     def aggregate(self, updates: Sequence[MemberUpdate]) -> Weights:
         """Clip each update, then ``inner.aggregate``."""

@@ -10,24 +10,21 @@ encoded, to members and auditors alike.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 from daofed.errors import LearningError
-from daofed.learning.aggregation.base import AggregationRule, MemberUpdate
+from daofed.learning.aggregation.base import RuleWrapper
 from daofed.learning.compression import Compression
-from daofed.learning.weights import Weights
 
 
 @dataclass(frozen=True)
-class Compressed(AggregationRule):
+class Compressed(RuleWrapper):
     """``inner``, with updates encoded as ``method`` (fp16 or int8) on the wire.
 
-    Always the outermost wrapper (outside ``clip``), so that each rule has one spec.
+    Always the outermost wrapper (outside ``clip`` and ``prox``), so each rule has one spec.
     """
 
-    inner: AggregationRule
     method: Compression
     name: ClassVar[str] = "compress"
 
@@ -41,22 +38,11 @@ class Compressed(AggregationRule):
     def spec(self) -> str:
         """Inner spec plus ``compress``, e.g. ``median:clip=1.0,compress=fp16``.
 
-        ``compress`` comes last, after ``clip``: one canonical spec per rule.
+        ``compress`` comes last, after ``clip`` and ``prox``: one canonical spec per rule.
         """
-        inner = self.inner.spec
-        sep = "," if ":" in inner else ":"
-        return f"{inner}{sep}compress={self.method.value}"
-
-    @property
-    def min_updates(self) -> int:
-        """Same as the inner rule."""
-        return self.inner.min_updates
+        return self._with("compress", self.method.value)
 
     @property
     def compression(self) -> Compression:
-        """``method``."""
+        """``method``: updates arrive at ``aggregate`` already decompressed to float32."""
         return self.method
-
-    def aggregate(self, updates: Sequence[MemberUpdate]) -> Weights:
-        """``inner.aggregate``: the updates arrive here already decompressed to float32."""
-        return self.inner.aggregate(updates)

@@ -133,7 +133,11 @@ def windows(
 @propose_app.command("rule")
 def rule(
     spec: Annotated[
-        str, typer.Argument(help="fedavg, median, trimmed-mean:beta=0.2, multi-krum:f=1,m=3 …")
+        str,
+        typer.Argument(
+            help="fedavg, median, trimmed-mean:beta=0.2, multi-krum:f=1,m=3, "
+            "fedavgm:lr=1.0,momentum=0.9, fedadam:lr=…,beta1=…,beta2=…,tau=…, fedavg:prox=0.01 …"
+        ),
     ],
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     rpc_url: RpcUrlOpt = None,

@@ -26,7 +26,14 @@ if TYPE_CHECKING:
         split_federated,
     )
     from daofed.learning.model import ModelConfig, build_model, model_spec
-    from daofed.learning.task import FitConfig, FitResult, Metrics, Task, TorchTask
+    from daofed.learning.task import (
+        FitConfig,
+        FitResult,
+        Metrics,
+        ProximalTerm,
+        Task,
+        TorchTask,
+    )
     from daofed.learning.task_loader import load_task
     from daofed.learning.train import TrainConfig
     from daofed.learning.weights import Weights
@@ -51,7 +58,14 @@ _HOME = {
         "split_federated",
     ),
     "daofed.learning.model": ("ModelConfig", "build_model", "model_spec"),
-    "daofed.learning.task": ("FitConfig", "FitResult", "Metrics", "Task", "TorchTask"),
+    "daofed.learning.task": (
+        "FitConfig",
+        "FitResult",
+        "Metrics",
+        "ProximalTerm",
+        "Task",
+        "TorchTask",
+    ),
     "daofed.learning.task_loader": ("load_task",),
     "daofed.learning.train": ("TrainConfig",),
     "daofed.learning.weights": ("Weights",),
@@ -69,6 +83,7 @@ __all__ = [
     "MemberData",
     "Metrics",
     "ModelConfig",
+    "ProximalTerm",
     "Task",
     "TorchTask",
     "TrainConfig",

@@ -7,8 +7,11 @@ much of what FedAvg loses when members' data are skewed:
 - FedAvgM: Hsu, Qi, Brown. "Measuring the Effects of Non-Identical Data Distribution
   for Federated Visual Classification", arXiv:1909.06335, 2019 (server momentum).
 - FedAdam, FedYogi, FedAdagrad: Reddi, Charles, Zaheer, Garrett, Rush, Konečný, Kumar,
-  McMahan. "Adaptive Federated Optimization", ICLR 2021 (Algorithm 2, no bias
-  correction), as Flower's strategies of the same names compute them.
+  McMahan. "Adaptive Federated Optimization", ICLR 2021 (Algorithm 2).
+
+FedAvgM, FedYogi and FedAdagrad step as Flower's strategies of the same names do.
+FedAdam follows the paper: Flower's FedAdam also scales its rate by Adam's bias
+correction, which needs a step count and makes early steps larger.
 
 The optimiser's state (momentum, second moments) must be the same for every member and
 for the auditor, so it travels in the accepted model blob itself, as float32 tensors

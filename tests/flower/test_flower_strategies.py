@@ -62,7 +62,9 @@ def _flower_rounds(strategy: Strategy, base: Weights) -> list[Weights]:
         parameters, _ = strategy.aggregate_fit(r, results, [])
         assert parameters is not None
         arrays = parameters_to_ndarrays(parameters)
-        current = {name: np.asarray(array, np.float32) for name, array in zip(NAMES, arrays, strict=True)}
+        current = {
+            name: np.asarray(array, np.float32) for name, array in zip(NAMES, arrays, strict=True)
+        }
         models.append(current)
     return models
 

@@ -70,7 +70,7 @@ def train_classifier(model: nn.Module, data: Dataset, *, train: TrainConfig, see
     if len(data) == 0:
         raise LearningError("no training data: a member needs at least one sample")
     optimizer = _optimizer(model, train)
-    # mu == 0 adds no term at all, so plain training stays bit-identical to before FedProx
+    # mu == 0 adds no term at all: plain training, bit for bit
     proximal = ProximalTerm(model, train.proximal_mu) if train.proximal_mu > 0 else None
     generator = torch.Generator().manual_seed(seed)
     x, y = torch.from_numpy(data.x), torch.from_numpy(data.y)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,18 +113,8 @@ def _switch_rule(w3: Web3, federation: Federation, members: list[LocalAccount], 
 
 
 @pytest.fixture(scope="module")
-def anvil() -> Iterator[AnvilNode]:
-    try:
-        node = AnvilNode.start()
-    except ConfigError as error:
-        pytest.fail(f"{error}\n(this test needs anvil: run `npm ci` in the repository root)")
-    with node:
-        yield node
-
-
-@pytest.fixture(scope="module")
-def history(anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> ServerHistory:
-    w3 = anvil.web3()
+def history(own_anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> ServerHistory:
+    w3 = own_anvil.web3()
     store_dir = tmp_path_factory.mktemp("server-rounds") / "blobs"
     store = LocalStore(store_dir)
     deployer, *members = dev_accounts(MEMBERS + 1)
@@ -159,7 +148,7 @@ def history(anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> Serve
         if round_number == CARRIED:
             restarted = voted[round_number][2]
     return ServerHistory(
-        url=anvil.url,
+        url=own_anvil.url,
         federation=federation,
         store=store,
         store_dir=store_dir,

@@ -50,17 +50,6 @@ def audit_anvil() -> Iterator[AnvilNode]:
         yield node
 
 
-@pytest.fixture(scope="module")
-def own_anvil() -> Iterator[AnvilNode]:
-    """An anvil for one test module, whose clock and accounts nobody else moves."""
-    try:
-        node = AnvilNode.start()
-    except ConfigError as error:
-        pytest.fail(f"{error}\n(the audit tests need anvil: run `npm ci`)")
-    with node:
-        yield node
-
-
 @pytest.fixture(scope="session")
 def governed(audit_anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> Governed:
     return build_governed(audit_anvil.web3(), tmp_path_factory.mktemp("governed") / "blobs")

@@ -38,7 +38,7 @@ from daofed.demo import train_centralized
 from daofed.learning import Dataset
 from daofed.learning.aggregation import parse_rule
 from daofed.protocol.simulation import SimulationConfig, members_of, simulate
-from poisoning import _one_thread, _split, _task, parse_alpha, parse_ints
+from experiment import digits_split, digits_task, one_thread, parse_alpha, parse_ints
 
 DEFAULT_RULES = (  # settings from a small sweep: docs/learning.md
     "fedavg",
@@ -87,10 +87,10 @@ class Run:
 
 
 def run_job(job: Job) -> Run:
-    _one_thread()
+    one_thread()
     started = time.perf_counter()
-    task = _task()
-    split = _split(job.members, job.alpha, job.seed)
+    task = digits_task()
+    split = digits_split(job.members, job.alpha, job.seed)
     test = task.as_data(split.test)
     if job.rule == CENTRALIZED:
         pooled = task.as_data(Dataset.concat([m.train for m in split.members]))
@@ -267,7 +267,7 @@ def run_all(jobs: Sequence[Job], workers: int) -> list[Run]:
             runs.append(run_job(job))
             report(i, runs[-1])
         return runs
-    with ProcessPoolExecutor(workers, initializer=_one_thread) as pool:
+    with ProcessPoolExecutor(workers, initializer=one_thread) as pool:
         futures: dict[Future[Run], int] = {
             pool.submit(run_job, job): i for i, job in enumerate(jobs)
         }

@@ -28,11 +28,8 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
-from functools import cache
 from pathlib import Path
 from statistics import fmean
-
-import torch
 
 from daofed.learning.aggregation import parse_rule
 from daofed.learning.attacks import (
@@ -43,10 +40,8 @@ from daofed.learning.attacks import (
     claimed_tolerance,
     make_attack,
 )
-from daofed.learning.builtin_tasks import ClassifierTask, mlp_task
-from daofed.learning.data import FederatedSplit, load_digits, split_federated
-from daofed.learning.model import ModelConfig
 from daofed.protocol.simulation import SimMember, SimulationConfig, members_of, simulate
+from experiment import digits_split, digits_task, one_thread, parse_alpha, parse_ints
 
 DEFAULT_RULES = (
     "fedavg",
@@ -87,24 +82,10 @@ class Run:
         return self.accuracies[-1]
 
 
-@cache
-def _split(members: int, alpha: float | None, seed: int) -> FederatedSplit:
-    return split_federated(load_digits(), members, alpha=alpha, seed=seed)
-
-
-def _one_thread() -> None:
-    torch.set_num_threads(1)  # the MLP is tiny: one thread is ~10x faster than several
-
-
-@cache
-def _task() -> ClassifierTask:
-    return mlp_task(ModelConfig())
-
-
 def members(job: Job) -> list[SimMember]:
     """The job's federation: the first ``job.attackers`` members attack, the rest are honest."""
-    split = _split(job.members, job.alpha, job.seed)
-    honest = members_of(_task(), split)
+    split = digits_split(job.members, job.alpha, job.seed)
+    honest = members_of(digits_task(), split)
     if job.attack == CLEAN:
         return honest
     attack = make_attack(job.attack, scale=job.scale, std=job.noise_std)
@@ -114,9 +95,9 @@ def members(job: Job) -> list[SimMember]:
 
 
 def run_job(job: Job) -> Run:
-    _one_thread()
+    one_thread()
     started = time.perf_counter()
-    task = _task()
+    task = digits_task()
     result = simulate(
         task,
         members(job),
@@ -126,7 +107,7 @@ def run_job(job: Job) -> Run:
             seed=job.seed,
             options={"epochs": job.epochs},
         ),
-        test=task.as_data(_split(job.members, job.alpha, job.seed).test),
+        test=task.as_data(digits_split(job.members, job.alpha, job.seed).test),
     )
     return Run(
         job.attack,
@@ -209,19 +190,6 @@ def table(
     ]
     rendered.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(rendered)
-
-
-def parse_ints(text: str) -> list[int]:
-    try:
-        return [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated whole numbers, got {text!r}"
-        ) from None
-
-
-def parse_alpha(text: str) -> float | None:
-    return None if text.lower() in ("none", "iid") else float(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -307,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     started = time.perf_counter()
     if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs, initializer=_one_thread) as pool:
+        with ProcessPoolExecutor(args.jobs, initializer=one_thread) as pool:
             runs = list(pool.map(run_job, jobs))
     else:
         runs = [run_job(job) for job in jobs]

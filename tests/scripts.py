@@ -13,7 +13,11 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
 
 def load_script(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """Import ``scripts/<name>.py`` (registered in ``sys.modules`` for the test only)."""
+    """Import ``scripts/<name>.py`` (registered in ``sys.modules`` for the test only).
+
+    ``scripts/`` goes on the import path, as when the script is run, for its sibling imports.
+    """
+    monkeypatch.syspath_prepend(str(SCRIPTS))
     spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

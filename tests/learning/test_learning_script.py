@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scripts import SCRIPTS, load_script
+from tests.scripts import load_script
 
 RULES = ("fedavg", "fedavgm:lr=1.0,momentum=0.9")
 
@@ -17,7 +17,6 @@ def test_learning_script_prints_the_table_beside_centralised(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.syspath_prepend(str(SCRIPTS))  # it reuses scripts/poisoning.py's helpers
     script = load_script("learning", monkeypatch)
     out = tmp_path / "report.json"
     argv = [

@@ -36,13 +36,9 @@ from typing import ClassVar
 import numpy as np
 
 from daofed.errors import LearningError
-from daofed.learning.aggregation.base import AggregationRule, MemberUpdate
+from daofed.learning.aggregation.base import AggregationRule, MemberUpdate, RuleWrapper
 from daofed.learning.aggregation.delta import apply_delta
-from daofed.learning.aggregation.fedavg import FedAvg
-from daofed.learning.aggregation.krum import MultiKrum
-from daofed.learning.aggregation.median import Median
 from daofed.learning.aggregation.numeric import F64
-from daofed.learning.aggregation.trimmed_mean import TrimmedMean
 from daofed.learning.weights import Weights
 from daofed.storage.codec import ModelSpec, TensorSpec
 
@@ -250,10 +246,10 @@ class ServerOptimized(AggregationRule):
     name: ClassVar[str] = "server"
 
     def __post_init__(self) -> None:
-        if type(self.inner) not in _BASE_RULES:
+        if isinstance(self.inner, RuleWrapper | ServerOptimized):
             raise LearningError(
-                f"{self.optimizer.name} steps with the aggregate of one of "
-                f"{', '.join(BASE_RULE_NAMES)} (of=...), not of {self.inner.spec!r}"
+                f"{self.optimizer.name} steps with a plain rule's aggregate (of=...), not "
+                f"with {self.inner.spec!r}: clip=, prox= and compress= wrap the server rule"
             )
 
     @property
@@ -280,29 +276,19 @@ class ServerOptimized(AggregationRule):
         step: Weights = {}
         new_state: Weights = {}
         for tensor in sorted(delta):
+            zeros = np.zeros(delta[tensor].shape)
             slots = {
-                slot: np.asarray(
-                    state.get(state_name(optimizer, slot, tensor), np.zeros(delta[tensor].shape)),
-                    dtype=np.float64,
-                )
+                slot: np.asarray(state.get(state_name(optimizer, slot, tensor), zeros), np.float64)
                 for slot in self.optimizer.slots
             }
-            change, updated = self.optimizer.step(
-                np.asarray(delta[tensor], dtype=np.float64), slots
-            )
+            change, updated = self.optimizer.step(np.asarray(delta[tensor], np.float64), slots)
             with np.errstate(over="ignore"):  # checked just below
-                step[tensor] = np.asarray(change, dtype=np.float32)
-            for slot, value in updated.items():
-                stored = np.asarray(value, dtype=np.float32)
-                if not np.isfinite(stored).all() or not np.isfinite(step[tensor]).all():
-                    raise LearningError(
-                        f"{self.spec}: the server step overflows in tensor {tensor!r}; the "
-                        "aggregated delta is far too large (bound update norms, e.g. clip=)"
-                    )
-                new_state[state_name(optimizer, slot, tensor)] = stored
+                stored = {slot: np.asarray(value, np.float32) for slot, value in updated.items()}
+                step[tensor] = np.asarray(change, np.float32)
+            if not all(np.isfinite(array).all() for array in (step[tensor], *stored.values())):
+                raise LearningError(
+                    f"{self.spec}: the server step overflows in tensor {tensor!r}; the "
+                    "aggregated delta is far too large (bound update norms, e.g. clip=)"
+                )
+            new_state.update({state_name(optimizer, k, tensor): v for k, v in stored.items()})
         return apply_delta(base, step), new_state
-
-
-_BASE_RULES = (FedAvg, Median, TrimmedMean, MultiKrum)
-BASE_RULE_NAMES = ("fedavg", "median", "trimmed-mean", "krum", "multi-krum")
-"""The rules a server optimiser can step with (``of=``)."""

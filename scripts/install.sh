@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Install everything daofed needs into this checkout: a Python venv (.venv) with daofed
 # and its dev tools, Slither in a venv of its own (.venv/tools/slither), and the Node-side
-# tools (solc-js, anvil, Hardhat, the test IPFS node).
-# Idempotent: a second run only checks. Needs Python >= 3.11, Node >= 20 and npm.
+# tools (solc-js, anvil, Hardhat, the test IPFS node), and Debian's chromium for the
+# explorer's browser tests (Playwright drives it; `playwright install` cannot download here).
+# Idempotent: a second run only checks. Needs Python >= 3.11, Node >= 20 and npm; chromium
+# needs apt-get (and sudo when not run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,5 +32,17 @@ npm ci --no-audit --no-fund --loglevel=error
 if [ -f tools/ipfs-node/package-lock.json ]; then
   echo "==> npm ci in tools/ipfs-node (test IPFS node)" >&2
   npm ci --prefix tools/ipfs-node --no-audit --no-fund --loglevel=error
+fi
+if [ -x /usr/bin/chromium ]; then
+  echo "==> chromium present (/usr/bin/chromium)" >&2
+else
+  echo "==> apt-get install chromium (the explorer's browser tests drive it)" >&2
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" apt-get update
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends chromium
 fi
 echo "==> installed; activate with: source .venv/bin/activate" >&2

@@ -1,0 +1,46 @@
+"""scripts/explorer_benchmark.py's history builder: real rounds that the audit reads back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from daofed.audit import Outcome, read_history
+from daofed.chain import AnvilNode
+from daofed.storage import LocalStore
+from tests.scripts import load_script
+
+pytestmark = pytest.mark.anvil
+
+ROUNDS = 3
+MEMBERS = 3
+
+
+def test_filled_rounds_are_accepted_with_every_update_and_vote(
+    own_anvil: AnvilNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = load_script("explorer_benchmark", monkeypatch)
+    members = [script.member_address(i) for i in range(MEMBERS)]
+    federation = script.deploy_federation(own_anvil, LocalStore(tmp_path), members, window=300)
+
+    fill = script.fill_history(own_anvil, federation, members, ROUNDS)
+
+    assert (fill.rounds, fill.transactions) == (ROUNDS, ROUNDS * 2 * MEMBERS)
+    history = read_history(federation)
+    *done, current = history.rounds
+    assert [r.round for r in done] == list(range(1, ROUNDS + 1))
+    assert (current.round, current.outcome) == (ROUNDS + 1, Outcome.OPEN)
+    for record in done:
+        n = record.round
+        aggregate = script.aggregate_ref(n).hex
+        assert record.outcome is Outcome.ACCEPTED
+        assert record.accepted_digest == aggregate
+        # one block per phase: the node may order the members' transactions within it
+        assert sorted((u.member, u.digest, u.num_samples) for u in record.updates) == sorted(
+            (m, script.update_ref(n, i).hex, script.SAMPLES + i) for i, m in enumerate(members)
+        )
+        assert sorted((v.member, v.digest) for v in record.votes) == sorted(
+            (m, aggregate) for m in members
+        )
+    assert [r.base_digest for r in history.rounds[1:]] == [r.accepted_digest for r in done]

@@ -209,6 +209,8 @@ def test_verification_in_the_browser_verifies_every_accepted_round(
     page: Page, explorer: Explorer, explored: Explored, screenshots: Path
 ) -> None:
     federation = explored.federation
+    if federation.current_round() == 4:  # run without the live test before it
+        explored.finish_round()
     page.goto(explorer.page_url("/"))
     wait_synced(page, federation)
     page.click("#verify-start")

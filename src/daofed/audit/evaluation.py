@@ -143,6 +143,7 @@ def evaluate_history(
     test_data: Path | None = None,
     test_seed: int = DEFAULT_TEST_SEED,
     test: Any = None,
+    scores: dict[str, dict[str, float | None] | None] | None = None,
 ) -> Evaluation:
     """Evaluate the genesis model and every finished round's model with the federation's task.
 
@@ -150,6 +151,10 @@ def evaluate_history(
     task's data), else the file ``test_data`` read by the task, else the task's held-out
     split for ``test_seed``. Each model is fetched by its on-chain digest (so verified)
     and decoded against the genesis layout. Open rounds have no result yet and are left out.
+    ``scores`` (model digest -> metrics, None for an unusable blob) is filled as models
+    are evaluated and read before: whoever evaluates a growing history again with the
+    same task and test data (the explorer, each round) passes the same dict and pays
+    only for the new models.
     """
     if test is not None and test_data is not None:
         raise ConfigError("give the test data either loaded (test) or as a file (test_data)")
@@ -161,9 +166,14 @@ def evaluate_history(
             test = load_test_data(chosen, test_data)
         else:
             test, seed = default_test_data(chosen, test_seed), test_seed
-    first = _evaluate(chosen, genesis, genesis.weights, test, "the genesis model")
+    scores = {} if scores is None else scores
+    if history.genesis_digest not in scores:
+        scores[history.genesis_digest] = _evaluate(
+            chosen, genesis, genesis.weights, test, "the genesis model"
+        )
+    first = scores[history.genesis_digest]
+    assert first is not None  # the genesis blob was fetched above
     results = [RoundMetrics(0, history.genesis_digest, True, first)]
-    scores: dict[str, dict[str, float | None] | None] = {history.genesis_digest: first}
     for record in history.rounds:
         if record.outcome is Outcome.OPEN:
             continue

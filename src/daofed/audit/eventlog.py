@@ -85,6 +85,14 @@ def senders(w3: Web3, tx_hashes: Iterable[str]) -> dict[str, str]:
     return {tx_hash: str(tx["from"]) for tx_hash, tx in zip(hashes, found, strict=True)}
 
 
+def gas_used(w3: Web3, tx_hashes: Iterable[str]) -> dict[str, int]:
+    """Map each of ``tx_hashes`` to the gas its transaction used (from its receipt)."""
+    hashes = sorted(set(tx_hashes))
+    with rpc_errors(w3, "reading transaction receipts"):
+        found = _each(w3, w3.eth.get_transaction_receipt, hashes)
+    return {tx_hash: int(r["gasUsed"]) for tx_hash, r in zip(hashes, found, strict=True)}
+
+
 def _each(w3: Web3, method: Callable[[Any], T], args: Sequence[Any]) -> list[T]:
     """``[method(arg) for arg in args]``, sent in JSON-RPC batches where the node takes them.
 

@@ -22,6 +22,7 @@ from daofed.audit.verify import Verification, verify_history
 from daofed.chain import Federation
 from daofed.chain.tx import rpc_errors
 from daofed.errors import ChainError, ConfigError
+from daofed.jsonable import to_jsonable
 from daofed.learning.task import Task
 from daofed.protocol import UpdatePolicy
 from daofed.storage import BlobStore
@@ -54,6 +55,23 @@ class AuditReport:
         if self.verification is None:
             return None
         return self.verification.ok and (self.code is None or self.code.ok)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the report as one JSON document: what ``daofed audit --json`` prints.
+
+        Keys "history", "code", "verification", "evaluation", "plot", "unevaluated",
+        "verified" and "ok"; the explorer's ``/api/audit`` serves the same document.
+        """
+        document: dict[str, Any] = to_jsonable(self)
+        document["verified"] = self.verified
+        document["ok"] = self.ok
+        if self.evaluation is not None:  # with each round's `accuracy` and the `headline`
+            document["evaluation"] = to_jsonable(self.evaluation, properties=True)
+        if self.code is not None:  # with `ok` and the `message` the table prints
+            document["code"] = to_jsonable(self.code, properties=True)
+        if self.verification is not None:
+            document["verification"]["ok"] = self.verification.ok
+        return document
 
 
 def run_audit(

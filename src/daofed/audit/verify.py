@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -96,27 +97,34 @@ _FETCH_ERRORS = (BlobNotFound, DigestMismatch, InvalidBlob)
 
 
 def verify_history(
-    history: History, store: BlobStore, *, policy: UpdatePolicy | None = None
+    history: History,
+    store: BlobStore,
+    *,
+    policy: UpdatePolicy | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Verification:
     """Verify every round of ``history`` against the blobs in ``store``.
 
     Raises ConfigError when ``store`` does not hold the genesis model (wrong store), and
     StorageError when its copy is corrupt; everything else is a per-round finding.
+    ``progress(done, total)`` is called after each round: re-fetching and re-aggregating a
+    long history takes minutes, and a person watching (the explorer) wants to see it move.
     """
     genesis = fetch_genesis(store, BlobRef.from_hex(history.genesis_digest, history.genesis_cid))
     models = _Models(store, genesis)
     broken: dict[int, list[Finding]] = defaultdict(list)
     for finding in check_rounds(history):
         broken[finding.round].append(finding)
-    rounds = tuple(
-        _verify_round(record, broken[record.round], models, policy or UpdatePolicy())
-        for record in history.rounds
-    )
+    rounds: list[RoundVerification] = []
+    for record in history.rounds:
+        rounds.append(_verify_round(record, broken[record.round], models, policy or UpdatePolicy()))
+        if progress is not None:
+            progress(len(rounds), len(history.rounds))
     return Verification(
         store=store.describe(),
         task=genesis.task,
         model=genesis.spec,
-        rounds=rounds,
+        rounds=tuple(rounds),
         governance=check_governance(history),
     )
 

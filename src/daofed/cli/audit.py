@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -26,7 +26,6 @@ from daofed.audit import (
 )
 from daofed.cli.options import DEFAULT_DEPLOYMENT, DeploymentOpt, JsonOpt, RpcUrlOpt
 from daofed.cli.output import console, err_console, friendly_errors, print_json, short
-from daofed.jsonable import to_jsonable
 
 ContractOpt = Annotated[
     str | None,
@@ -117,24 +116,11 @@ def audit(
                 plot=plot,
             )
     if json_output:
-        print_json(_json(report))
+        print_json(report.to_json())
     else:
         _print(report)
     if report.ok is False:
         raise typer.Exit(1)
-
-
-def _json(report: AuditReport) -> dict[str, Any]:
-    document: dict[str, Any] = to_jsonable(report)
-    document["verified"] = report.verified
-    document["ok"] = report.ok
-    if report.evaluation is not None:  # with each round's `accuracy` and the `headline`
-        document["evaluation"] = to_jsonable(report.evaluation, properties=True)
-    if report.code is not None:  # with `ok` and the `message` the table prints
-        document["code"] = to_jsonable(report.code, properties=True)
-    if report.verification is not None:
-        document["verification"]["ok"] = report.verification.ok
-    return document
 
 
 def _print(report: AuditReport) -> None:

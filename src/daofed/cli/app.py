@@ -12,6 +12,7 @@ from daofed.cli.bench import bench
 from daofed.cli.chain import chain_app, deploy
 from daofed.cli.data import data_app
 from daofed.cli.demo import demo
+from daofed.cli.explorer import explorer
 from daofed.cli.governance import execute, proposals, propose_app, vote_on_proposal
 from daofed.cli.status import members, status
 from daofed.cli.vote import vote_app
@@ -36,6 +37,7 @@ app.command()(execute)
 app.command()(status)
 app.command()(members)
 app.command()(audit)
+app.command()(explorer)
 app.command()(bench)
 vote_app.command("proposal")(vote_on_proposal)
 

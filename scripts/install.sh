@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install everything daofed needs into this checkout: a Python venv (.venv) with daofed
 # and its dev tools, Slither in a venv of its own (.venv/tools/slither), and the Node-side
-# tools (solc-js, anvil, Hardhat, the test IPFS node), and Debian's chromium for the
-# explorer's browser tests (Playwright drives it; `playwright install` cannot download here).
+# tools (solc-js, anvil, Hardhat, the test IPFS node, Chart.js for the explorer), and
+# Debian's chromium for the explorer's browser tests (Playwright drives it:
+# `playwright install` cannot download here).
 # Idempotent: a second run only checks. Needs Python >= 3.11, Node >= 20 and npm; chromium
 # needs apt-get (and sudo when not run as root).
 set -euo pipefail
@@ -29,6 +30,11 @@ fi
 
 echo "==> npm ci (solc-js, anvil, hardhat)" >&2
 npm ci --no-audit --no-fund --loglevel=error
+# The explorer serves Chart.js itself (members' machines may be offline): the copy npm's
+# lock pins goes into the package, where the wheel picks it up too.
+echo "==> Chart.js into src/daofed/explorer/static/vendor" >&2
+mkdir -p src/daofed/explorer/static/vendor
+cp node_modules/chart.js/dist/chart.umd.min.js src/daofed/explorer/static/vendor/chart.umd.js
 if [ -f tools/ipfs-node/package-lock.json ]; then
   echo "==> npm ci in tools/ipfs-node (test IPFS node)" >&2
   npm ci --prefix tools/ipfs-node --no-audit --no-fund --loglevel=error

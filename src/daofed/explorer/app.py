@@ -29,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from daofed.audit import AuditReport, AuditSource
+from daofed.chain.checks import MAX_SAMPLES_LIMIT
 from daofed.explorer import views
 from daofed.explorer.follow import Follower, Snapshot
 from daofed.explorer.verification import JobState, VerifyJob
@@ -92,6 +93,7 @@ def create_app(
             job=explorer.job.progress,
             verdicts=views.verdicts(explorer.job.progress.verification),
             charts=CHART_LIBRARY.is_file(),
+            max_samples_limit=MAX_SAMPLES_LIMIT,
             **context,
         )
         return HTMLResponse(html)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from daofed.audit import Evaluation, History, RoundRecord, Verdict, Verification
+from daofed.audit import Evaluation, History, Outcome, RoundRecord, Verdict, Verification
 from daofed.audit.membership import tenures
 from daofed.chain import ConfigChanged
 
@@ -28,6 +28,7 @@ class Cell(StrEnum):
     SUBMITTED = "submitted"  # submitted (or revealed) and did not vote
     VOTED = "voted"  # voted without contributing an update: a free-rider
     COMMITTED = "committed"  # committed and never revealed
+    PENDING = "pending"  # has done nothing yet in a round still open: it may still act
     ABSENT = "absent"  # a member who did nothing
     OUTSIDE = "not-member"
 
@@ -65,7 +66,7 @@ def cell(record: RoundRecord, member: str) -> Cell:
         return Cell.VOTED
     if any(c.member == member for c in record.commits):
         return Cell.COMMITTED
-    return Cell.ABSENT
+    return Cell.PENDING if record.outcome is Outcome.OPEN else Cell.ABSENT
 
 
 def member_rows(history: History) -> tuple[MemberRow, ...]:

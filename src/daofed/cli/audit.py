@@ -41,6 +41,19 @@ AuditStoreOpt = Annotated[
         "default: the deployment file's.",
     ),
 ]
+AuditTaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--task",
+        help="Evaluate with this task (package.module:attr, path/to/file.py:attr or a "
+        "built-in name); default: the task the genesis model names. Needed for a task "
+        "daofed does not ship; checked against the genesis model.",
+    ),
+]
+TestDataOpt = Annotated[
+    Path | None,
+    typer.Option(help="Held-out test data, read by the task (built-in: .npz or .csv)."),
+]
 
 _VERDICT_STYLE = {
     Verdict.VERIFIED: "[green]verified[/]",
@@ -69,18 +82,8 @@ def audit(
         Path | None,
         typer.Option(help="Write a PNG of the task's test metric and participation per round."),
     ] = None,
-    task: Annotated[
-        str | None,
-        typer.Option(
-            help="Evaluate with this task (package.module:attr, path/to/file.py:attr or a "
-            "built-in name); default: the task the genesis model names. Needed for a task "
-            "daofed does not ship; checked against the genesis model."
-        ),
-    ] = None,
-    test_data: Annotated[
-        Path | None,
-        typer.Option(help="Held-out test data, read by the task (built-in: .npz or .csv)."),
-    ] = None,
+    task: AuditTaskOpt = None,
+    test_data: TestDataOpt = None,
     test_seed: Annotated[
         int,
         typer.Option(help="Without --test-data: seed of the task's own held-out split."),

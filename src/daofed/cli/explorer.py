@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from daofed.cli.audit import AuditStoreOpt, ContractOpt
+from daofed.cli.audit import AuditStoreOpt, AuditTaskOpt, ContractOpt, TestDataOpt
 from daofed.cli.options import DEFAULT_DEPLOYMENT, DeploymentOpt, RpcUrlOpt
 from daofed.cli.output import friendly_errors
 
@@ -21,6 +21,8 @@ def explorer(
     rpc_url: RpcUrlOpt = None,
     contract: ContractOpt = None,
     store: AuditStoreOpt = None,
+    task: AuditTaskOpt = None,
+    test_data: TestDataOpt = None,
     host: Annotated[
         str,
         typer.Option(
@@ -36,16 +38,16 @@ def explorer(
     """Serve a web explorer of the federation: rounds, votes, proposals, charts, verification.
 
     Give a deployment file, or --rpc-url and --contract for any federation (and --store to
-    verify and chart metrics). Prints one line with the URL once it listens, then serves
-    until Ctrl-C. The page follows the chain: new submissions, votes and rounds appear
-    without a reload.
+    verify and chart metrics; --task and --test-data as for `daofed audit`). Prints one
+    line with the URL once it listens, then serves until Ctrl-C. The page follows the
+    chain: new submissions, votes and rounds appear without a reload.
     """
     from daofed.audit import open_source
     from daofed.explorer import create_app, serve
 
     with friendly_errors():
         source = open_source(deployment=deployment, rpc_url=rpc_url, contract=contract, store=store)
-        app = create_app(source, poll_interval=poll, host=host)
+        app = create_app(source, poll_interval=poll, host=host, task=task, test_data=test_data)
         serve(
             app,
             host=host,

@@ -31,9 +31,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from daofed.audit import AuditReport, AuditSource
 from daofed.chain.checks import MAX_SAMPLES_LIMIT
 from daofed.explorer import views
-from daofed.explorer.follow import Follower, Snapshot
+from daofed.explorer.follow import Evaluator, Follower, Snapshot
 from daofed.explorer.verification import JobState, VerifyJob
 from daofed.jsonable import to_jsonable
+from daofed.learning import load_task
+from daofed.learning.task import Task
 
 _HERE = Path(str(files("daofed.explorer")))
 CHART_LIBRARY = _HERE / "static" / "vendor" / "chart.umd.js"
@@ -55,11 +57,13 @@ class Explorer:
     verification finished): the page's script polls it and re-renders on a change.
     """
 
-    def __init__(self, source: AuditSource, poll_interval: float) -> None:
+    def __init__(self, source: AuditSource, poll_interval: float, evaluator: Evaluator) -> None:
         self.source = source
         self._lock = threading.Lock()
         self.version = 0
-        self.follower = Follower(source, poll_interval=poll_interval, on_change=self._changed)
+        self.follower = Follower(
+            source, evaluator, poll_interval=poll_interval, on_change=self._changed
+        )
         self.job = VerifyJob(source.federation, source.store, on_finish=self._changed)
 
     def _changed(self) -> None:
@@ -73,14 +77,21 @@ class Explorer:
 
 
 def create_app(
-    source: AuditSource, *, poll_interval: float = 1.0, host: str = "127.0.0.1"
+    source: AuditSource,
+    *,
+    poll_interval: float = 1.0,
+    host: str = "127.0.0.1",
+    task: Task[Any] | str | None = None,
+    test_data: Path | None = None,
 ) -> Starlette:
     """Build the explorer of ``source``'s federation; it follows the chain while it serves.
 
     ``host`` is the address the explorer is bound to: requests must name it (or
-    ``localhost``), unless it listens on every interface (``0.0.0.0``).
+    ``localhost``), unless it listens on every interface (``0.0.0.0``). ``task`` and
+    ``test_data`` choose how models are scored, as for :func:`~daofed.audit.run_audit`.
     """
-    explorer = Explorer(source, poll_interval)
+    chosen = load_task(task) if isinstance(task, str) else task  # a bad spec fails now, once
+    explorer = Explorer(source, poll_interval, Evaluator(chosen, test_data))
     templates = _templates()
 
     def page(name: str, request: Request, **context: Any) -> HTMLResponse:

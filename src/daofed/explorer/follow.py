@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from daofed.audit import (
@@ -28,6 +29,7 @@ from daofed.audit import (
 from daofed.audit.eventlog import gas_used
 from daofed.chain.tx import rpc_errors
 from daofed.errors import DaofedError
+from daofed.learning.task import Task
 
 
 @dataclass(frozen=True)
@@ -53,17 +55,27 @@ class Snapshot:
 Scores = dict[str, dict[str, float | None] | None]
 
 
+@dataclass(frozen=True)
+class Evaluator:
+    """How to score the models: the task and test data, as ``daofed audit`` takes them."""
+
+    task: Task[Any] | str | None = None  # None: the task the genesis names
+    test_data: Path | None = None  # None: the task's own held-out split
+
+
 class Follower:
     """Keeps :attr:`snapshot` up to date with the chain, from a thread of its own."""
 
     def __init__(
         self,
         source: AuditSource,
+        evaluator: Evaluator | None = None,
         *,
         poll_interval: float = 1.0,
         on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.source = source
+        self.evaluator = evaluator or Evaluator()
         self.poll_interval = poll_interval
         self.snapshot = Snapshot()
         self._on_change = on_change
@@ -140,6 +152,13 @@ class Follower:
         if self.source.store is None:
             return None, "no blob store given (--store): the models cannot be fetched"
         try:
-            return evaluate_history(history, self.source.store, scores=self._scores), None
+            evaluation = evaluate_history(
+                history,
+                self.source.store,
+                self.evaluator.task,
+                test_data=self.evaluator.test_data,
+                scores=self._scores,
+            )
         except DaofedError as error:
             return None, str(error)
+        return evaluation, None

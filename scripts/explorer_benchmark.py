@@ -3,13 +3,15 @@
 Acceptance: with 1,000 rounds of history the overview renders in under 2 s. This script
 builds such a history for real: it starts anvil, deploys the shipped Federation contract,
 and has every member submit an update and vote the round's aggregate, round after round,
-so the chain holds the events a real federation leaves (R rounds x 2N transactions).
-It then times what the explorer does with them: ``read_history`` (what its follower runs
-whenever the chain moves) and the pages themselves, served by ``daofed.explorer``.
+so the chain holds the events a real federation leaves (R rounds x 2N transactions),
+with a rule changed by proposal every hundred rounds. It then times what the explorer
+does with them: ``read_history`` (what its follower runs whenever the chain moves) and
+the pages themselves, served by ``daofed.explorer``.
 
 The updates are not trained and their blobs are never stored: digests and CIDs are
-distinct fake ones, since neither the history nor the overview fetches blobs (only the
-verify job does, which this script does not start). Filling goes around the Python
+distinct fake ones. The history does not fetch blobs; the explorer's follower looks for
+each model to evaluate it, finds none (the overview then shows no metric) and the verify
+job, which would fetch them all, is not started. Filling goes around the Python
 ``Federation`` API, which estimates gas and waits for a receipt per transaction: the
 members are impersonated on anvil, each phase of a round is one JSON-RPC batch of
 ``eth_sendTransaction`` mined as one block, and the round is checked to have moved on.
@@ -29,15 +31,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import requests
-from eth_abi import encode
+from eth_abi.abi import encode
+from eth_typing import ABI, ABIFunction
 from eth_utils.abi import function_abi_to_4byte_selector
 from eth_utils.address import to_checksum_address
 
 from daofed.audit import AuditSource, read_history
-from daofed.chain import AnvilNode, Federation, dev_account, fund
+from daofed.chain import AnvilNode, Federation, advance_time, dev_account, fund
 from daofed.learning import load_task
 from daofed.protocol import genesis_blob
 from daofed.storage import BlobRef, LocalStore
@@ -49,6 +52,9 @@ PAGES = ("/", "/rounds", "/proposals", "/api/charts")
 SUBMIT_GAS = 300_000  # a submission costs ~80k gas; unused gas is not charged
 VOTE_GAS = 600_000  # the vote that reaches quorum also opens the next round (~200k more)
 SAMPLES = 100  # member i claims SAMPLES + i samples: weights differ, as in real rounds
+RULES = ("median", "trimmed-mean:beta=0.1", "fedavgm:lr=1.0,momentum=0.9", "fedavg")
+"""The rules the DAO switches between, in turn, when the history includes rule changes."""
+PROPOSAL_GAS = 500_000  # a proposal stores its rule; executing it writes a config version
 POLL_SECONDS = 1.0  # how often the explorer asks the node for a new block (its default)
 FOLLOW_TIMEOUT = 600.0  # seconds the explorer may take to read the history the first time
 
@@ -83,6 +89,8 @@ def deploy_federation(
 
     Unanimity makes the last vote of a round the one that accepts it, so every vote of a
     round is on chain (a lower quorum would leave the late voters' votes refused).
+    Proposals stay open for one window, half a round: one made as a round opens can be
+    executed in its vote phase, without the round expiring.
     """
     w3 = node.web3()
     for address in members:
@@ -96,6 +104,7 @@ def deploy_federation(
         vote_window=window,
         rule="fedavg",
         genesis=store.put(genesis_blob(load_task("digits-mlp"), 0)),
+        voting_period=window,
     )
 
 
@@ -110,12 +119,14 @@ class Calldata:
     from the same ABI, so a changed contract still fails loudly rather than silently.
     """
 
-    def __init__(self, abi: Sequence[dict[str, Any]]) -> None:
+    def __init__(self, abi: ABI) -> None:
         self._functions: dict[str, tuple[bytes, list[str]]] = {}
         for item in abi:
             if item.get("type") == "function":
-                types = [entry["type"] for entry in item["inputs"]]
-                self._functions[item["name"]] = (function_abi_to_4byte_selector(item), types)
+                function = cast(ABIFunction, item)
+                types = [entry["type"] for entry in function.get("inputs", ())]
+                selector = function_abi_to_4byte_selector(function)
+                self._functions[function["name"]] = (selector, types)
 
     def __call__(self, name: str, *args: Any) -> str:
         """Return the hex calldata of ``name(*args)``."""
@@ -142,7 +153,7 @@ class RawChain:
 
     def batch(self, requests_: Sequence[tuple[str, list[Any]]]) -> list[Any]:
         """Send ``requests_`` as one JSON-RPC batch; return their results in order."""
-        body = []
+        body: list[Any] = []
         for method, params in requests_:
             self._next_id += 1
             body.append({"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params})
@@ -197,31 +208,61 @@ def fill_history(
     members: Sequence[str],
     rounds: int,
     progress: Callable[[int], None] | None = None,
+    *,
+    rule_every: int = 0,
 ) -> Fill:
     """Play ``rounds`` accepted rounds from the current one: all submit, then all vote.
 
     Each phase is one block; after the votes the contract must have opened the next
     round, which proves every transaction of the round succeeded (a failed one would
-    leave the round short of submissions or votes) without fetching receipts.
+    leave the round short of submissions or votes) without fetching receipts. Every
+    ``rule_every`` rounds (0: never) the members also change the rule by proposal.
     """
     raw = RawChain(node.url, federation.address)
     calldata = Calldata(federation.contract.abi)
     first = federation.current_round()
+    proposals = federation.proposal_count()
     started = time.perf_counter()
+    sent = 0
     with raw.manual_mining():
-        for round_number in range(first, first + rounds):
+        for index, round_number in enumerate(range(first, first + rounds)):
             submits = [
                 calldata("submitUpdate", round_number, ref.digest, ref.locator, SAMPLES + i)
                 for i, ref in enumerate(update_ref(round_number, i) for i in range(len(members)))
             ]
+            changes_rule = rule_every > 0 and index % rule_every == rule_every - 1
+            if changes_rule:
+                proposals += 1
+                sent += change_rule(
+                    raw, calldata, members, proposals, RULES[(proposals - 1) % len(RULES)]
+                )
             raw.send_block(members, submits, SUBMIT_GAS)
+            if changes_rule:
+                advance_time(federation.w3, federation.config().voting_period + 1)
+                raw.send_block(members[:1], [calldata("execute", proposals)], PROPOSAL_GAS)
+                sent += 1
             aggregate = aggregate_ref(round_number)
             vote = calldata("voteAggregate", round_number, aggregate.digest, aggregate.locator)
             raw.send_block(members, [vote] * len(members), VOTE_GAS)
+            sent += 2 * len(members)
             _check_moved_on(federation, round_number)
             if progress is not None:
-                progress(round_number - first + 1)
-    return Fill(rounds, rounds * 2 * len(members), time.perf_counter() - started)
+                progress(index + 1)
+    return Fill(rounds, sent, time.perf_counter() - started)
+
+
+def change_rule(
+    raw: RawChain, calldata: Calldata, members: Sequence[str], proposal: int, rule: str
+) -> int:
+    """Propose ``rule`` (as proposal number ``proposal``) and have every member vote yes.
+
+    Two blocks before the round's submissions; the caller executes the proposal once its
+    voting period is over, in the round's vote phase, so the next round uses the rule.
+    Returns the transactions sent.
+    """
+    raw.send_block(members[:1], [calldata("proposeRule", rule)], PROPOSAL_GAS)
+    raw.send_block(members, [calldata("voteProposal", proposal, True)] * len(members), PROPOSAL_GAS)
+    return 1 + len(members)
 
 
 def _check_moved_on(federation: Federation, round_number: int) -> None:
@@ -237,8 +278,8 @@ def _check_moved_on(federation: Federation, round_number: int) -> None:
 # -- reusing a filled chain ----------------------------------------------------------------
 
 
-def load_filled(node: AnvilNode, state: Path, rounds: int, members: int) -> Federation | None:
-    """Open the federation a previous run left in ``state``, if it has this shape.
+def load_filled(node: AnvilNode, state: Path, shape: dict[str, int]) -> Federation | None:
+    """Open the federation a previous run left in ``state``, if it has this ``shape``.
 
     Filling 1,000 rounds takes most of a minute; a saved chain lets the explorer be
     timed again after each change to it in seconds. The shape is in a file beside it.
@@ -246,16 +287,14 @@ def load_filled(node: AnvilNode, state: Path, rounds: int, members: int) -> Fede
     shape_file = _shape_file(state)
     if not (state.is_file() and shape_file.is_file()):
         return None
-    shape = json.loads(shape_file.read_text())
-    if (shape["rounds"], shape["members"]) != (rounds, members):
-        return None
-    return Federation.at(node.web3(), shape["contract"])
+    saved = json.loads(shape_file.read_text())
+    contract = saved.pop("contract")
+    return Federation.at(node.web3(), contract) if saved == shape else None
 
 
-def save_shape(state: Path, federation: Federation, rounds: int, members: int) -> None:
+def save_shape(state: Path, federation: Federation, shape: dict[str, int]) -> None:
     """Record what ``state`` will hold once anvil writes it (when it stops)."""
-    shape = {"contract": federation.address, "rounds": rounds, "members": members}
-    _shape_file(state).write_text(json.dumps(shape) + "\n")
+    _shape_file(state).write_text(json.dumps({"contract": federation.address, **shape}) + "\n")
 
 
 def _shape_file(state: Path) -> Path:
@@ -382,6 +421,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--members", type=int, default=10, help="members, all voting (default 10)")
     p.add_argument("--repeat", type=int, default=5, help="runs of each timing (default 5)")
     p.add_argument(
+        "--rule-every",
+        type=int,
+        default=100,
+        help="change the rule by proposal every N rounds (default 100; 0: never)",
+    )
+    p.add_argument(
         "--window", type=int, default=300, help="submit and vote windows in seconds (default 300)"
     )
     p.add_argument(
@@ -400,8 +445,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Fill the history, time reading and rendering it, print the headline figure."""
     args = build_parser().parse_args(argv)
-    if args.rounds < 1 or args.members < 1 or args.repeat < 1:
-        build_parser().error("--rounds, --members and --repeat must be at least 1")
+    if args.rounds < 1 or args.members < 1 or args.repeat < 1 or args.rule_every < 0:
+        build_parser().error(
+            "--rounds, --members and --repeat must be at least 1, --rule-every at least 0"
+        )
     members = [member_address(i) for i in range(args.members)]
     with (
         AnvilNode.start(state_file=args.state) as node,
@@ -426,21 +473,29 @@ def _filled_federation(
     node: AnvilNode, store: LocalStore, members: list[str], args: argparse.Namespace
 ) -> Federation:
     """Reuse the chain saved in ``--state`` if it fits, else deploy, fill and report."""
+    shape = {
+        "rounds": args.rounds,
+        "members": len(members),
+        "rule_every": args.rule_every,
+        "window": args.window,
+    }
     if args.state is not None:
-        federation = load_filled(node, args.state, args.rounds, len(members))
+        federation = load_filled(node, args.state, shape)
         if federation is not None:
             store.put(genesis_blob(load_task("digits-mlp"), 0))  # as the deployment did
             print(f"reusing {args.rounds} filled rounds from {args.state}")
             return federation
     federation = deploy_federation(node, store, members, args.window)
-    fill = fill_history(node, federation, members, args.rounds, _progress(args.rounds))
+    fill = fill_history(
+        node, federation, members, args.rounds, _progress(args.rounds), rule_every=args.rule_every
+    )
     print(
         f"filled {fill.rounds} rounds ({fill.transactions:,} transactions, "
         f"{len(members)} members) in {fill.seconds:.1f} s "
         f"({fill.transactions / fill.seconds:.0f} tx/s)"
     )
     if args.state is not None:
-        save_shape(args.state, federation, args.rounds, len(members))
+        save_shape(args.state, federation, shape)
     return federation
 
 

@@ -24,9 +24,10 @@ def test_filled_rounds_are_accepted_with_every_update_and_vote(
     members = [script.member_address(i) for i in range(MEMBERS)]
     federation = script.deploy_federation(own_anvil, LocalStore(tmp_path), members, window=300)
 
-    fill = script.fill_history(own_anvil, federation, members, ROUNDS)
+    fill = script.fill_history(own_anvil, federation, members, ROUNDS, rule_every=2)
 
-    assert (fill.rounds, fill.transactions) == (ROUNDS, ROUNDS * 2 * MEMBERS)
+    # round 2 also proposes, votes on and executes a rule: 1 + MEMBERS + 1 transactions
+    assert (fill.rounds, fill.transactions) == (ROUNDS, ROUNDS * 2 * MEMBERS + MEMBERS + 2)
     history = read_history(federation)
     *done, current = history.rounds
     assert [r.round for r in done] == list(range(1, ROUNDS + 1))
@@ -44,3 +45,7 @@ def test_filled_rounds_are_accepted_with_every_update_and_vote(
             (m, aggregate) for m in members
         )
     assert [r.base_digest for r in history.rounds[1:]] == [r.accepted_digest for r in done]
+    (proposal,) = history.proposals
+    assert (proposal.kind, proposal.value, proposal.state) == ("set-rule", "median", "executed")
+    assert (proposal.round, proposal.yes) == (2, MEMBERS)
+    assert [r.rule for r in history.rounds] == ["fedavg", "fedavg", "median", "median"]

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from daofed.audit import History, Outcome, Verdict, read_history, verify_history
+import pytest
+
+from daofed.audit import (
+    History,
+    HistoryReader,
+    Outcome,
+    Verdict,
+    eventlog,
+    read_history,
+    verify_history,
+)
 from daofed.chain import Federation, advance_time, dev_accounts, embedded_chain
 from daofed.learning import DEFAULT_TASK, load_task
 from daofed.protocol import genesis_blob
 from daofed.storage import LocalStore
 
+from .governed import Governed
 from .scenario import MEMBERS, WINDOW, Scenario
 
 
@@ -132,3 +143,27 @@ def test_a_history_up_to_an_earlier_block_stops_there(history: History, scenario
     early = read_history(scenario.federation, to_block=accepted_block)
     assert [r.outcome for r in early.rounds] == [Outcome.ACCEPTED, Outcome.OPEN]
     assert early.rounds[0] == one
+
+
+@pytest.mark.parametrize("reread", [0, 1, 64])
+def test_a_reader_following_the_chain_reads_what_a_fresh_read_does(
+    history: History, scenario: Scenario, reread: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Moving forward block by block (and back) gives the history a fresh read gives."""
+    monkeypatch.setattr(eventlog, "REREAD_BLOCKS", reread)
+    reader = HistoryReader(scenario.federation)
+    for block in range(history.deploy_block, history.latest_block + 1):
+        assert reader.read(block) == read_history(scenario.federation, to_block=block)
+    assert reader.read(history.deploy_block + 2) == read_history(
+        scenario.federation, to_block=history.deploy_block + 2
+    )
+    assert reader.read(history.latest_block) == history
+
+
+def test_a_reader_over_governance_keeps_proposals_and_membership(
+    governed: Governed, governed_history: History
+) -> None:
+    reader = HistoryReader(governed.federation)
+    half = (governed_history.deploy_block + governed_history.latest_block) // 2
+    assert reader.read(half) == read_history(governed.federation, to_block=half)
+    assert reader.read(governed_history.latest_block) == governed_history

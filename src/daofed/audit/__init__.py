@@ -28,7 +28,7 @@ from daofed.audit.evaluation import (
 )
 from daofed.audit.findings import Finding
 from daofed.audit.governance import GovernanceFinding, check_governance
-from daofed.audit.history import read_history
+from daofed.audit.history import HistoryReader, read_history
 from daofed.audit.members import MemberInfo, Membership, Standing, read_members
 from daofed.audit.plot import plot_history
 from daofed.audit.records import (
@@ -60,6 +60,7 @@ __all__ = [
     "Finding",
     "GovernanceFinding",
     "History",
+    "HistoryReader",
     "MemberInfo",
     "MemberState",
     "Membership",

@@ -51,7 +51,33 @@ R = TypeVar("R", bound=_RoundEvent)
 
 def read_history(federation: Federation, *, to_block: int | None = None) -> History:
     """Rebuild the history of ``federation`` from its deploy block to ``to_block`` (latest)."""
-    log = EventLog(federation, to_block)
+    return HistoryReader(federation).read(to_block)
+
+
+class HistoryReader:
+    """Reads a federation's history again and again, asking the chain only for what is new.
+
+    Whoever follows a running federation (the explorer, each block) keeps one reader: each
+    :meth:`read` moves its event log forward and rebuilds the history from the events it
+    already holds plus the new blocks', instead of decoding the whole history again.
+    """
+
+    def __init__(self, federation: Federation) -> None:
+        self.federation = federation
+        self._log: EventLog | None = None
+
+    def read(self, to_block: int | None = None) -> History:
+        """Return the history up to ``to_block`` (default: the latest block)."""
+        if self._log is None:
+            self._log = EventLog(self.federation, to_block)
+        else:
+            self._log.advance(to_block)
+        return _assemble(self._log)
+
+
+def _assemble(log: EventLog) -> History:
+    """Build the history from the events of ``log``'s snapshot."""
+    federation = log.federation
     opened = log.all(RoundOpened)
     if not opened:
         raise ChainError(

@@ -2,11 +2,11 @@
 
 The explorer shows one consistent snapshot at a time. A background thread polls the
 block number and, when it changed, rebuilds the history with the audit layer
-(:func:`~daofed.audit.read_history`, so the page and ``daofed audit`` read the chain the
-same way), reads the running round's phase and deadlines, the gas its transactions
-used and, with a blob store, the metrics of each new model. Pages are rendered from the
-last snapshot and never wait on the chain; a failed refresh keeps the last snapshot
-and says what failed.
+(:class:`~daofed.audit.HistoryReader`: the page and ``daofed audit`` read the chain the
+same way, and each new block costs only its own events). It also reads the running
+round's phase and deadlines, the gas of new transactions and, with a blob store, the
+metrics of each new model. Pages are rendered from the last snapshot and never wait on
+the chain; a failed refresh keeps the last snapshot and says what failed.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from daofed.audit import (
     AuditSource,
     Evaluation,
     History,
+    HistoryReader,
     RoundStatus,
     evaluate_history,
-    read_history,
     read_status,
 )
 from daofed.audit.eventlog import gas_used
@@ -79,6 +79,7 @@ class Follower:
         self.poll_interval = poll_interval
         self.snapshot = Snapshot()
         self._on_change = on_change
+        self._reader = HistoryReader(source.federation)
         self._gas_by_tx: dict[str, int] = {}
         self._scores: Scores = {}
         self._stop = threading.Event()
@@ -108,7 +109,7 @@ class Follower:
                 block = federation.w3.eth.block_number
             if block == previous.block and previous.problem is None:
                 return
-            history = read_history(federation, to_block=block)
+            history = self._reader.read(block)
             status = read_status(federation)
             gas = self._gas(history)
         except DaofedError as error:

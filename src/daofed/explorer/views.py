@@ -6,7 +6,7 @@ where it can be tested without a browser.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -147,14 +147,18 @@ def verdicts(verification: Verification | None) -> dict[int, Verdict]:
 def chart_data(
     history: History | None, evaluation: Evaluation | None, gas: Mapping[int, int]
 ) -> dict[str, object]:
-    """Return the series the overview's charts draw: the headline metric and gas per round."""
-    metric = evaluation.headline if evaluation is not None else None
-    series: Sequence[tuple[int, float]] = (
-        evaluation.series(metric) if evaluation is not None and metric is not None else ()
-    )
+    """Return the series the overview's charts draw: every metric and the gas, per round.
+
+    ``headline`` is the metric drawn first (accuracy when the task reports it).
+    """
+    metrics = evaluation.metrics if evaluation is not None else ()
     rounds = history.rounds if history is not None else ()
     return {
-        "metric": metric,
-        "metrics": [[r, v] for r, v in series],
+        "headline": evaluation.headline if evaluation is not None else None,
+        "metrics": {
+            name: [[r, v] for r, v in evaluation.series(name)]
+            for name in metrics
+            if evaluation is not None
+        },
         "gas": [[r.round, gas.get(r.round, 0)] for r in rounds],
     }

@@ -38,10 +38,25 @@ async function drawCharts() {
   charts = [];
   const metricCanvas = document.getElementById("metric-chart");
   const gasCanvas = document.getElementById("gas-chart");
+  const select = document.getElementById("metric-select");
   if (!window.Chart || !metricCanvas || !gasCanvas) return;
   const response = await fetch("/api/charts", { cache: "no-store" });
   if (!response.ok) return;
   const data = await response.json();
+  const names = Object.keys(data.metrics);
+  const chosen = names.includes(select?.dataset.chosen) ? select.dataset.chosen : data.headline;
+  if (select) {
+    select.replaceChildren(
+      ...names.map((name) => {
+        const option = document.createElement("option");
+        option.value = name;
+        option.textContent = name.replaceAll("_", " ");
+        option.selected = name === chosen;
+        return option;
+      }),
+    );
+    select.hidden = names.length < 2;
+  }
   const options = (yTitle) => ({
     animation: false,
     responsive: true,
@@ -57,8 +72,12 @@ async function drawCharts() {
   charts.push(
     new Chart(metricCanvas, {
       type: "line",
-      data: { datasets: [{ data: points(data.metrics), borderColor: "#2563eb", pointRadius: 2 }] },
-      options: options(data.metric || "no metric"),
+      data: {
+        datasets: [
+          { data: points(data.metrics[chosen] || []), borderColor: "#2563eb", pointRadius: 2 },
+        ],
+      },
+      options: options(chosen ? chosen.replaceAll("_", " ") : "no metric"),
     }),
     new Chart(gasCanvas, {
       type: "bar",
@@ -135,6 +154,12 @@ async function poll() {
 
 document.addEventListener("click", (event) => {
   if (event.target instanceof Element && event.target.id === "verify-start") startVerification();
+});
+document.addEventListener("change", (event) => {
+  if (event.target instanceof HTMLSelectElement && event.target.id === "metric-select") {
+    event.target.dataset.chosen = event.target.value;
+    drawCharts();
+  }
 });
 
 readClock();

@@ -50,3 +50,13 @@ def test_a_bad_address_is_refused(cli_federation: CliFederation, contract: str) 
 def test_a_missing_deployment_file_is_named() -> None:
     message = _one_line_error(["-d", "/nonexistent/daofed.toml"])
     assert "/nonexistent/daofed.toml" in message
+
+
+def test_a_host_that_does_not_resolve_is_named(cli_federation: CliFederation) -> None:
+    message = _one_line_error([*cli_federation.target(), "--host", "no-such-host.invalid"])
+    assert "cannot listen on no-such-host.invalid" in message
+
+
+def test_a_port_out_of_range_is_a_usage_error(cli_federation: CliFederation) -> None:
+    result = runner.invoke(app, ["explorer", *cli_federation.target(), "--port", "70000"])
+    assert result.exit_code == 2 and "Traceback" not in result.output

@@ -30,7 +30,9 @@ def explorer(
             "the network (the page is read-only, but it shows the whole history)."
         ),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8000,
+    port: Annotated[
+        int, typer.Option(help="Port to listen on (0: any free port).", min=0, max=65535)
+    ] = 8000,
     poll: Annotated[
         float, typer.Option(help="Seconds between looks at the chain for new blocks.", min=0.1)
     ] = 1.0,

@@ -27,9 +27,9 @@ from web3 import Web3
 from daofed.agent import MemberAgent, Step
 from daofed.chain import Federation, Phase, ProposalState, advance_time, dev_accounts
 from daofed.learning import DEFAULT_TASK, load_task, split_federated
-from daofed.protocol import genesis_blob
 from daofed.storage import BlobRef, LocalStore
 from tests.audit.scenario import SETTINGS, WINDOW
+from tests.federations import deploy
 
 MEMBERS = 3
 VOTING_PERIOD = 60
@@ -75,16 +75,8 @@ def build_explored(w3: Web3, store_dir: Path) -> Explored:
     deployer, *members = dev_accounts(MEMBERS + 1)
     task = load_task(DEFAULT_TASK)
     split = split_federated(task.dataset(), MEMBERS, alpha=None, seed=2)
-    federation = Federation.deploy(
-        w3,
-        deployer,
-        members=[m.address for m in members],
-        quorum=MEMBERS,
-        submit_window=WINDOW,
-        vote_window=WINDOW,
-        voting_period=VOTING_PERIOD,
-        rule="fedavg",
-        genesis=store.put(genesis_blob(task, 2)),
+    federation = deploy(
+        w3, store, deployer, members, task=task, seed=2, window=WINDOW, voting_period=VOTING_PERIOD
     )
     agents = tuple(
         MemberAgent(federation, store, account, task, task.as_data(share.train), SETTINGS)
@@ -122,17 +114,7 @@ def build_explored(w3: Web3, store_dir: Path) -> Explored:
 def build_hostile(w3: Web3, store_dir: Path) -> Hostile:
     store = LocalStore(store_dir)
     deployer, *members = dev_accounts(3)
-    task = load_task(DEFAULT_TASK)
-    federation = Federation.deploy(
-        w3,
-        deployer,
-        members=[m.address for m in members],
-        quorum=2,
-        submit_window=WINDOW,
-        vote_window=WINDOW,
-        rule="fedavg",
-        genesis=store.put(genesis_blob(task, 3)),
-    )
+    federation = deploy(w3, store, deployer, members, seed=3, window=WINDOW)
     ref = store.put(b"the first member's update")
     federation.submit_update(members[0], 1, BlobRef(ref.digest, CID_PAYLOAD), 10)
     assert federation.updates(1)[0].cid == CID_PAYLOAD

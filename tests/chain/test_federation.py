@@ -8,11 +8,19 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from daofed.chain import Federation, Phase, advance_time
+from daofed.chain import AggregateVoted, Federation, Phase, UpdateSubmitted, advance_time
 from daofed.errors import ChainError, ConfigError, ContractRevert
 from daofed.storage import BlobRef
 
-from .conftest import QUORUM, REVEAL_WINDOW, SUBMIT_WINDOW, VOTE_WINDOW, blob, check
+from .conftest import (
+    QUORUM,
+    REVEAL_WINDOW,
+    SUBMIT_WINDOW,
+    VOTE_WINDOW,
+    accept_round,
+    blob,
+    check,
+)
 from .raw import raw_call, raw_deploy
 
 ZERO = b"\x00" * 32
@@ -499,3 +507,32 @@ def test_has_submitted_and_has_voted_are_exact_for_the_current_round(
     assert not federation.has_submitted(3, members[0].address)
     assert not federation.has_submitted(0, members[0].address)
     assert [e.member for e in federation.updates(1)] == [m.address for m in members]
+
+
+def test_a_round_reads_its_events_from_its_opening_block(
+    federation: Federation, members: list[LocalAccount]
+) -> None:
+    """Each round's events are read from where it opened, not from deployment, and
+    nothing of the round is missed: the opening block is found from its start time."""
+    w3 = federation.w3
+    for round_number in (1, 2, 3):
+        accept_round(federation, members, round_number)
+        advance_time(w3, 5)  # later rounds open at later times
+    opened = {event.round: event.block_number for event in federation.rounds_opened()}
+    for round_number in (1, 2, 3, 4):
+        start = federation.round_info(round_number).start_time
+        first = federation.opening_block(round_number)
+        assert first <= opened[round_number]
+        assert w3.eth.get_block(first)["timestamp"] >= start
+        if first > federation.deploy_block:
+            assert w3.eth.get_block(first - 1)["timestamp"] < start
+    for round_number in (1, 2, 3):
+        from_deployment = federation.events(UpdateSubmitted, round=round_number)
+        assert federation.updates(round_number) == from_deployment
+        assert len(from_deployment) == len(members)
+        assert federation.votes(round_number) == federation.events(
+            AggregateVoted, round=round_number
+        )
+    latest = w3.eth.block_number
+    assert federation.opening_block(5) == latest  # not opened: no events to look for
+    assert federation.updates(5) == []

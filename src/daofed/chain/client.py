@@ -37,15 +37,18 @@ class ContractClient:
         self.contract: Contract = w3.eth.contract(address=self.address, abi=artifact.abi)
         self._decoder = RevertDecoder(artifact.abi)
 
-    def events(self, kind: type[E], **filters: Any) -> list[E]:
-        """Return events of ``kind`` since deployment, oldest first; filter on indexed args."""
+    def events(self, kind: type[E], *, from_block: int | None = None, **filters: Any) -> list[E]:
+        """Return events of ``kind`` from ``from_block`` (default: deployment), oldest first.
+
+        ``filters`` match indexed arguments by their Solidity names (``round=3``).
+        """
         with rpc_errors(self.w3, f"reading {kind.__name__} events"):
             latest = self.w3.eth.block_number
             return list(
                 query_logs(
                     self.contract,
                     kind,
-                    from_block=self.deploy_block,
+                    from_block=self.deploy_block if from_block is None else from_block,
                     to_block=latest,
                     filters=filters,
                 )

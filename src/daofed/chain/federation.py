@@ -29,6 +29,7 @@ from daofed.chain.events import (
     AggregateVoted,
     ChainEvent,
     ConfigChanged,
+    E,
     MemberAdded,
     MemberRemoved,
     ModelAccepted,
@@ -57,6 +58,7 @@ class Federation(FederationGovernance):
     def __init__(self, w3: Web3, address: str, deploy_block: int) -> None:
         super().__init__(w3, address, deploy_block)
         self._base_cids: dict[int, str] = {}  # round -> base CID, from RoundOpened
+        self._opening_blocks: dict[int, int] = {}  # round -> where its events start
 
     # -- creation ----------------------------------------------------------------------
 
@@ -315,15 +317,48 @@ class Federation(FederationGovernance):
 
     def updates(self, round_number: int) -> list[UpdateSubmitted]:
         """Return the updates submitted (or revealed) in round ``round_number``, in order."""
-        return self.events(UpdateSubmitted, round=round_number)
+        return self.round_events(UpdateSubmitted, round_number)
 
     def commits(self, round_number: int) -> list[UpdateCommitted]:
         """Return the commitments made in round ``round_number`` (commit-reveal), in order."""
-        return self.events(UpdateCommitted, round=round_number)
+        return self.round_events(UpdateCommitted, round_number)
 
     def votes(self, round_number: int) -> list[AggregateVoted]:
         """Return the votes cast in round ``round_number``, in order."""
-        return self.events(AggregateVoted, round=round_number)
+        return self.round_events(AggregateVoted, round_number)
+
+    def round_events(self, kind: type[E], round_number: int) -> list[E]:
+        """Return round ``round_number``'s events of ``kind``, read from the round's opening.
+
+        A member reads its round's events several times a round. Read from deployment,
+        each read costs the whole history (the embedded chain even scans every earlier
+        block per matching transaction), so a federation slowed down round after round.
+        """
+        return self.events(kind, from_block=self.opening_block(round_number), round=round_number)
+
+    def opening_block(self, round_number: int) -> int:
+        """Return a block at or before the one that opened round ``round_number``.
+
+        The contract records when a round opened (its ``startTime``: the opening block's
+        timestamp), not in which block. Timestamps never decrease, so the first block
+        stamped at or after it is found by bisection, in about log2(blocks) header reads,
+        once per round; a round that has not been opened has no events (the latest block).
+        """
+        if round_number in self._opening_blocks:
+            return self._opening_blocks[round_number]
+        start = int(self._view("roundInfo", _round(round_number))[2])
+        with rpc_errors(self.w3, "reading block timestamps"):
+            low, high = self.deploy_block, int(self.w3.eth.block_number)
+            if start == 0:  # not opened yet: nothing to find, and nothing to remember
+                return high
+            while low < high:
+                middle = (low + high) // 2
+                if int(self.w3.eth.get_block(middle)["timestamp"]) < start:
+                    low = middle + 1
+                else:
+                    high = middle
+        self._opening_blocks[round_number] = low
+        return low
 
     def accepted(self) -> list[ModelAccepted]:
         """Return every accepted model, oldest first."""
@@ -361,7 +396,7 @@ class Federation(FederationGovernance):
         if current.digest == digest:
             return current
         if round_number not in self._base_cids:
-            opened = self.events(RoundOpened, round=round_number)
+            opened = self.round_events(RoundOpened, round_number)
             if not opened:
                 raise ChainError(f"no RoundOpened event for round {round_number} at {self.address}")
             self._base_cids[round_number] = opened[0].base_cid

@@ -39,10 +39,22 @@ def check_period(name: str, value: object) -> int:
 
 
 def check_address(address: object, what: str = "an address") -> str:
-    """Return ``address`` checksummed, or raise ConfigError if it is not one."""
+    """Return ``address`` checksummed, or raise ConfigError if it is not one.
+
+    An address in mixed case carries an EIP-55 checksum, which exists to catch a mistyped
+    address: one whose checksum does not match is refused, not silently accepted.
+    """
     if not isinstance(address, str) or not is_address(address):
         raise ConfigError(f"{address!r} is not {what}: give 0x + 40 hex digits")
-    return to_checksum_address(address)
+    checksummed = to_checksum_address(address)
+    digits = address.removeprefix("0x").removeprefix("0X")
+    if digits != digits.lower() and digits != digits.upper() and address != checksummed:
+        raise ConfigError(
+            f"{address} is not {what}: its mixed-case EIP-55 checksum does not match, so it "
+            "was probably mistyped; copy it again from its source (an all-lowercase address "
+            "is taken as it is)"
+        )
+    return checksummed
 
 
 def check_bytes32(name: str, value: object) -> bytes:

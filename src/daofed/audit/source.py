@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from daofed.chain import Federation, connect
+from daofed.chain.checks import check_address
 from daofed.chain.deployment import DEFAULT_DEPLOYMENT_FILE
 from daofed.errors import ConfigError
 from daofed.session import open_session
@@ -52,7 +53,8 @@ def open_source(
             raise ConfigError(
                 "--contract needs --rpc-url: the JSON-RPC URL of a node serving that chain"
             )
-        federation = Federation.at(connect(rpc_url), contract)
+        address = check_address(contract, "a contract address")  # before a slow connect
+        federation = Federation.at(connect(rpc_url), address)
         return AuditSource(federation, open_store(store) if store is not None else None)
     session = open_session(deployment or DEFAULT_DEPLOYMENT_FILE, rpc_url=rpc_url, store=store)
     return AuditSource(session.federation, session.store)

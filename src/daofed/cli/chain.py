@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from web3 import Web3
 
 from daofed.chain import AnvilNode, Federation, connect, fund
-from daofed.chain.checks import MAX_SAMPLES_LIMIT
+from daofed.chain.checks import MAX_SAMPLES_LIMIT, check_address
 from daofed.chain.deployment import Deployment
 from daofed.cli.options import (
     DEFAULT_DEPLOYMENT,
@@ -68,9 +67,10 @@ def fund_cmd(
 ) -> None:
     """Give accounts ether on a local dev chain (anvil or Hardhat) to pay gas with."""
     with friendly_errors():
+        accounts = [check_address(account, "an account address") for account in address]
         w3 = connect(rpc_url)
-        for account in address:
-            fund(w3, Web3.to_checksum_address(account), ether * 10**18)
+        for account in accounts:
+            fund(w3, account, ether * 10**18)
             console.print(f"{account}: {ether} ETH")
 
 
@@ -109,15 +109,15 @@ def deploy(
     with friendly_errors():
         if out.exists():
             raise ConfigError(f"{out} exists: choose another --out or remove it")
+        members = [check_address(m, "a member address") for m in member]
         account = unlock(keystore, password_file, dev)
-        blob_store = open_store(store)
         federation_task = load_task(task)
-        genesis = blob_store.put(genesis_blob(federation_task, seed))
-        w3 = connect(rpc_url)
+        w3 = connect(rpc_url)  # before the store: a dead node leaves no genesis blob behind
+        genesis = open_store(store).put(genesis_blob(federation_task, seed))
         federation = Federation.deploy(
             w3,
             account,
-            members=member,
+            members=members,
             quorum=quorum,
             submit_window=submit_window,
             vote_window=vote_window,

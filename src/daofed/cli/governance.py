@@ -13,9 +13,11 @@ from typing import Annotated
 
 import typer
 from eth_account.signers.local import LocalAccount
+from rich.markup import escape
 from rich.table import Table
 
 from daofed.chain import Federation
+from daofed.chain.checks import check_address
 from daofed.chain.events import ProposalCreated
 from daofed.chain.values import Windows
 from daofed.cli.options import (
@@ -69,6 +71,8 @@ def add_member(
     json_output: JsonOpt = False,
 ) -> None:
     """Propose to admit ADDRESS as a member (from the round after execution)."""
+    with friendly_errors():
+        check_address(address, "an address to admit")  # before connecting
     _propose(
         deployment, rpc_url, keystore, password_file, dev, json_output,
         lambda f, a: f.propose_add_member(a, address),
@@ -86,6 +90,8 @@ def remove_member(
     json_output: JsonOpt = False,
 ) -> None:
     """Propose to remove member ADDRESS (from the round after execution)."""
+    with friendly_errors():
+        check_address(address, "an address to remove")  # before connecting
     _propose(
         deployment, rpc_url, keystore, password_file, dev, json_output,
         lambda f, a: f.propose_remove_member(a, address),
@@ -287,11 +293,12 @@ def vote_on_proposal(
 
 
 def _value(value: object) -> str:
+    """Say a proposed value in words; a rule is chain data, shown as text, not markup."""
     if isinstance(value, Windows):
         return f"submit {value.submit}s, vote {value.vote}s, reveal {value.reveal}s"
     if isinstance(value, bool):
         return "on" if value else "off"
-    return str(value)
+    return escape(str(value))
 
 
 def _when(timestamp: int) -> str:

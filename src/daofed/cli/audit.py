@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from daofed.audit import (
@@ -194,7 +195,7 @@ def _rounds_table(history: History, verdicts: dict[int, RoundVerification]) -> T
         row = [
             str(r.round),
             _digest(r.base_digest),
-            r.rule,
+            escape(r.rule),  # chain data: anyone may propose any string
             f"{len(r.updates)}/{r.member_count}",
             votes or f"0/{r.quorum}",
             outcome,
@@ -254,7 +255,7 @@ def _proposals_table(history: History) -> Table:
             state += f" by {_address(p.executed_by)}"
         if p.applies_from_round is not None:
             state += f", from round {p.applies_from_round}"
-        table.add_row(str(p.id), p.summary, _address(p.proposer), "\n".join(votes), state)
+        table.add_row(str(p.id), escape(p.summary), _address(p.proposer), "\n".join(votes), state)
     return table
 
 

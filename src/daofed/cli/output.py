@@ -15,6 +15,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from daofed.errors import DaofedError
 from daofed.jsonable import to_jsonable
@@ -34,7 +35,10 @@ def friendly_errors() -> Iterator[None]:
     try:
         yield
     except DaofedError as error:
-        err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        # the message quotes user input and chain data: "[...]" in it is text, not markup
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(1) from None
 
 

@@ -5,6 +5,7 @@ Thin layers over :func:`daofed.audit.read_status` and :func:`daofed.audit.read_m
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from daofed.audit import Membership, RoundStatus, Standing, open_source, read_members, read_status
@@ -78,7 +79,7 @@ def _print_status(s: RoundStatus) -> None:
     rows = [
         ("phase", s.phase.label),
         ("base model", s.base_digest),
-        ("rule", f"{s.rule} (config v{s.config_version})"),
+        ("rule", f"{escape(s.rule)} (config v{s.config_version})"),
         ("quorum", f"{s.quorum} of {len(s.members)} members"),
     ]
     if s.commit_reveal:

@@ -29,6 +29,7 @@ from web3 import EthereumTesterProvider, Web3
 from web3.exceptions import Web3Exception
 from web3.types import RPCEndpoint
 
+from daofed.chain.tx import network_reason
 from daofed.errors import ChainError, ConfigError, RpcUnavailable
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
@@ -86,8 +87,8 @@ def connect(url: str, *, timeout: float = 30.0) -> Web3:
         w3.eth.chain_id  # noqa: B018 (a request that any node answers)
     except (requests.RequestException, OSError, Web3Exception) as error:
         raise RpcUnavailable(
-            f"no Ethereum JSON-RPC node answers at {url} ({error}): start one there "
-            "(e.g. `anvil`) or give the right RPC URL"
+            f"no Ethereum JSON-RPC node answers at {url} ({network_reason(error)}): start one "
+            "there (e.g. `anvil`) or give the right RPC URL"
         ) from None
     return w3
 

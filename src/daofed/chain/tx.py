@@ -8,6 +8,7 @@ a revert is final and comes back as a decoded :class:`ContractRevert`.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,27 @@ def node_name(w3: Web3) -> str:
     return str(getattr(w3.provider, "endpoint_uri", None) or type(w3.provider).__name__)
 
 
+_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
+
+
+def network_reason(error: BaseException) -> str:
+    """Say in a few words why a request to a node failed ("Connection refused").
+
+    requests and urllib3 nest the operating system's reason three exceptions deep and
+    print every layer ("HTTPConnectionPool(host=..., port=...): Max retries exceeded with
+    url: / (Caused by NewConnectionError(...))"): the reason is what a person can act on.
+    """
+    text = str(error)
+    found = _ERRNO_TEXT.search(text)
+    if found:
+        return found.group(1).strip()
+    if isinstance(error, requests.Timeout) or "timed out" in text.lower():
+        return "timed out"
+    if isinstance(error, requests.HTTPError) and error.response is not None:
+        return f"HTTP {error.response.status_code}"
+    return type(error).__name__
+
+
 @contextmanager
 def rpc_errors(w3: Web3, what: str, decoder: RevertDecoder | None = None) -> Iterator[None]:
     """Turn a node's failures while doing ``what`` into daofed errors naming the node."""
@@ -44,7 +66,8 @@ def rpc_errors(w3: Web3, what: str, decoder: RevertDecoder | None = None) -> Ite
         yield
     except (*TRANSIENT, OSError) as error:
         raise RpcUnavailable(
-            f"the node at {node_name(w3)} did not answer while {what} ({error}): "
+            f"the node at {node_name(w3)} did not answer while {what} "
+            f"({network_reason(error)}): "
             "check that it is running and reachable"
         ) from None
     except Exception as error:

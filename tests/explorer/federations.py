@@ -118,7 +118,7 @@ def build_hostile(w3: Web3, store_dir: Path) -> Hostile:
     ref = store.put(b"the first member's update")
     federation.submit_update(members[0], 1, BlobRef(ref.digest, CID_PAYLOAD), 10)
     assert federation.updates(1)[0].cid == CID_PAYLOAD
-    proposal = _propose_rule_raw(w3, federation, members[1], RULE_PAYLOAD)
+    proposal = propose_rule_raw(w3, federation, members[1], RULE_PAYLOAD)
     federation.vote_proposal(members[0], proposal, False)
     return Hostile(federation, store, tuple(members), proposal)
 
@@ -129,7 +129,7 @@ def step_all(agents: tuple[MemberAgent, ...], expected: Step) -> None:
     assert steps == [expected] * len(agents), steps
 
 
-def _propose_rule_raw(w3: Web3, federation: Federation, account: LocalAccount, rule: str) -> int:
+def propose_rule_raw(w3: Web3, federation: Federation, account: LocalAccount, rule: str) -> int:
     """Propose ``rule`` with a transaction of our own: ``propose_rule`` would parse it first."""
     call = federation.contract.functions.proposeRule(rule)
     tx = call.build_transaction(

@@ -30,6 +30,7 @@ run daofed deploy -m "${addresses[0]}" -m "${addresses[1]}" -m "${addresses[2]}"
   --quorum 2 --store local:blobs --keystore "keys/alice/${addresses[0]}.json"
 run daofed data split --members 3 --out-dir data
 
+printf '\n$ export DAOFED_PASSWORD=…   # an agent in the background (`&`) cannot ask for its password'
 printf '\n$ daofed agent run --keystore keys/alice/%s.json --data data/member-1.npz --rounds 3 &   # one per member\n' "${addresses[0]}"
 pids=()
 i=1

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from daofed.chain import AnvilNode, dev_accounts
 from daofed.chain.deployment import Deployment
+from daofed.chain.keystore import write_keystore
 from daofed.cli.app import app
 from daofed.session import abi_version
 from daofed.storage import LocalStore
@@ -172,3 +173,30 @@ def test_markup_in_chain_data_is_printed_as_text(anvil_node: AnvilNode, tmp_path
         result = runner.invoke(app, [*command, "-d", str(deployment)], env={"COLUMNS": "300"})
         assert result.exit_code == 0, result.output
         assert MARKUP_RULE in " ".join(result.output.split()), result.output
+
+
+def test_no_terminal_and_no_password_fails_at_once_with_advice(
+    tmp_path: Path, dead_deployment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the background (``… &``) a prompt would stop the job: say how to give it."""
+    monkeypatch.delenv("DAOFED_PASSWORD", raising=False)
+    line = one_line_error(["account", "new", "--keystore-dir", str(tmp_path / "keys")])
+    assert "no terminal" in line and "$DAOFED_PASSWORD" in line and "--password-file" in line
+    assert not (tmp_path / "keys").exists() or not list((tmp_path / "keys").iterdir())
+    keystore = write_keystore(dev_accounts(1)[0], "right", tmp_path / "keys").path
+    args = ["propose", "quorum", "2", "--keystore", str(keystore), "-d", str(dead_deployment)]
+    line = one_line_error(args)
+    assert "no terminal" in line and "$DAOFED_PASSWORD" in line
+
+
+def test_a_wrong_password_says_where_it_came_from(
+    tmp_path: Path, dead_deployment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keystore = write_keystore(dev_accounts(1)[0], "right", tmp_path / "keys").path
+    monkeypatch.setenv("DAOFED_PASSWORD", "wrong")
+    args = ["propose", "quorum", "2", "--keystore", str(keystore), "-d", str(dead_deployment)]
+    assert "wrong password (from $DAOFED_PASSWORD)" in one_line_error(args)
+    password_file = tmp_path / "password.txt"
+    password_file.write_text("also wrong\n")
+    line = one_line_error([*args, "--password-file", str(password_file)])
+    assert f"wrong password (from {password_file})" in line

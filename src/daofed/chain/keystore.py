@@ -68,8 +68,12 @@ def list_keystores(directory: Path) -> list[KeystoreEntry]:
     return sorted(entries, key=lambda entry: entry.address.lower())
 
 
-def load_keystore(path: Path, password: str) -> LocalAccount:
-    """Decrypt a keystore file; a wrong password or a damaged file is a ConfigError."""
+def load_keystore(path: Path, password: str, source: str = "given") -> LocalAccount:
+    """Decrypt a keystore file; a wrong password or a damaged file is a ConfigError.
+
+    ``source`` says where the password came from ("typed at the prompt", "from
+    $DAOFED_PASSWORD"): a wrong one is fixed where it came from.
+    """
     try:
         keyfile = json.loads(path.read_text())
     except FileNotFoundError:
@@ -79,9 +83,7 @@ def load_keystore(path: Path, password: str) -> LocalAccount:
     try:
         key = Account.decrypt(keyfile, password)
     except ValueError:
-        raise ConfigError(
-            f"cannot unlock {path}: wrong password (set {PASSWORD_ENV} or use --password-file)"
-        ) from None
+        raise ConfigError(f"cannot unlock {path}: wrong password ({source})") from None
     account: LocalAccount = Account.from_key(key)
     return account
 

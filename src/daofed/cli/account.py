@@ -17,6 +17,7 @@ from daofed.chain.keystore import (
     read_password,
     write_keystore,
 )
+from daofed.cli.options import ask_secret
 from daofed.cli.output import console, friendly_errors, print_json
 from daofed.errors import ConfigError
 
@@ -30,7 +31,10 @@ KeystoreDir = Annotated[
 ]
 PasswordFile = Annotated[
     Path | None,
-    typer.Option(help="Read the password from this file (else $DAOFED_PASSWORD, else prompt)."),
+    typer.Option(
+        help="Read the password from this file (else $DAOFED_PASSWORD, else a prompt on the "
+        "terminal)."
+    ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -38,8 +42,8 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 def _new_password(password_file: Path | None) -> str:
     password = read_password(password_file)
     if password is None:
-        password = typer.prompt(
-            "Password for the new keystore", hide_input=True, confirmation_prompt=True
+        password = ask_secret(
+            "Password for the new keystore", "a password for the new keystore", confirm=True
         )
     return password
 
@@ -82,7 +86,11 @@ def import_(
         if dev is not None:
             account = dev_account(dev)
         else:
-            secret = typer.prompt("Private key (hex)", hide_input=True)
+            secret = ask_secret(
+                "Private key (hex)",
+                "the private key to import",
+                advice="run `daofed account import` in a terminal",
+            )
             try:
                 account = Account.from_key(secret.strip())
             except (ValueError, TypeError) as error:

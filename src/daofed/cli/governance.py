@@ -47,8 +47,8 @@ def _propose(
     make: Callable[[Federation, LocalAccount], ProposalCreated],
 ) -> None:
     with friendly_errors():
-        federation = session(deployment, rpc_url, None).federation
-        created = make(federation, unlock(keystore, password_file, dev))
+        account = unlock(keystore, password_file, dev)  # a wrong key fails before the network
+        created = make(session(deployment, rpc_url, None).federation, account)
     if as_json:
         print_json(created)
         return
@@ -251,8 +251,9 @@ def execute(
 ) -> None:
     """Execute a proposal that carried (anyone may, once its voting has ended)."""
     with friendly_errors():
+        account = unlock(keystore, password_file, dev)
         federation = session(deployment, rpc_url, None).federation
-        result = federation.execute_proposal(unlock(keystore, password_file, dev), proposal_id)
+        result = federation.execute_proposal(account, proposal_id)
         info = federation.proposal(proposal_id)
     if json_output:
         print_json({"proposal": info, "tx": result})
@@ -276,11 +277,10 @@ def vote_on_proposal(
     """Vote yes or no on proposal ID (after showing what it changes)."""
     support = _yes_no(choice)
     with friendly_errors():
+        account = unlock(keystore, password_file, dev)
         federation = session(deployment, rpc_url, None).federation
         before = federation.proposal(proposal_id)
-        result = federation.vote_proposal(
-            unlock(keystore, password_file, dev), proposal_id, support
-        )
+        result = federation.vote_proposal(account, proposal_id, support)
         after = federation.proposal(proposal_id)
     if json_output:
         print_json({"proposal": after, "tx": result})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +12,7 @@ from eth_account.signers.local import LocalAccount
 
 from daofed.chain import dev_account
 from daofed.chain.deployment import DEFAULT_DEPLOYMENT_FILE
-from daofed.chain.keystore import load_keystore, read_password
+from daofed.chain.keystore import PASSWORD_ENV, load_keystore, read_password
 from daofed.errors import ConfigError
 from daofed.learning.task import Scalar
 from daofed.session import FederationSession, open_session
@@ -30,7 +32,10 @@ KeystoreOpt = Annotated[
 ]
 PasswordFileOpt = Annotated[
     Path | None,
-    typer.Option(help="Read the keystore password from this file (else $DAOFED_PASSWORD)."),
+    typer.Option(
+        help="Read the keystore password from this file (else $DAOFED_PASSWORD, else a "
+        "prompt on the terminal)."
+    ),
 ]
 DevKeyOpt = Annotated[
     int | None,
@@ -55,9 +60,40 @@ def unlock(keystore: Path | None, password_file: Path | None, dev: int | None) -
             "or --dev N on a local test chain"
         )
     password = read_password(password_file)
-    if password is None:
-        password = typer.prompt(f"Password for {keystore}", hide_input=True)
-    return load_keystore(keystore, password)
+    if password is not None:
+        source = f"from {password_file}" if password_file else f"from ${PASSWORD_ENV}"
+        return load_keystore(keystore, password, source)
+    typed = ask_secret(f"Password for {keystore}", f"the password of {keystore}")
+    return load_keystore(keystore, typed, "typed at the prompt")
+
+
+PASSWORD_ADVICE = f"set ${PASSWORD_ENV} or pass --password-file FILE"
+
+
+def ask_secret(
+    prompt: str, what: str, *, advice: str = PASSWORD_ADVICE, confirm: bool = False
+) -> str:
+    """Ask for ``what`` without echo; ConfigError (saying ``advice``) if no one can answer.
+
+    A command run in the background (``daofed agent run … &``), by a service manager or
+    in a pipeline has no terminal to type in: asking there stops the job ("Stopped (tty
+    input)") or waits forever. It fails at once instead.
+    """
+    if not _interactive():
+        raise ConfigError(
+            f"{what} is needed and this command has no terminal to ask on (it runs in the "
+            f"background or without a tty): {advice}"
+        )
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
+
+
+def _interactive() -> bool:
+    """Whether a person can answer a prompt: stdin is a terminal this process owns."""
+    try:
+        fd = sys.stdin.fileno()
+        return os.isatty(fd) and os.getpgrp() == os.tcgetpgrp(fd)
+    except (OSError, ValueError, AttributeError):  # no real stdin (a test runner's)
+        return False
 
 
 def session(deployment: Path, rpc_url: str | None, store: str | None) -> FederationSession:

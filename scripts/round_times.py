@@ -13,6 +13,7 @@ Times are wall-clock on whatever else the machine is doing: read the trend, not 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -70,6 +71,10 @@ def print_rounds(chain: str, times: list[tuple[float, Counter[str]]]) -> float:
         print(f"{number:5d}  {seconds:6.2f}  {total:5d}  {top}")
     ratio = times[-1][0] / times[1][0]
     print(f"{chain}: round {len(times)} took {ratio:.2f}x round 2 (goal <= {GOAL_RATIO})")
+    seconds = [s for s, _ in times]
+    if len(seconds) >= 11:  # one round's time is noisy on a shared machine: five against five
+        steady = statistics.median(seconds[-5:]) / statistics.median(seconds[1:6])
+        print(f"{chain}: median of the last 5 rounds / median of rounds 2-6 = {steady:.2f}")
     return ratio
 
 

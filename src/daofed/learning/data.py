@@ -309,10 +309,13 @@ def _read_npz(path: Path) -> tuple[npt.NDArray[np.generic], npt.NDArray[np.gener
                     "labels as 'y' (np.savez(path, x=..., y=...))"
                 )
             x, y = npz["x"], npz["y"]
-    except ValueError as exc:  # object arrays need pickle, which we refuse
-        raise LearningError(f"{path} is not a plain numeric .npz: {exc}") from exc
-    except (OSError, EOFError) as exc:
-        raise LearningError(f"{path} is not a readable .npz file: {exc}") from exc
+    except (ValueError, OSError, EOFError):
+        # numpy's own message for bytes that are not a zip of arrays suggests loading them
+        # with pickle: never repeated here, since a data file must never run code
+        raise LearningError(
+            f"{path} is not a numeric .npz file (a zip of plain arrays): save it with "
+            "np.savez(path, x=features, y=labels), features and labels numeric"
+        ) from None
     if not (_is_real(x) and _is_real(y)):
         raise LearningError(f"{path}: x and y must be numeric arrays, got {x.dtype}, {y.dtype}")
     return x, y

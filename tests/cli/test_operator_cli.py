@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+import daofed
 from daofed.chain import AnvilNode, advance_time, dev_account
 from daofed.chain.keystore import load_keystore
 from daofed.cli import app
 from daofed.errors import ConfigError
+from daofed.session import abi_version
 
 runner = CliRunner()
 PASSWORD = "s3cret passphrase"
@@ -118,3 +120,12 @@ def test_governance_errors_say_what_to_do(deployment: Path) -> None:
     assert "not a member" in fail("propose", "quorum", "1", *d, "--dev", "5")
     assert "no key given" in fail("propose", "quorum", "1", *d)
     assert "no deployment file" in fail("proposals", "--deployment", "missing.toml")
+
+
+def test_version_as_json_names_the_abi_it_speaks() -> None:
+    result = runner.invoke(app, ["version", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["version"] == daofed.__version__
+    assert document["abi_version"] == abi_version()
+    assert runner.invoke(app, ["version"]).stdout.strip() == daofed.__version__

@@ -46,7 +46,9 @@ class Deployment:
             table = tomllib.loads(path.read_text())["federation"]
         except FileNotFoundError:
             raise ConfigError(
-                f"no deployment file at {path}: run `daofed deploy` first or pass --deployment"
+                f"no deployment file at {path}: run `daofed deploy` first, pass --deployment "
+                "FILE, or name any federation with --rpc-url URL --contract ADDRESS (audit, "
+                "status, members, explorer)"
             ) from None
         except (tomllib.TOMLDecodeError, KeyError) as error:
             raise ConfigError(f"{path} is not a daofed deployment file ({error})") from None

@@ -14,8 +14,11 @@ from daofed.cli.data import data_app
 from daofed.cli.demo import demo
 from daofed.cli.explorer import explorer
 from daofed.cli.governance import execute, proposals, propose_app, vote_on_proposal
+from daofed.cli.options import JsonOpt
+from daofed.cli.output import print_json
 from daofed.cli.status import members, status
 from daofed.cli.vote import vote_app
+from daofed.session import abi_version
 
 app = typer.Typer(
     name="daofed",
@@ -43,9 +46,12 @@ vote_app.command("proposal")(vote_on_proposal)
 
 
 @app.command()
-def version() -> None:
-    """Print daofed's version."""
-    typer.echo(__version__)
+def version(json_output: JsonOpt = False) -> None:
+    """Print daofed's version (and, with --json, the contract ABI version it speaks)."""
+    if json_output:
+        print_json({"version": __version__, "abi_version": abi_version()})
+    else:
+        typer.echo(__version__)
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ from daofed.cli.output import console, err_console, friendly_errors, print_json,
 ContractOpt = Annotated[
     str | None,
     typer.Option(
-        help="Audit the federation at this address (with --rpc-url); no deployment file needed."
+        help="The federation at this address (with --rpc-url); no deployment file needed."
     ),
 ]
 AuditStoreOpt = Annotated[

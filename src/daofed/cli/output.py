@@ -20,8 +20,9 @@ from rich.markup import escape
 from daofed.errors import DaofedError
 from daofed.jsonable import to_jsonable
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped into a file or another program, a sentence is one line, not cut at 80 columns.
+console = Console(soft_wrap=not sys.stdout.isatty())
+err_console = Console(stderr=True, soft_wrap=not sys.stderr.isatty())
 
 
 def print_json(value: Any) -> None:

@@ -200,3 +200,14 @@ def test_a_wrong_password_says_where_it_came_from(
     password_file.write_text("also wrong\n")
     line = one_line_error([*args, "--password-file", str(password_file)])
     assert f"wrong password (from {password_file})" in line
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [(["--members", "900"], "--members 900"), (["--members", "3", "--alpha", "0"], "--alpha")],
+)
+def test_data_split_errors_name_the_options(options: list[str], named: str, tmp_path: Path) -> None:
+    line = one_line_error(["data", "split", *options, "--out-dir", str(tmp_path)])
+    assert named in line
+    assert not any(word in line for word in ("num_members", "min_samples", "test_fraction"))
+    assert not list(tmp_path.iterdir())  # nothing half-written

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from daofed.agent import AgentEvent, MemberAgent, MemberSettings, Step
 from daofed.agent.runner import RunOptions, run_agent
@@ -61,9 +62,8 @@ class StepLog:
             style = {Step.ERROR: "red", Step.EXCLUDED: "yellow", Step.LOST_RACE: "yellow"}.get(
                 event.step, "cyan"
             )
-            err_console.print(
-                f"[{style}]round {event.round} {event.step.value}[/] {event.message}",
-                highlight=False,
+            err_console.print(  # the message names the step ("submitted update …")
+                f"[{style}]round {event.round}[/] {escape(event.message)}", highlight=False
             )
 
 
@@ -146,12 +146,15 @@ def run(
             on_event=StepLog(quiet),
             genesis=genesis,
         )
-        err_console.print(
-            f"member {account.address} (task {member_task.name}) on {opened.deployment.contract} "
-            f"({opened.deployment.rpc_url}, store {opened.store.describe()})"
-        )
+        if not quiet:
+            err_console.print(
+                f"member {account.address} (task {member_task.name}) on "
+                f"{opened.deployment.contract} ({opened.deployment.rpc_url}, store "
+                f"{escape(opened.store.describe())})"
+            )
         run_agent(agent, RunOptions(poll_interval=poll, until_round=rounds), stop)
-    err_console.print("agent stopped")
+    if not quiet:
+        err_console.print("agent stopped")
 
 
 def _load_data(task: str, load: Callable[[Path], Any], path: Path) -> Any:

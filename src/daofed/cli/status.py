@@ -137,7 +137,7 @@ def _print_status(s: RoundStatus) -> None:
                 f"({e.message})",
                 highlight=False,
             )
-    elif s.exclusions is not None:
+    elif s.exclusions is not None and s.updates:
         console.print("every submitted update is valid")
     if s.store_problem is not None:
         console.print(f"[yellow]updates not checked[/]: {s.store_problem}", highlight=False)

@@ -106,12 +106,13 @@ class DemoReport:
 
 
 @contextmanager
-def _chain(kind: ChainKind) -> Iterator[tuple[Web3, str]]:
+def _chain(kind: ChainKind, accounts: int) -> Iterator[tuple[Web3, str]]:
+    """Start the demo's chain, funding ``accounts`` dev accounts (a deployer and members)."""
     if kind == "embedded":
-        yield embedded_chain(), "embedded (py-evm)"
+        yield embedded_chain(accounts), "embedded (py-evm)"
         return
     if kind == "anvil":
-        with AnvilNode.start() as node:
+        with AnvilNode.start(accounts=accounts) as node:
             yield node.web3(), f"anvil at {node.url}"
         return
     raise ConfigError(f"unknown chain {kind!r}: use 'embedded' or 'anvil'")
@@ -134,7 +135,7 @@ def run_demo(
             stack.enter_context(tempfile.TemporaryDirectory(prefix="daofed-store-"))
         )
         store = LocalStore(store_dir)
-        w3, chain_name = stack.enter_context(_chain(config.chain))
+        w3, chain_name = stack.enter_context(_chain(config.chain, config.members + 1))
         deployer, *accounts = dev_accounts(config.members + 1)
         genesis = store.put(genesis_blob(task, config.seed))
         federation = Federation.deploy(

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from daofed.chain import AnvilNode, Federation, advance_time, connect, dev_account, dev_accounts
+from daofed.chain import (
+    AnvilNode,
+    Federation,
+    advance_time,
+    connect,
+    dev_account,
+    dev_accounts,
+    embedded_chain,
+)
 from daofed.chain import node as node_module
 from daofed.errors import ConfigError, RpcUnavailable
 
@@ -21,8 +29,21 @@ def test_dev_accounts_are_the_standard_ones_and_funded(w3: Web3) -> None:
     assert len({a.address for a in accounts}) == 10
     assert all(w3.eth.get_balance(a.address) >= 1000 * 10**18 for a in accounts)
     assert dev_account(3) == accounts[3]
-    with pytest.raises(ConfigError):
-        dev_accounts(11)
+    with pytest.raises(ConfigError, match="use 0 to 9"):
+        dev_account(10)  # `--dev N` names one of the ten every local chain funds
+
+
+@pytest.mark.anvil
+def test_a_chain_started_for_more_accounts_funds_them_all() -> None:
+    """A demo of 20 members needs 21 funded accounts: both chains start with them."""
+    accounts = dev_accounts(21)
+    assert accounts[:10] == dev_accounts() and len({a.address for a in accounts}) == 21
+    with AnvilNode.start(accounts=21) as node:
+        anvil = node.web3()
+        assert all(anvil.eth.get_balance(a.address) > 0 for a in accounts)
+    embedded = embedded_chain(21)
+    assert all(embedded.eth.get_balance(a.address) > 0 for a in accounts)
+    assert embedded_chain().eth.get_balance(accounts[20].address) == 0
 
 
 def test_advance_time_moves_the_chain_clock(w3: Web3) -> None:

@@ -43,28 +43,37 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 Account.enable_unaudited_hdwallet_features()
 
 
-@cache
 def dev_account(index: int) -> LocalAccount:
     """Return dev account ``index`` of the standard test mnemonic (funded on local chains)."""
     if not 0 <= index < DEV_ACCOUNT_COUNT:
         raise ConfigError(f"dev account {index} does not exist: use 0 to {DEV_ACCOUNT_COUNT - 1}")
-    path = f"{DEV_HD_PATH}/{index}"
-    account: LocalAccount = Account.from_mnemonic(DEV_MNEMONIC, account_path=path)
-    return account
+    return _derived(index)
 
 
 def dev_accounts(n: int = DEV_ACCOUNT_COUNT) -> list[LocalAccount]:
-    """Return the first ``n`` dev accounts, funded on the embedded chain and anvil alike."""
-    if not 0 <= n <= DEV_ACCOUNT_COUNT:
-        raise ConfigError(f"only {DEV_ACCOUNT_COUNT} dev accounts exist, {n} were asked for")
-    return [dev_account(i) for i in range(n)]
+    """Return the first ``n`` accounts of the test mnemonic.
+
+    The first :data:`DEV_ACCOUNT_COUNT` are funded on every local chain; a chain started
+    with ``accounts=n`` (:func:`embedded_chain`, :meth:`AnvilNode.start`) funds all ``n``.
+    """
+    if n < 0:
+        raise ConfigError(f"cannot make {n} accounts")
+    return [_derived(i) for i in range(n)]
 
 
-def embedded_chain() -> Web3:
-    """Start a fresh chain inside this process whose funded accounts are the dev accounts."""
+@cache
+def _derived(index: int) -> LocalAccount:
+    account: LocalAccount = Account.from_mnemonic(
+        DEV_MNEMONIC, account_path=f"{DEV_HD_PATH}/{index}"
+    )
+    return account
+
+
+def embedded_chain(accounts: int = DEV_ACCOUNT_COUNT) -> Web3:
+    """Start a fresh chain inside this process that funds the first ``accounts`` dev accounts."""
     backend = PyEVMBackend.from_mnemonic(
         DEV_MNEMONIC,
-        num_accounts=DEV_ACCOUNT_COUNT,
+        num_accounts=max(accounts, DEV_ACCOUNT_COUNT),
         hd_path=DEV_HD_PATH,
         genesis_state_overrides={"balance": DEV_BALANCE_WEI},
     )
@@ -256,15 +265,20 @@ class AnvilNode(LocalNode):
         chain_id: int = ANVIL_CHAIN_ID,
         port: int = 0,
         timeout: float = 30.0,
+        accounts: int = DEV_ACCOUNT_COUNT,
     ) -> AnvilNode:
-        """Start anvil and wait until it answers JSON-RPC (``port=0``: a free port)."""
+        """Start anvil and wait until it answers JSON-RPC (``port=0``: a free port).
+
+        It funds the first ``accounts`` dev accounts (a demo of many members needs more
+        than the usual ten).
+        """
         command = [
             str(binary or find_anvil()),
             "--host", "127.0.0.1",
             "--port", str(port),  # 0: anvil picks a free port and prints it
             "--chain-id", str(chain_id),
             "--mnemonic", DEV_MNEMONIC,
-            "--accounts", str(DEV_ACCOUNT_COUNT),
+            "--accounts", str(max(accounts, DEV_ACCOUNT_COUNT)),
         ]  # fmt: skip
         if state_file is not None:
             command += ["--state", str(state_file)]

@@ -7,6 +7,7 @@ takes them: no traceback, no crash in the terminal's markup, and what failed is 
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,12 @@ def test_data_split_errors_name_the_options(options: list[str], named: str, tmp_
     assert named in line
     assert not any(word in line for word in ("num_members", "min_samples", "test_fraction"))
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_chain_up_on_a_busy_port_suggests_another() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        line = one_line_error(["chain", "up", "--port", str(port)])
+    assert f"127.0.0.1:{port}" in line and "--port" in line

@@ -26,7 +26,10 @@ account_app = typer.Typer(help="Create, import and list member keys (encrypted k
 KeystoreDir = Annotated[
     Path,
     typer.Option(
-        "--keystore-dir", help="Where keystore files live.", default_factory=default_keystore_dir
+        "--keystore-dir",
+        help="Where keystore files live.",
+        default_factory=default_keystore_dir,
+        show_default="$DAOFED_HOME/keystore, else ~/.daofed/keystore",
     ),
 ]
 PasswordFile = Annotated[

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -33,7 +34,7 @@ chain_app = typer.Typer(help="Run a local development chain (anvil).")
 
 @chain_app.command("up")
 def up(
-    port: Annotated[int, typer.Option(help="Loopback port for JSON-RPC.")] = 8545,
+    port: Annotated[int, typer.Option(help="Loopback port for JSON-RPC.", min=1, max=65535)] = 8545,
     state: Annotated[
         Path,
         typer.Option(help="State file: loaded at start, written at stop (restarts keep it)."),
@@ -43,6 +44,8 @@ def up(
     ] = None,
 ) -> None:
     """Start anvil on 127.0.0.1 and keep it running until Ctrl-C (state is saved)."""
+    with friendly_errors():
+        _check_port_free(port)
     state.parent.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -55,6 +58,19 @@ def up(
         err_console.print(f"state file: {state}; dev keys: `--dev 0..9`; stop with Ctrl-C")
         stop.wait()
     err_console.print("anvil stopped, state saved")
+
+
+def _check_port_free(port: int) -> None:
+    """Refuse a port something already listens on, before anvil says so in its own words."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # only a listener blocks
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise ConfigError(
+                f"cannot listen on 127.0.0.1:{port} ({error.strerror or error}): another chain "
+                "may be running there (use it, or stop it), or choose another port with --port"
+            ) from None
 
 
 @chain_app.command("fund")

@@ -19,7 +19,7 @@ from rich.table import Table
 from daofed.chain import Federation
 from daofed.chain.checks import check_address
 from daofed.chain.events import ProposalCreated
-from daofed.chain.values import Windows
+from daofed.chain.values import ProposalInfo, ProposalState, Windows
 from daofed.cli.options import (
     DEFAULT_DEPLOYMENT,
     DeploymentOpt,
@@ -32,6 +32,7 @@ from daofed.cli.options import (
     unlock,
 )
 from daofed.cli.output import console, friendly_errors, print_json
+from daofed.errors import ConfigError
 from daofed.learning.aggregation import parse_rule
 
 propose_app = typer.Typer(help="Propose a change to the federation (members only).")
@@ -253,6 +254,7 @@ def execute(
     with friendly_errors():
         account = unlock(keystore, password_file, dev)
         federation = session(deployment, rpc_url, None).federation
+        _check_executable(federation.proposal(proposal_id))
         result = federation.execute_proposal(account, proposal_id)
         info = federation.proposal(proposal_id)
     if json_output:
@@ -262,6 +264,17 @@ def execute(
         f"proposal {proposal_id} executed ({info.kind.label} {_value(info.value)}): "
         f"applies from round {federation.current_round() + 1}"
     )
+
+
+def _check_executable(info: ProposalInfo) -> None:
+    """Say why a proposal still open for votes cannot be executed, and what it lacks."""
+    if info.state is ProposalState.ACTIVE:
+        missing = max(0, info.votes_needed - info.yes)
+        raise ConfigError(
+            f"proposal {info.proposal_id} is open for votes until {_when(info.vote_end)}: it "
+            f"has {info.yes} of the {info.votes_needed} yes votes it needs ({missing} more); "
+            "execute it once its voting has ended"
+        )
 
 
 def vote_on_proposal(

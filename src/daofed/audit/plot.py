@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from daofed.audit.evaluation import BOUNDED_METRICS, Evaluation
-from daofed.audit.records import History
+from daofed.audit.records import History, Outcome
 from daofed.errors import ConfigError
 
 _BAR = 0.38
@@ -47,7 +47,11 @@ def plot_history(
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     figure.suptitle(title or _default_title(history), fontsize=12)
 
-    points = evaluation.series(metric) if metric is not None else ()
+    series = evaluation.series(metric) if metric is not None else ()
+    # the untrained genesis (accuracy ~0.1) would squash every trained round into one line:
+    # it is stated in words, and the axis fits the rounds that trained
+    genesis = next((v for n, v in series if n == 0), None)
+    points = [(n, v) for n, v in series if n > 0] or list(series)
     top.plot(
         [n for n, _ in points],
         [v for _, v in points],
@@ -70,12 +74,14 @@ def plot_history(
         )
         top.legend(loc="best")  # clear of the curve, rising (accuracy) or falling (loss)
     label = (metric or "metric").replace("_", " ")
-    bounded = metric in BOUNDED_METRICS or all(0.0 <= v <= 1.0 for _, v in points)
-    if bounded:
-        top.set_ylim(0.0, 1.02)
-    elif all(v >= 0.0 for _, v in points):
-        top.set_ylim(bottom=0.0)
+    _fit_axis(top, [v for _, v in points], bounded=metric in BOUNDED_METRICS)
+    if genesis is not None and len(points) < len(series):
+        top.text(
+            0.01, 0.97, f"genesis model: {label} {genesis:.4f}", transform=top.transAxes,
+            fontsize=8, color="dimgray", verticalalignment="top",
+        )  # fmt: skip
     _mark_rules(top, history)
+    _mark_open_round(top, history)
     top.set_ylabel(f"test {label}")
     top.grid(alpha=0.3)
     top.set_title(
@@ -98,11 +104,13 @@ def plot_history(
         color="tab:orange",
         label="votes cast",
     )
+    edges = [n - 0.5 for n in numbers] + [numbers[-1] + 0.5] if numbers else [0.0]
     for values, style, label in (
         ([r.member_count for r in history.rounds], "--", "members"),
         ([r.quorum for r in history.rounds], ":", "quorum"),
-    ):
-        bottom.step(numbers, values, where="mid", color="black", linestyle=style, label=label)
+    ):  # across each round's whole width, bars included
+        bottom.stairs(values, edges, baseline=None, color="black", linestyle=style, label=label)
+    _mark_open_round(bottom, history, label="open round (still running)")
     highest = max((max(r.member_count, len(r.updates)) for r in history.rounds), default=1)
     bottom.set_ylim(0, highest * 1.45 + 0.5)  # room for the legend above the bars
     bottom.set_xlabel("round")
@@ -117,6 +125,29 @@ def plot_history(
     except OSError as error:
         raise ConfigError(f"cannot write the plot to {path}: {error}") from None
     return path
+
+
+def _fit_axis(axes: Axes, values: list[float], *, bounded: bool) -> None:
+    """Fit the y axis to ``values`` with a margin; a metric in [0, 1] stays inside it."""
+    if not values:
+        return
+    low, high = min(values), max(values)
+    margin = max((high - low) * 0.15, 0.01)
+    low, high = low - margin, high + margin
+    if bounded or (min(values) >= 0.0 and max(values) <= 1.0):
+        low, high = max(low, 0.0), min(high, 1.0)
+    elif min(values) >= 0.0:
+        low = max(low, 0.0)
+    axes.set_ylim(low, high)
+
+
+def _mark_open_round(axes: Axes, history: History, label: str | None = None) -> None:
+    """Shade a round still running: its bars can still grow and it has no model yet."""
+    for record in history.rounds:
+        if record.outcome is Outcome.OPEN:
+            axes.axvspan(
+                record.round - 0.5, record.round + 0.5, color="tab:blue", alpha=0.08, label=label
+            )
 
 
 def _mark_rules(axes: Axes, history: History) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from daofed.chain import AnvilNode
+from daofed.chain import AnvilNode, Federation
 from daofed.chain.deployment import Deployment
 from daofed.errors import ConfigError
 from daofed.session import abi_version
@@ -51,15 +51,21 @@ def cli_federation(
     w3 = anvil_node.web3()
     scenario = build_scenario(w3, directory / "blobs")
     deployment = directory / "daofed.toml"
-    Deployment(
-        chain_id=w3.eth.chain_id,
-        rpc_url=anvil_node.url,
-        contract=scenario.federation.address,
-        deploy_block=scenario.federation.deploy_block,
-        abi_version=abi_version(),
-        store=f"local:{scenario.store_dir}",
-    ).save(deployment)
+    save_deployment(deployment, scenario.federation, anvil_node.url, scenario.store_dir)
     return CliFederation(scenario, anvil_node.url, deployment)
+
+
+def save_deployment(path: Path, federation: Federation, rpc_url: str, store_dir: Path) -> Path:
+    """Write the deployment file a member of ``federation`` would have, as `deploy` does."""
+    Deployment(
+        chain_id=federation.w3.eth.chain_id,
+        rpc_url=rpc_url,
+        contract=federation.address,
+        deploy_block=federation.deploy_block,
+        abi_version=abi_version(),
+        store=f"local:{store_dir}",
+    ).save(path)
+    return path
 
 
 @dataclass(frozen=True)

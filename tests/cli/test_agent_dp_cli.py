@@ -10,14 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 from daofed.chain import AnvilNode, Federation, dev_account
-from daofed.chain.deployment import Deployment
 from daofed.cli import app
 from daofed.learning import load_digits, save_member_file
 from daofed.learning.privacy import PrivacySettings, epsilon
 from daofed.protocol import genesis_blob
-from daofed.session import abi_version
 from daofed.storage import LocalStore
 from tests.federations import DIGITS
+
+from .conftest import save_deployment
 
 runner = CliRunner()
 MEMBER = 9  # a dev key no other CLI test uses as a member
@@ -38,14 +38,7 @@ def solo(anvil_node: AnvilNode, tmp_path: Path) -> Path:
         rule="fedavg:compress=int8",
         genesis=store.put(genesis_blob(DIGITS, 0)),
     )
-    Deployment(
-        chain_id=w3.eth.chain_id,
-        rpc_url=anvil_node.url,
-        contract=federation.address,
-        deploy_block=federation.deploy_block,
-        abi_version=abi_version(),
-        store=f"local:{store.root}",
-    ).save(tmp_path / "daofed.toml")
+    save_deployment(tmp_path / "daofed.toml", federation, anvil_node.url, store.root)
     digits = load_digits()
     save_member_file(tmp_path / "member.npz", digits.subset(np.arange(300)))
     return tmp_path

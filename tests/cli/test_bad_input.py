@@ -22,6 +22,8 @@ from daofed.storage import LocalStore
 from tests.explorer.federations import propose_rule_raw
 from tests.federations import deploy
 
+from .conftest import save_deployment
+
 runner = CliRunner()
 
 GOOD = dev_accounts(2)[1].address
@@ -161,15 +163,9 @@ def test_markup_in_chain_data_is_printed_as_text(anvil_node: AnvilNode, tmp_path
     deployer, *members = dev_accounts(3)
     federation = deploy(w3, LocalStore(tmp_path / "blobs"), deployer, members)
     propose_rule_raw(w3, federation, members[0], MARKUP_RULE)
-    deployment = tmp_path / "daofed.toml"
-    Deployment(
-        chain_id=w3.eth.chain_id,
-        rpc_url=anvil_node.url,
-        contract=federation.address,
-        deploy_block=federation.deploy_block,
-        abi_version=abi_version(),
-        store=f"local:{tmp_path / 'blobs'}",
-    ).save(deployment)
+    deployment = save_deployment(
+        tmp_path / "daofed.toml", federation, anvil_node.url, tmp_path / "blobs"
+    )
     for command in (["proposals"], ["audit"]):
         result = runner.invoke(app, [*command, "-d", str(deployment)], env={"COLUMNS": "300"})
         assert result.exit_code == 0, result.output

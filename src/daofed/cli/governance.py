@@ -7,19 +7,15 @@ it takes effect from the round after the proposal is executed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from eth_account.signers.local import LocalAccount
 from rich.markup import escape
 from rich.table import Table
 
-from daofed.chain import Federation
-from daofed.chain.checks import check_address
-from daofed.chain.events import ProposalCreated
-from daofed.chain.values import ProposalInfo, ProposalState, Windows
+from daofed.chain.proposals import check_value
+from daofed.chain.values import ProposalInfo, ProposalKind, ProposalState, Windows
 from daofed.cli.options import (
     DEFAULT_DEPLOYMENT,
     DeploymentOpt,
@@ -45,11 +41,14 @@ def _propose(
     password_file: Path | None,
     dev: int | None,
     as_json: bool,
-    make: Callable[[Federation, LocalAccount], ProposalCreated],
+    kind: ProposalKind,
+    value: object,
 ) -> None:
+    """Propose ``kind`` with ``value``; a bad value or key fails before the network."""
     with friendly_errors():
-        account = unlock(keystore, password_file, dev)  # a wrong key fails before the network
-        created = make(session(deployment, rpc_url, None).federation, account)
+        checked = check_value(kind, value)
+        account = unlock(keystore, password_file, dev)
+        created = session(deployment, rpc_url, None).federation.propose(account, kind, checked)
     if as_json:
         print_json(created)
         return
@@ -72,11 +71,9 @@ def add_member(
     json_output: JsonOpt = False,
 ) -> None:
     """Propose to admit ADDRESS as a member (from the round after execution)."""
-    with friendly_errors():
-        check_address(address, "an address to admit")  # before connecting
     _propose(
         deployment, rpc_url, keystore, password_file, dev, json_output,
-        lambda f, a: f.propose_add_member(a, address),
+        ProposalKind.ADD_MEMBER, address,
     )  # fmt: skip
 
 
@@ -91,11 +88,9 @@ def remove_member(
     json_output: JsonOpt = False,
 ) -> None:
     """Propose to remove member ADDRESS (from the round after execution)."""
-    with friendly_errors():
-        check_address(address, "an address to remove")  # before connecting
     _propose(
         deployment, rpc_url, keystore, password_file, dev, json_output,
-        lambda f, a: f.propose_remove_member(a, address),
+        ProposalKind.REMOVE_MEMBER, address,
     )  # fmt: skip
 
 
@@ -112,7 +107,7 @@ def quorum(
     """Propose a new quorum."""
     _propose(
         deployment, rpc_url, keystore, password_file, dev, json_output,
-        lambda f, a: f.propose_quorum(a, votes),
+        ProposalKind.SET_QUORUM, votes,
     )  # fmt: skip
 
 
@@ -131,9 +126,12 @@ def windows(
     json_output: JsonOpt = False,
 ) -> None:
     """Propose new round windows."""
+    if reveal is None:  # unchanged: the reveal window in force
+        with friendly_errors():
+            reveal = session(deployment, rpc_url, None).federation.config().reveal_window
     _propose(
         deployment, rpc_url, keystore, password_file, dev, json_output,
-        lambda f, a: f.propose_windows(a, submit=submit, vote=vote, reveal=reveal),
+        ProposalKind.SET_WINDOWS, Windows(submit, vote, reveal),
     )  # fmt: skip
 
 
@@ -158,7 +156,7 @@ def rule(
         canonical = parse_rule(spec).spec
     _propose(
         deployment, rpc_url, keystore, password_file, dev, json_output,
-        lambda f, a: f.propose_rule(a, canonical),
+        ProposalKind.SET_RULE, canonical,
     )  # fmt: skip
 
 
@@ -176,7 +174,7 @@ def commit_reveal(
     enabled = _on_off(switch)
     _propose(
         deployment, rpc_url, keystore, password_file, dev, json_output,
-        lambda f, a: f.propose_commit_reveal(a, enabled),
+        ProposalKind.SET_COMMIT_REVEAL, enabled,
     )  # fmt: skip
 
 
@@ -193,7 +191,7 @@ def voting_period(
     """Propose how long later proposals stay open for votes."""
     _propose(
         deployment, rpc_url, keystore, password_file, dev, json_output,
-        lambda f, a: f.propose_voting_period(a, seconds),
+        ProposalKind.SET_VOTING_PERIOD, seconds,
     )  # fmt: skip
 
 
@@ -210,7 +208,7 @@ def max_samples(
     """Propose a cap on the sample count (the FedAvg weight) one update may claim."""
     _propose(
         deployment, rpc_url, keystore, password_file, dev, json_output,
-        lambda f, a: f.propose_max_samples(a, samples),
+        ProposalKind.SET_MAX_SAMPLES, samples,
     )  # fmt: skip
 
 

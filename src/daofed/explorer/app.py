@@ -11,6 +11,7 @@ page the auditor visits cannot reach the explorer through DNS rebinding.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -96,10 +97,13 @@ def create_app(
 
     def page(name: str, request: Request, **context: Any) -> HTMLResponse:
         snapshot = explorer.snapshot
+        history = snapshot.history
         html = templates.get_template(name).render(
             request=request,
             snapshot=snapshot,
-            history=snapshot.history,
+            history=history,
+            # the next block is stamped at least this: deadlines count down from it
+            now=max(history.latest_timestamp, int(time.time())) if history else None,
             version=explorer.version,
             job=explorer.job.progress,
             verdicts=views.verdicts(explorer.job.progress.verification),
@@ -113,16 +117,14 @@ def create_app(
         history = explorer.snapshot.history
         if history is None:
             return page("overview.html", request)
-        status = explorer.snapshot.status
+        current = history.rounds[-1]
         return page(
             "overview.html",
             request,
             members=views.member_rows(history),
             heatmap=views.heatmap(history),
-            config=views.config_of(
-                history, status.config_version if status else history.rounds[-1].config_version
-            ),
-            status=status,
+            config=views.config_of(history, current.config_version),
+            current=current,
         )
 
     def rounds(request: Request) -> Response:

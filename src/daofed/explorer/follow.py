@@ -4,9 +4,9 @@ The explorer shows one consistent snapshot at a time. A background thread polls 
 block number and, when it changed, rebuilds the history with the audit layer
 (:class:`~daofed.audit.HistoryReader`: the page and ``daofed audit`` read the chain the
 same way, and each new block costs only its own events). It also reads the running
-round's phase and deadlines, the gas of new transactions and, with a blob store, the
-metrics of each new model. Pages are rendered from the last snapshot and never wait on
-the chain; a failed refresh keeps the last snapshot and says what failed.
+round's phase (its deadlines are in its events), the gas of new transactions and, with a
+blob store, the metrics of each new model. Pages are rendered from the last snapshot and
+never wait on the chain; a failed refresh keeps the last snapshot and says what failed.
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ from daofed.audit import (
     Evaluation,
     History,
     HistoryReader,
-    RoundStatus,
     evaluate_history,
-    read_status,
 )
 from daofed.audit.eventlog import gas_used
+from daofed.chain import Phase
 from daofed.chain.tx import rpc_errors
 from daofed.errors import DaofedError
 from daofed.learning.task import Task
@@ -45,7 +44,7 @@ class Snapshot:
     version: int = 0
     block: int | None = None
     history: History | None = None
-    status: RoundStatus | None = None
+    phase: Phase | None = None  # of the history's last round, as the contract says
     gas: Mapping[int, int] = field(default_factory=dict)
     evaluation: Evaluation | None = None
     unevaluated: str | None = None
@@ -110,7 +109,7 @@ class Follower:
             if block == previous.block and previous.problem is None:
                 return
             history = self._reader.read(block)
-            status = read_status(federation)
+            phase = federation.phase(history.rounds[-1].round)
             gas = self._gas(history)
         except DaofedError as error:
             if str(error) != previous.problem:
@@ -121,7 +120,7 @@ class Follower:
             previous,
             block=block,
             history=history,
-            status=status,
+            phase=phase,
             gas=gas,
             evaluation=evaluation,
             unevaluated=unevaluated,

@@ -22,6 +22,7 @@ from daofed.audit import (
     Evaluation,
     History,
     HistoryReader,
+    Outcome,
     evaluate_history,
 )
 from daofed.audit.eventlog import gas_used
@@ -115,7 +116,12 @@ class Follower:
             if str(error) != previous.problem:
                 self._publish(previous, problem=str(error))
             return
-        evaluation, unevaluated = self._evaluate(history)
+        finished = _finished_models(history)
+        evaluation: Evaluation | None
+        if previous.evaluation is not None and finished == _finished_models(previous.history):
+            evaluation, unevaluated = previous.evaluation, None  # no new model: same metrics
+        else:
+            evaluation, unevaluated = self._evaluate(history)
         self._publish(
             previous,
             block=block,
@@ -162,3 +168,12 @@ class Follower:
         except DaofedError as error:
             return None, str(error)
         return evaluation, None
+
+
+def _finished_models(history: History | None) -> tuple[tuple[int, str], ...] | None:
+    """Each finished round and the model it left: the evaluation changes only with these."""
+    if history is None:
+        return None
+    return tuple(
+        (r.round, r.result_digest) for r in history.rounds if r.outcome is not Outcome.OPEN
+    )

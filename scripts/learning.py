@@ -34,11 +34,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from statistics import fmean, pstdev
 
+from experiment import digits_split, digits_task, one_thread, parse_alpha, parse_ints
+
 from daofed.demo import train_centralized
 from daofed.learning import Dataset
 from daofed.learning.aggregation import parse_rule
 from daofed.protocol.simulation import SimulationConfig, members_of, simulate
-from experiment import digits_split, digits_task, one_thread, parse_alpha, parse_ints
 
 DEFAULT_RULES = (  # settings from a small sweep: docs/learning.md
     "fedavg",

@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from statistics import fmean
 
+from experiment import digits_split, digits_task, one_thread, parse_alpha, parse_ints
+
 from daofed.learning.aggregation import parse_rule
 from daofed.learning.attacks import (
     ATTACK_NAMES,
@@ -41,7 +43,6 @@ from daofed.learning.attacks import (
     make_attack,
 )
 from daofed.protocol.simulation import SimMember, SimulationConfig, members_of, simulate
-from experiment import digits_split, digits_task, one_thread, parse_alpha, parse_ints
 
 DEFAULT_RULES = (
     "fedavg",

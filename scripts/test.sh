@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 echo "==> ruff" >&2
-.venv/bin/ruff check src tests scripts examples
+.venv/bin/ruff check src tests scripts examples bench
 echo "==> mypy" >&2
 .venv/bin/mypy
 echo "==> hardhat (compile offline with solc-js, Solidity-side tests)" >&2

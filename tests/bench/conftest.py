@@ -1,6 +1,6 @@
 """One quick benchmark run shared by tests/bench: it takes minutes, so it runs once.
 
-It runs ``scripts/bench.py --quick --json FILE`` the way CI and users run it, but in this
+It runs ``python -m bench --quick --json FILE`` the way CI and users run it, but in this
 process. That way the tests get the typed report as well as what the script printed and
 wrote.
 """
@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from daofed.bench import BenchConfig, BenchReport, run_bench
-from tests.scripts import load_script
+import bench.__main__ as entry_point
+from bench import BenchConfig, BenchReport, run_bench
 
 
 @dataclass(frozen=True)
 class ScriptRun:
-    """One run of scripts/bench.py: its report, output, JSON document and progress."""
+    """One run of python -m bench: its report, output, JSON document and progress."""
 
     status: int
     report: BenchReport
@@ -33,7 +33,7 @@ class ScriptRun:
 
 
 def run_script(*args: str, json_path: Path) -> ScriptRun:
-    """Run ``scripts/bench.py ARGS --json JSON_PATH`` in this process.
+    """Run ``python -m bench ARGS --json JSON_PATH`` in this process.
 
     The script's real ``run_bench`` does the work. It is wrapped here only to keep the
     report it returned and the progress messages it reported.
@@ -52,11 +52,10 @@ def run_script(*args: str, json_path: Path) -> ScriptRun:
 
     stdout = io.StringIO()
     with pytest.MonkeyPatch.context() as patch:
-        script = load_script("bench", patch)
-        patch.setattr(script, "run_bench", recording)
-        patch.setattr(sys, "argv", ["bench.py", *args, "--json", str(json_path)])
+        patch.setattr(entry_point, "run_bench", recording)
+        patch.setattr(sys, "argv", ["bench", *args, "--json", str(json_path)])
         with contextlib.redirect_stdout(stdout):
-            status = script.main()
+            status = entry_point.main()
     (report,) = reports
     document = json.loads(json_path.read_text())
     return ScriptRun(status, report, stdout.getvalue(), document, tuple(messages))
@@ -64,5 +63,5 @@ def run_script(*args: str, json_path: Path) -> ScriptRun:
 
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> ScriptRun:
-    """``scripts/bench.py --quick``, every part, run once for the session."""
+    """``python -m bench --quick``, every part, run once for the session."""
     return run_script("--quick", json_path=tmp_path_factory.mktemp("bench") / "bench.json")

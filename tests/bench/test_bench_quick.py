@@ -4,7 +4,7 @@ Correctness only (positive gas, equal aggregate digests on repeats, store round 
 the federation's model equal to the in-process baseline's, one memory reading per round):
 never a speed or memory limit, since CI machines vary and share their cores.
 
-The quick run (``scripts/bench.py --quick --json``) takes minutes, so it runs once
+The quick run (``python -m bench --quick --json``) takes minutes, so it runs once
 (``quick_run`` in conftest.py), and every test here asserts on that one result.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from daofed.bench import BenchConfig, check_goals
-from daofed.bench.gas import SUBMIT, VOTE_FINAL
+from bench import BenchConfig, check_goals
+from bench.gas import SUBMIT, VOTE_FINAL
 from tests.bench.conftest import ScriptRun, run_script
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.ipfs]

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from daofed.bench.compression import (
+from bench.compression import (
     CompressionConfig,
     check_compression,
     compression_table,

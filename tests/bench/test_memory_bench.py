@@ -14,9 +14,9 @@ import re
 import pytest
 from rich.console import Console
 
-from daofed.bench import BenchReport, check_goals, print_report
-from daofed.bench.machine import describe_machine
-from daofed.bench.memory import MemoryConfig, check_memory, memory_table, summary
+from bench import BenchReport, check_goals, print_report
+from bench.machine import describe_machine
+from bench.memory import MemoryConfig, check_memory, memory_table, summary
 from tests.bench.conftest import ScriptRun
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.ipfs]

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from bench.compression import CompressionConfig, measure_compression
 from daofed.agent import MemberAgent, MemberSettings, Step
-from daofed.bench.compression import CompressionConfig, measure_compression
 from daofed.chain import dev_accounts, embedded_chain
 from daofed.learning import load_digits, split_federated
 from daofed.learning.aggregation import parse_rule

@@ -8,7 +8,6 @@ from daofed import __version__
 from daofed.cli.account import account_app
 from daofed.cli.agent import agent_app
 from daofed.cli.audit import audit
-from daofed.cli.bench import bench
 from daofed.cli.chain import chain_app, deploy
 from daofed.cli.data import data_app
 from daofed.cli.demo import demo
@@ -41,7 +40,6 @@ app.command()(status)
 app.command()(members)
 app.command()(audit)
 app.command()(explorer)
-app.command()(bench)
 vote_app.command("proposal")(vote_on_proposal)
 
 

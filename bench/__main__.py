@@ -1,7 +1,4 @@
-"""Run daofed's benchmarks (issue 6): ``python scripts/bench.py [--quick] [--json FILE]``.
-
-A thin wrapper: everything lives in ``daofed.bench``; ``daofed bench`` does the same.
-"""
+"""Run daofed's benchmarks from the checkout: ``python -m bench [--quick] [--json FILE]``."""
 
 from __future__ import annotations
 
@@ -11,11 +8,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from daofed.bench import PARTS, BenchConfig, print_report, run_bench, write_json
+from bench import PARTS, BenchConfig, print_report, run_bench, write_json
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    """Parse the options, run the parts asked for, print the tables (and write JSON)."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
     parser.add_argument("--json", type=Path, help="also write every number to this file")
     parser.add_argument(

@@ -1,10 +1,10 @@
 """Round overhead: a real daofed round against the same training and FedAvg in one process.
 
-The daofed side is what a deployment runs: N member processes (:mod:`daofed.bench.member`,
+The daofed side is what a deployment runs: N member processes (:mod:`bench.member`,
 the real agent and its run loop), anvil and an IPFS node, all on this machine. Each
 member trains, uploads its update to IPFS, submits its digest, waits for the others,
 fetches and aggregates every update, uploads the aggregate and votes; the round ends when
-the last (quorum = N) vote accepts it. The baseline (:mod:`daofed.bench.baseline`) does
+the last (quorum = N) vote accepts it. The baseline (:mod:`bench.baseline`) does
 the same arithmetic in one process and must reach the same model digest.
 
 Members run ``rounds`` rounds; the last one is the measurement (the first also pays for
@@ -25,18 +25,18 @@ from pathlib import Path
 
 from web3 import Web3
 
-from daofed.bench.baseline import BaselineRound, run_baseline
-from daofed.bench.chain import bench_account, bench_accounts, fund
-from daofed.bench.cpu import CpuSampler
-from daofed.bench.member import (
+from bench.baseline import BaselineRound, run_baseline
+from bench.chain import bench_account, bench_accounts, fund
+from bench.cpu import CpuSampler
+from bench.member import (
     MemberRun,
     member_processes,
     member_stderr,
     open_bench_store,
     start_members,
 )
-from daofed.bench.models import parameter_count
-from daofed.bench.timeline import KINDS, Interval, busy_seconds
+from bench.models import parameter_count
+from bench.timeline import KINDS, Interval, busy_seconds
 from daofed.chain import Federation
 from daofed.errors import DaofedError
 from daofed.learning.builtin_tasks import mlp_task

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from daofed.bench import gas as gas_bench
-from daofed.bench.aggregation import GOAL_FRACTION
-from daofed.bench.overhead import GOAL_OVERHEAD
-from daofed.bench.runner import BenchReport
-from daofed.bench.store import MAX_COPIES
+from bench import gas as gas_bench
+from bench.aggregation import GOAL_FRACTION
+from bench.overhead import GOAL_OVERHEAD
+from bench.runner import BenchReport
+from bench.store import MAX_COPIES
 
 COPY_SLACK = 0.02
 """I/O buffers of a few hundred KB ride on top of any blob: 2 % of the blob is allowed."""

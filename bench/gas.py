@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from daofed.bench.chain import bench_account, bench_accounts, fund
-from daofed.bench.stats import Spread
+from bench.chain import bench_account, bench_accounts, fund
+from bench.stats import Spread
 from daofed.chain import Federation, advance_time
 from daofed.storage import BlobRef
 from daofed.storage.ipfs import raw_cid

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from daofed.bench.models import parameter_count, synthetic_delta
-from daofed.bench.stats import Timed, time_best
+from bench.models import parameter_count, synthetic_delta
+from bench.stats import Timed, time_best
 from daofed.learning.aggregation import MemberUpdate, parse_rule
 from daofed.learning.model import ModelConfig
 from daofed.storage import Weights, encode

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
-from daofed.bench.chain import bench_account, bench_accounts, fund
+from bench.chain import bench_account, bench_accounts, fund
 from daofed.chain import Federation, Phase, connect
 from daofed.chain.values import TxResult
 from daofed.storage import LocalStore

@@ -1,4 +1,4 @@
-"""Time the explorer over a long history (issue 12): ``python scripts/explorer_benchmark.py``.
+"""Time the explorer over a long history: ``python -m bench.explorer``.
 
 Acceptance: with 1,000 rounds of history the overview renders in under 2 s. This script
 builds such a history for real: it starts anvil, deploys the shipped Federation contract,
@@ -335,10 +335,10 @@ def time_read_history(federation: Federation, repeat: int) -> Timing:
 
 
 def time_pages(federation: Federation, store: LocalStore, repeat: int) -> list[Timing]:
-    """Time the explorer: its first read of the chain, each of :data:`PAGES`, and how
-    long a new block takes to show.
+    """Time the explorer's first read of the chain, each of :data:`PAGES`, and a new block.
 
-    In-process (Starlette's test client): what is timed is the app, not a network.
+    The last is how long a new block takes to show. In-process (Starlette's test
+    client): what is timed is the app, not a network.
     """
     # imported here: --history-only runs without the explorer (and times what it reads)
     from daofed.explorer import create_app
@@ -416,7 +416,7 @@ def print_table(timings: Sequence[Timing]) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line: sizes of the history and how often to time each step."""
+    """Return the command line: sizes of the history and how often to time each step."""
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -12,23 +12,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from daofed.bench import gas, scale, store
-from daofed.bench.aggregation import AggregationResult, measure_aggregation
-from daofed.bench.chain import start_big_anvil
-from daofed.bench.compression import (
+from bench import gas, scale, store
+from bench.aggregation import AggregationResult, measure_aggregation
+from bench.chain import start_big_anvil
+from bench.compression import (
     CompressionConfig,
     CompressionResult,
     check_compression,
     measure_compression,
 )
-from daofed.bench.gas import GasResult, measure_gas
-from daofed.bench.governance_gas import governance_extras
-from daofed.bench.machine import Machine, describe_machine
-from daofed.bench.memory import MemoryConfig, MemoryResult, check_memory, run_memory
-from daofed.bench.models import MODELS
-from daofed.bench.overhead import OverheadResult, Services, run_overhead
-from daofed.bench.scale import ScaleResult, run_scale
-from daofed.bench.store import StoreResult, measure_stores
+from bench.gas import GasResult, measure_gas
+from bench.governance_gas import governance_extras
+from bench.machine import Machine, describe_machine
+from bench.memory import MemoryConfig, MemoryResult, check_memory, run_memory
+from bench.models import MODELS
+from bench.overhead import OverheadResult, Services, run_overhead
+from bench.scale import ScaleResult, run_scale
+from bench.store import StoreResult, measure_stores
 from daofed.errors import ConfigError
 from daofed.storage.ipfs_node import IpfsNode
 

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from daofed.bench.chain import bench_account, fund
-from daofed.bench.gas import synthetic_ref
+from bench.chain import bench_account, fund
+from bench.gas import synthetic_ref
 from daofed.chain import Federation, Phase, advance_time
 from daofed.chain.values import ProposalKind, ProposalValue, Windows
 

@@ -2,23 +2,28 @@
 
 One module per measurement, each returning frozen result values; :mod:`.runner` runs
 them (full or quick), :mod:`.goals` checks the issue's goals with their gaps, and
-:mod:`.report` prints tables and writes JSON. ``scripts/bench.py`` and ``daofed bench``
-are thin wrappers around :func:`run_bench` and :func:`print_report`.
+:mod:`.report` prints tables and writes JSON. ``python -m bench`` (:mod:`.__main__`)
+is the one entry point. They live beside the package, not in it: they need the checkout
+(anvil from node_modules, the test IPFS node), which an installed wheel does not have.
 
 The names below are imported on first use: the benchmark's probe processes
-(``python -m daofed.bench.store_probe``, ``daofed.bench.member``) import this package
+(``python -m bench.store_probe``, ``bench.member``) import this package
 too, and must not pay for importing every measurement (torch, web3, opacus ...).
 """
 
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from daofed.bench.goals import GoalCheck, check_goals
-    from daofed.bench.report import print_report, write_json
-    from daofed.bench.runner import PARTS, BenchConfig, BenchReport, run_bench
+    from bench.goals import GoalCheck, check_goals
+    from bench.report import print_report, write_json
+    from bench.runner import PARTS, BenchConfig, BenchReport, run_bench
+
+ROOT = Path(__file__).resolve().parents[1]
+"""The checkout: probe processes (``python -m bench.…``) run from it to import us."""
 
 _MODULES = {
     "GoalCheck": "goals",

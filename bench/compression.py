@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import torch
 from rich.table import Table
 
-from daofed.bench.models import MODELS, parameter_count
+from bench.models import MODELS, parameter_count
 from daofed.learning.aggregation import parse_rule
 from daofed.learning.builtin_tasks import mlp_task
 from daofed.learning.compression import Compression, compressed_spec
@@ -295,7 +295,7 @@ def rows(result: CompressionResult) -> list[tuple[str, ...]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m daofed.bench.compression [--quick] [--sigmas 0.1,1]``: print Markdown."""
+    """``python -m bench.compression [--quick] [--sigmas 0.1,1]``: print Markdown."""
     import argparse
 
     parser = argparse.ArgumentParser(description=main.__doc__)

@@ -4,7 +4,7 @@ The agent keeps only what the current round needs (its base, its update, the rou
 aggregate) and drops it when the next round opens, so its memory must stay flat however
 many rounds it runs. This runs one member as its own OS process, the real
 :class:`~daofed.agent.MemberAgent` in the :func:`~daofed.agent.runner.run_agent` loop of
-``daofed agent run`` without any instruments (``python -m daofed.bench.member --untimed``),
+``daofed agent run`` without any instruments (``python -m bench.member --untimed``),
 in a federation on anvil whose other members are agents in this process, one local blob
 store shared by all, FedAvg, quorum = every member.
 
@@ -33,10 +33,10 @@ import torch
 from rich.table import Table
 from web3 import Web3
 
+from bench.chain import bench_account, bench_accounts, fund
+from bench.member import MemberRun, member_processes, member_stderr, start_members
+from bench.models import MODELS, parameter_count
 from daofed.agent import MemberAgent, MemberSettings
-from daofed.bench.chain import bench_account, bench_accounts, fund
-from daofed.bench.member import MemberRun, member_processes, member_stderr, start_members
-from daofed.bench.models import MODELS, parameter_count
 from daofed.chain import AnvilNode, Federation, Phase
 from daofed.errors import DaofedError
 from daofed.learning.builtin_tasks import mlp_task
@@ -292,7 +292,7 @@ def summary(result: MemoryResult) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m daofed.bench.memory [--rounds 50] [--members 3] [--model 5M]``."""
+    """``python -m bench.memory [--rounds 50] [--members 3] [--model 5M]``."""
     import argparse
 
     from rich.console import Console

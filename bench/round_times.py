@@ -1,6 +1,6 @@
-"""Time every round of a demo federation on both chains: does a round cost more as history grows?
+"""Time every round of a demo federation on both chains, to see whether rounds slow down.
 
-``python scripts/round_times.py [--members 9] [--rounds 30]`` runs ``daofed demo`` (real
+``python -m bench.round_times [--members 9] [--rounds 30]`` runs ``daofed demo`` (real
 agents, real training, one process) on the embedded chain and on anvil and prints each
 round's wall time, and on anvil how many JSON-RPC requests the round sent, by method.
 The figure that matters is the last round's time over the second's (the first pays for
@@ -71,14 +71,15 @@ def print_rounds(chain: str, times: list[tuple[float, Counter[str]]]) -> float:
         print(f"{number:5d}  {seconds:6.2f}  {total:5d}  {top}")
     ratio = times[-1][0] / times[1][0]
     print(f"{chain}: round {len(times)} took {ratio:.2f}x round 2 (goal <= {GOAL_RATIO})")
-    seconds = [s for s, _ in times]
-    if len(seconds) >= 11:  # one round's time is noisy on a shared machine: five against five
-        steady = statistics.median(seconds[-5:]) / statistics.median(seconds[1:6])
+    round_seconds = [s for s, _ in times]
+    if len(round_seconds) >= 11:  # one round's time is noisy on a shared machine: 5 against 5
+        steady = statistics.median(round_seconds[-5:]) / statistics.median(round_seconds[1:6])
         print(f"{chain}: median of the last 5 rounds / median of rounds 2-6 = {steady:.2f}")
     return ratio
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo on each chain and print its rounds' times and requests."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -5,10 +5,10 @@ builds the same :class:`MemberAgent` as ``daofed agent run`` (the task
 ``mlp_task(ModelConfig(hidden=...))``) and runs it with the same loop
 (:func:`run_agent`), adding only instruments: the blob store, the JSON-RPC provider and
 the agent's two heavy methods record their intervals. With ``--untimed`` it adds none
-(the memory benchmark, :mod:`daofed.bench.memory`, measures the agent as it is).
+(the memory benchmark, :mod:`bench.memory`, measures the agent as it is).
 
-Started by :mod:`daofed.bench.overhead` and :mod:`daofed.bench.memory` as
-``python -m daofed.bench.member``. It imports everything and loads its data first, prints
+Started by :mod:`bench.overhead` and :mod:`bench.memory` as
+``python -m bench.member``. It imports everything and loads its data first, prints
 ``ready``, then waits for the federation's address on stdin, so the timed round does not
 include Python and torch starting up. Writes its intervals and step events as JSON to
 ``--out`` when the rounds are over (with ``--untimed``: only its address).
@@ -31,10 +31,11 @@ from typing import Any
 import torch
 from web3 import HTTPProvider, Web3
 
+from bench import ROOT
+from bench.chain import bench_account
+from bench.timeline import Interval
 from daofed.agent import AgentEvent, MemberAgent, MemberSettings
 from daofed.agent.runner import RunOptions, run_agent
-from daofed.bench.chain import bench_account
-from daofed.bench.timeline import Interval
 from daofed.chain import Federation
 from daofed.errors import DaofedError
 from daofed.learning.builtin_tasks import mlp_task
@@ -133,7 +134,7 @@ class MemberRun:
     def command(self, position: int, out: Path) -> list[str]:
         """Return the command line of the member at ``position``."""
         command = [
-            sys.executable, "-m", "daofed.bench.member",
+            sys.executable, "-m", "bench.member",
             "--position", str(position), "--members", str(self.members),
             "--account", str(position + 1),
             "--hidden", ",".join(str(h) for h in self.model.hidden),
@@ -164,6 +165,7 @@ def member_processes(
                         stdout=subprocess.PIPE,
                         stderr=err,
                         text=True,
+                        cwd=ROOT,
                     )
                 )
         for i, proc in zip(positions, procs, strict=True):

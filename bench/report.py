@@ -12,11 +12,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from daofed.bench.compression import compression_table, sizes_table
-from daofed.bench.goals import GoalCheck, check_goals
-from daofed.bench.memory import memory_table, summary
-from daofed.bench.runner import BenchReport
-from daofed.bench.timeline import KINDS
+from bench.compression import compression_table, sizes_table
+from bench.goals import GoalCheck, check_goals
+from bench.memory import memory_table, summary
+from bench.runner import BenchReport
+from bench.timeline import KINDS
 from daofed.jsonable import to_jsonable
 
 

@@ -1,4 +1,4 @@
-"""scripts/explorer_benchmark.py's history builder: real rounds that the audit reads back."""
+"""bench/explorer.py's history builder: real rounds that the audit reads back."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from bench import explorer as script
 from daofed.audit import Outcome, read_history
 from daofed.chain import AnvilNode
 from daofed.storage import LocalStore
-from tests.scripts import load_script
 
 pytestmark = pytest.mark.anvil
 
@@ -18,9 +18,8 @@ MEMBERS = 3
 
 
 def test_filled_rounds_are_accepted_with_every_update_and_vote(
-    own_anvil: AnvilNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    own_anvil: AnvilNode, tmp_path: Path
 ) -> None:
-    script = load_script("explorer_benchmark", monkeypatch)
     members = [script.member_address(i) for i in range(MEMBERS)]
     federation = script.deploy_federation(own_anvil, LocalStore(tmp_path), members, window=300)
 

@@ -2,7 +2,7 @@
 
 Every put and get hashes the whole blob (the digest is the blob's identity), so sha256 of
 the same bytes is the speed a store cannot beat; the table shows how close each comes.
-Each operation runs in its own process (:mod:`daofed.bench.store_probe`) so its peak
+Each operation runs in its own process (:mod:`bench.store_probe`) so its peak
 memory can be told apart: a 200 MB blob must not be held more than twice at once. The
 multiple counts every copy alive at the peak, including the caller's own (the bytes
 handed to put, or returned by get). 1 MB = 10**6 bytes.
@@ -18,8 +18,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from daofed.bench.stats import time_best
-from daofed.bench.store_probe import blob
+from bench import ROOT
+from bench.stats import time_best
+from bench.store_probe import blob
 from daofed.errors import StorageError
 
 MB = 1_000_000
@@ -69,12 +70,12 @@ class StoreResult:
 
 def probe(backend: str, target: str, op: str, size: int, **extra: str) -> ProbeResult:
     """Run one operation in a fresh process and read its measurements."""
-    command = [sys.executable, "-m", "daofed.bench.store_probe", "--backend", backend]
+    command = [sys.executable, "-m", "bench.store_probe", "--backend", backend]
     command += ["--target", target, "--op", op, "--size", str(size)]
     for key, value in extra.items():
         command += [f"--{key}", value]
     done = subprocess.run(
-        command, capture_output=True, text=True, timeout=PROBE_TIMEOUT, check=False
+        command, capture_output=True, text=True, timeout=PROBE_TIMEOUT, check=False, cwd=ROOT
     )
     if done.returncode != 0:
         raise StorageError(f"store probe {' '.join(command[3:])} failed:\n{done.stderr[-2000:]}")

@@ -1,6 +1,6 @@
 """One blob-store operation in a fresh process, timed, with its peak memory.
 
-Run by :mod:`daofed.bench.store` as ``python -m daofed.bench.store_probe``. A fresh
+Run by :mod:`bench.store` as ``python -m bench.store_probe``. A fresh
 process per operation is what makes the memory figure honest: the kernel's high-water
 mark (``VmHWM``) is reset just before the operation (``/proc/self/clear_refs``), so the
 peak seen afterwards belongs to that operation alone, counting native buffers (httpx,

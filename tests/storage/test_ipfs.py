@@ -16,6 +16,7 @@ from daofed.errors import (
     StorageError,
     StoreUnavailable,
 )
+from daofed.retry import RETRY, RetryPolicy
 from daofed.storage import BlobRef, BlobStore
 from daofed.storage.ipfs import IpfsStore, raw_cid
 from daofed.storage.store import sha256_digest
@@ -35,8 +36,8 @@ def ok_json(value: object) -> Reply:
     return Reply(200, json.dumps(value).encode(), (("Content-Type", "application/json"),))
 
 
-def store_at(url: str, *, retries: int = 2, timeout: float = 2.0) -> IpfsStore:
-    return IpfsStore(url, timeout=timeout, retries=retries, backoff=0.001)
+def store_at(url: str, *, attempts: int = 3, timeout: float = 2.0) -> IpfsStore:
+    return IpfsStore(url, timeout=timeout, retry=RetryPolicy(attempts=attempts, first_wait=0.001))
 
 
 def free_port() -> int:
@@ -51,16 +52,20 @@ def free_port() -> int:
 
 def test_unreachable_node_raises_store_unavailable_naming_the_url_and_the_fix() -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    with store_at(url) as store:
+    with IpfsStore(url) as store:
         assert isinstance(store, BlobStore)
         for call in (store.ping, lambda: store.put(DATA), lambda: store.get(REF)):
+            started = time.monotonic()
             with pytest.raises(StoreUnavailable) as caught:
                 call()
+            waits = sum(RETRY.first_wait * 2**i for i in range(RETRY.attempts - 1))
+            assert time.monotonic() - started < waits + 1.0
             message = str(caught.value)
             assert url in message
             assert "ipfs daemon" in message
-            assert "3 time(s)" in message
+            assert f"{RETRY.attempts} time(s)" in message
             assert "ConnectError" in message
+            assert "\n" not in message
 
 
 def test_server_errors_are_retried_until_success(kubo: FakeKubo) -> None:
@@ -74,7 +79,7 @@ def test_server_errors_are_retried_until_success(kubo: FakeKubo) -> None:
 
 def test_server_errors_past_the_retries_make_the_store_unavailable(kubo: FakeKubo) -> None:
     kubo.on("version", Reply(500, b"oops"), Reply(503, b"busy"))
-    with store_at(kubo.url, retries=1) as store, pytest.raises(StoreUnavailable) as caught:
+    with store_at(kubo.url, attempts=2) as store, pytest.raises(StoreUnavailable) as caught:
         store.ping()
     assert "HTTP 500; HTTP 503" in str(caught.value)
     assert len(kubo.calls("version")) == 2
@@ -82,7 +87,7 @@ def test_server_errors_past_the_retries_make_the_store_unavailable(kubo: FakeKub
 
 def test_backoff_doubles_between_attempts(kubo: FakeKubo) -> None:
     kubo.on("version", Reply(500, b"oops"))
-    store = IpfsStore(kubo.url, timeout=2.0, retries=3, backoff=0.05)
+    store = IpfsStore(kubo.url, timeout=2.0, retry=RetryPolicy(attempts=4, first_wait=0.05))
     started = time.monotonic()
     with store, pytest.raises(StoreUnavailable):
         store.ping()
@@ -126,7 +131,7 @@ def test_a_failed_cat_is_retried(kubo: FakeKubo) -> None:
 def test_a_silent_node_times_out_into_store_unavailable(kubo: FakeKubo) -> None:
     kubo.on("cat", Reply(200, DATA, delay=1.0))
     with (
-        store_at(kubo.url, retries=1, timeout=0.2) as store,
+        store_at(kubo.url, attempts=2, timeout=0.2) as store,
         pytest.raises(StoreUnavailable) as caught,
     ):
         store.get(REF)
@@ -258,9 +263,9 @@ def test_bad_api_addresses_are_config_errors(given: str) -> None:
         IpfsStore(given)
 
 
-@pytest.mark.parametrize(("timeout", "retries", "backoff"), [(0, 1, 0.1), (1, -1, 0.1), (1, 1, -1)])
-def test_bad_client_settings_are_config_errors(
-    timeout: float, retries: int, backoff: float
-) -> None:
-    with pytest.raises(ConfigError):
-        IpfsStore("http://127.0.0.1:5001", timeout=timeout, retries=retries, backoff=backoff)
+def test_bad_client_settings_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="timeout"):
+        IpfsStore("http://127.0.0.1:5001", timeout=0)
+    for attempts, first_wait in ((0, 0.1), (1, -1.0)):
+        with pytest.raises(ConfigError, match="retry policy"):
+            RetryPolicy(attempts=attempts, first_wait=first_wait)

@@ -31,6 +31,7 @@ from web3.types import RPCEndpoint
 
 from daofed.chain.tx import network_reason
 from daofed.errors import ChainError, ConfigError, RpcUnavailable
+from daofed.retry import RETRY, RetryPolicy
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 """anvil's (and Hardhat's) standard test mnemonic: the keys are public, for local chains only."""
@@ -80,8 +81,12 @@ def embedded_chain(accounts: int = DEV_ACCOUNT_COUNT) -> Web3:
     return Web3(EthereumTesterProvider(EthereumTester(backend)))
 
 
-def connect(url: str, *, timeout: float = 30.0) -> Web3:
-    """Connect to the JSON-RPC node at ``url`` and check it answers (RpcUnavailable if not)."""
+def connect(url: str, *, timeout: float = 30.0, retry: RetryPolicy = RETRY) -> Web3:
+    """Connect to the JSON-RPC node at ``url`` and check it answers (RpcUnavailable if not).
+
+    ``timeout`` bounds each request; requests that fail on the way are retried under
+    ``retry`` by the provider itself.
+    """
     # web3 checks each transaction's chain id against the node's: without a cache that is
     # one more eth_chainId request per call (a fifth of a member's requests on anvil). A
     # node's chain id does not change; nothing else is cached (blocks may be replaced).
@@ -90,6 +95,7 @@ def connect(url: str, *, timeout: float = 30.0) -> Web3:
         request_kwargs={"timeout": timeout},
         cache_allowed_requests=True,
         cacheable_requests={RPCEndpoint("eth_chainId")},
+        exception_retry_configuration=retry.web3_configuration(),
     )
     w3 = Web3(provider)
     try:

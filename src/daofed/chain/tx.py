@@ -2,14 +2,14 @@
 
 A member's key stays in this process: a transaction is built (gas estimated, which also
 reveals a revert before anything is sent), signed with the LocalAccount, sent raw, and
-waited for. Only connection-level failures are retried, with exponential backoff;
-a revert is final and comes back as a decoded :class:`ContractRevert`.
+waited for. Only failures on the way are retried, by the provider under daofed's one
+retry policy (:mod:`daofed.retry`); a revert is final and comes back as a decoded
+:class:`ContractRevert`.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,17 +18,16 @@ import requests
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import TimeExhausted, Web3Exception, Web3RPCError
+from web3.exceptions import TimeExhausted, TransactionNotFound, Web3Exception, Web3RPCError
 from web3.types import TxParams, TxReceipt
 
 from daofed.chain.revert import RevertDecoder
 from daofed.chain.values import TxResult
 from daofed.errors import ChainError, RpcUnavailable
+from daofed.retry import TRANSIENT
 
-TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.HTTPError, ConnectionError)
-"""Errors worth another try: the request may not have reached the node."""
-SEND_ATTEMPTS = 5
-FIRST_BACKOFF = 0.25  # seconds; doubles on every retry
+UNREACHABLE: tuple[type[BaseException], ...] = (*TRANSIENT, OSError)
+"""Failures that leave the node's answer unknown: the node is reported unreachable."""
 RECEIPT_TIMEOUT = 120.0  # seconds
 GAS_MARGIN = 1.25  # over the estimate, in case state moves between estimate and inclusion
 
@@ -64,7 +63,7 @@ def rpc_errors(w3: Web3, what: str, decoder: RevertDecoder | None = None) -> Ite
     """Turn a node's failures while doing ``what`` into daofed errors naming the node."""
     try:
         yield
-    except (*TRANSIENT, OSError) as error:
+    except UNREACHABLE as error:
         raise RpcUnavailable(
             f"the node at {node_name(w3)} did not answer while {what} "
             f"({network_reason(error)}): "
@@ -124,21 +123,29 @@ def result_of(receipt: TxReceipt) -> TxResult:
 def _send_raw(
     w3: Web3, signed_raw: bytes, tx_hash: bytes, decoder: RevertDecoder, what: str
 ) -> HexBytes:
-    """Send a signed transaction, retrying with backoff while the node cannot be reached."""
-    for attempt in range(SEND_ATTEMPTS):
+    """Send a signed transaction; a node that already has it has accepted it.
+
+    The provider resends a transaction whose answer was lost on the way; the node then
+    refuses the copy ("already known" while pending, "nonce too low" once mined). Asking
+    the node for the transaction's hash tells that apart from a real refusal, whatever
+    words the node uses.
+    """
+    with rpc_errors(w3, f"sending {what}", decoder):
         try:
-            with rpc_errors(w3, f"sending {what}", decoder):
-                try:
-                    return HexBytes(w3.eth.send_raw_transaction(signed_raw))
-                except Web3RPCError as error:
-                    if attempt > 0 and "already known" in str(error).lower():
-                        return HexBytes(tx_hash)  # an earlier try did arrive
-                    raise
-        except RpcUnavailable:
-            if attempt == SEND_ATTEMPTS - 1:
-                raise
-            time.sleep(FIRST_BACKOFF * 2**attempt)
-    raise AssertionError("unreachable")
+            return HexBytes(w3.eth.send_raw_transaction(signed_raw))
+        except Web3RPCError:
+            if _node_has(w3, tx_hash):
+                return HexBytes(tx_hash)
+            raise
+
+
+def _node_has(w3: Web3, tx_hash: bytes) -> bool:
+    """Whether the node knows the transaction ``tx_hash``, pending or mined."""
+    try:
+        w3.eth.get_transaction(HexBytes(tx_hash))
+    except TransactionNotFound:
+        return False
+    return True
 
 
 def _explain_failure(

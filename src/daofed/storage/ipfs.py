@@ -11,10 +11,10 @@ CID follows from the bytes alone: ``locate`` asks the node for it with ``only-ha
 (nothing stored), which is how a member names a blob it is not ready to publish.
 
 Retries: connection failures, timeouts and 5xx answers that are not Kubo's own error
-reports are retried with exponential backoff. A Kubo error report (a JSON body with
-``"Type": "error"``, which Kubo sends with status 500 for any failed command) is a
-definitive answer and is not retried. ``add`` is safe to retry: content addressing makes
-it idempotent.
+reports are retried under daofed's one retry policy (:mod:`daofed.retry`). A Kubo error
+report (a JSON body with ``"Type": "error"``, which Kubo sends with status 500 for any
+failed command) is a definitive answer and is not retried. ``add`` is safe to retry:
+content addressing makes it idempotent.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import base64
 import hashlib
 import io
 import json
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -32,6 +31,7 @@ from typing import Any, TypeVar
 import httpx
 
 from daofed.errors import BlobNotFound, ConfigError, StorageError, StoreUnavailable
+from daofed.retry import RETRY, RetryPolicy, ServiceBusy
 from daofed.storage.store import BlobRef, check_size, sha256_digest, verify_digest
 
 CHUNK_SIZE = 262_144
@@ -80,8 +80,7 @@ class IpfsStore:
     """A BlobStore on a Kubo node; the locator of a blob is its CID.
 
     ``timeout`` bounds every network wait (connect, each read, each write) in seconds;
-    ``retries`` is how many times a transient failure is retried; ``backoff`` is the first
-    pause in seconds, doubled before each further retry.
+    ``retry`` says how often a request that failed on the way is tried.
     """
 
     def __init__(
@@ -89,18 +88,13 @@ class IpfsStore:
         api_url: str = "http://127.0.0.1:5001",
         *,
         timeout: float = 30.0,
-        retries: int = 3,
-        backoff: float = 0.5,
+        retry: RetryPolicy = RETRY,
     ) -> None:
-        if timeout <= 0 or retries < 0 or backoff < 0:
-            raise ConfigError(
-                f"IPFS client settings timeout={timeout}, retries={retries}, backoff={backoff}"
-                " are invalid: timeout must be > 0, retries and backoff >= 0"
-            )
+        if timeout <= 0:
+            raise ConfigError(f"an IPFS client timeout of {timeout} s is invalid: use > 0")
         self._url = _http_url(api_url)
         self._timeout = timeout
-        self._retries = retries
-        self._backoff = backoff
+        self._retry = retry
         # trust_env=False: the node is usually on loopback, and a proxy from the
         # environment would only get in the way of reaching it.
         self._client = httpx.Client(
@@ -247,9 +241,8 @@ class IpfsStore:
     ) -> _T:
         """POST ``command`` (with ``upload`` as its file) and ``read`` the answer, retrying."""
         failures: list[str] = []
-        for attempt in range(self._retries + 1):
-            if attempt:
-                time.sleep(self._backoff * 2 ** (attempt - 1))
+
+        def attempt() -> _T:
             files = (
                 None
                 if upload is None
@@ -269,16 +262,27 @@ class IpfsStore:
                             f"/api/v0/{command}; is {self._url} a Kubo RPC API (usually port "
                             "5001) and not a gateway (usually 8080)?"
                         )
-                    failures.append(f"HTTP {answer.status_code}")
-            except httpx.TimeoutException as error:
-                failures.append(f"no answer within {self._timeout} s ({type(error).__name__})")
-            except httpx.TransportError as error:
-                failures.append(f"{type(error).__name__}: {error}")
-        raise StoreUnavailable(
-            f"{self.describe()} failed /api/v0/{command} {len(failures)} time(s): "
-            f"{'; '.join(failures)}. {_START_HINT}. (A node that is up but slow may be "
-            "searching the network for a CID nobody provides.)"
-        )
+                    raise ServiceBusy(f"HTTP {answer.status_code}")
+            except self._retry.transient as error:
+                failures.append(self._failure(error))
+                raise
+
+        try:
+            return self._retry.call(attempt)
+        except self._retry.transient:
+            raise StoreUnavailable(
+                f"{self.describe()} failed /api/v0/{command} {len(failures)} time(s): "
+                f"{'; '.join(failures)}. {_START_HINT}. (A node that is up but slow may be "
+                "searching the network for a CID nobody provides.)"
+            ) from None
+
+    def _failure(self, error: BaseException) -> str:
+        """Say in a few words how one attempt failed."""
+        if isinstance(error, httpx.TimeoutException):
+            return f"no answer within {self._timeout} s ({type(error).__name__})"
+        if isinstance(error, ServiceBusy):
+            return str(error)
+        return f"{type(error).__name__}: {error}"
 
     def _refusal_error(self, command: str, subject: str, node_message: str) -> StorageError:
         lowered = node_message.lower()

@@ -1,20 +1,20 @@
-"""The audited federations, built once per session: rounds on the embedded chain, the
-governed one on anvil (proposals need time to pass; anvil is faster for that many rounds)."""
+"""The audited federations, built once per session: the scenario's rounds on the embedded
+chain; the governed one (``tests/conftest.py``) on anvil, which is faster for that many
+rounds with proposals waiting out their voting period."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from daofed.audit import History, read_history
-from daofed.chain import AnvilNode, embedded_chain
-from daofed.errors import ConfigError
+from daofed.chain import embedded_chain
 from daofed.storage import LocalStore
 
-from .governed import Governed, build_governed
+from .governed import Governed
 from .scenario import Scenario, build_scenario
 
 
@@ -38,21 +38,6 @@ def store_copy(scenario: Scenario, tmp_path: Path) -> Callable[[], LocalStore]:
         return LocalStore(target)
 
     return copy
-
-
-@pytest.fixture(scope="session")
-def audit_anvil() -> Iterator[AnvilNode]:
-    try:
-        node = AnvilNode.start()
-    except ConfigError as error:
-        pytest.fail(f"{error}\n(the governance audit tests need anvil: run `npm ci`)")
-    with node:
-        yield node
-
-
-@pytest.fixture(scope="session")
-def governed(audit_anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> Governed:
-    return build_governed(audit_anvil.web3(), tmp_path_factory.mktemp("governed") / "blobs")
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,7 @@
 """Chain fixtures: every Federation test runs on the embedded chain AND on a real anvil.
 
-anvil comes from ``node_modules/.bin`` (``npm ci``); this file starts one per test session
-on a free loopback port and stops it at the end. A missing anvil fails the tests with the
-command to run: they never skip.
+On anvil, the session's one node (``tests/conftest.py``), each test from a snapshot
+reverted after it.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from daofed.chain import (
-    AnvilNode,
     Federation,
     Phase,
     ProposalCreated,
@@ -26,7 +24,7 @@ from daofed.chain import (
     dev_accounts,
     embedded_chain,
 )
-from daofed.errors import ConfigError, ContractRevert
+from daofed.errors import ContractRevert
 from daofed.storage import BlobRef
 
 SUBMIT_WINDOW = 600
@@ -84,26 +82,13 @@ def accept_round(federation: Federation, voters: list[LocalAccount], round_numbe
     assert federation.phase(round_number) is Phase.ACCEPTED
 
 
-@pytest.fixture(scope="session")
-def anvil() -> Iterator[AnvilNode]:
-    try:
-        node = AnvilNode.start()
-    except ConfigError as error:
-        pytest.fail(f"{error}\n(the chain tests need anvil: run `npm ci` in the repository root)")
-    with node:
-        yield node
-
-
 @pytest.fixture(params=["embedded", "anvil"])
 def w3(request: pytest.FixtureRequest) -> Iterator[Web3]:
     """A chain to test on; on anvil each test runs from a snapshot reverted afterwards."""
     if request.param == "embedded":
         yield embedded_chain()
         return
-    chain = request.getfixturevalue("anvil").web3()
-    snapshot = chain.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-    yield chain
-    chain.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    yield request.getfixturevalue("anvil_snapshot")
 
 
 @pytest.fixture

@@ -1,22 +1,17 @@
-"""The adversarial review's attacks on the contract (issue 10), sent as raw transactions.
+"""Attacks on the contract, sent as raw transactions.
 
 Each test performs one attack the way any client of the chain could (see :mod:`.raw`)
-and shows what the contract now does with it; they run on anvil, the chain the review
-used. Bounded parameters (finding 5) are attacked in test_federation (constructor,
-submissions) and test_governance (proposals); this file has the rest of the contract's
-findings.
+and shows what the contract does with it, on anvil, each test from a snapshot. Bounded
+parameters are attacked in test_federation (constructor, submissions) and test_governance
+(proposals).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from daofed.chain import (
-    AnvilNode,
     Federation,
     Phase,
     ProposalKind,
@@ -30,15 +25,6 @@ from .conftest import blob, wait_until
 from .raw import raw_call
 
 SALT = b"\x07" * 32
-
-
-@pytest.fixture
-def chain(anvil: AnvilNode) -> Iterator[Web3]:
-    """anvil, from a snapshot reverted after the test."""
-    w3 = anvil.web3()
-    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-    yield w3
-    w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
 
 
 def deploy(w3: Web3, members: list[LocalAccount], quorum: int, **options: object) -> Federation:
@@ -61,12 +47,15 @@ def submit_all(federation: Federation, members: list[LocalAccount], round_number
         federation.submit_update(member, round_number, blob(f"u{round_number}-{i}"), 10)
 
 
-# -- finding 1: one member's bogus CID ------------------------------------------------
+# -- one member's bogus CID ----------------------------------------------------------
 
 
-def test_a_bogus_cid_cannot_become_the_next_base(chain: Web3, members: list[LocalAccount]) -> None:
-    """The vote completing the quorum used to set the next base's CID, unchecked."""
-    federation = deploy(chain, members, quorum=3)
+def test_a_bogus_cid_cannot_become_the_next_base(
+    anvil_snapshot: Web3, members: list[LocalAccount]
+) -> None:
+    """The vote completing the quorum must not name the next base's CID unchecked: its
+    (digest, CID) pair counts apart from the others'."""
+    federation = deploy(anvil_snapshot, members, quorum=3)
     submit_all(federation, members, 1)
     model = blob("aggregate")
     bogus = "bafkreibogusbogusbogusbogusbogusbogusbogusbogusbogusbogus"
@@ -87,9 +76,9 @@ def test_a_bogus_cid_cannot_become_the_next_base(chain: Web3, members: list[Loca
 
 
 def test_a_reveal_cannot_point_to_another_cid_than_the_one_committed(
-    chain: Web3, members: list[LocalAccount]
+    anvil_snapshot: Web3, members: list[LocalAccount]
 ) -> None:
-    federation = deploy(chain, members, quorum=3, commit_reveal=True, reveal_window=600)
+    federation = deploy(anvil_snapshot, members, quorum=3, commit_reveal=True, reveal_window=600)
     update = blob("update")
     for member in members:
         commitment = update_commitment(1, member.address, update.digest, update.locator, 5, SALT)
@@ -110,14 +99,14 @@ def test_a_reveal_cannot_point_to_another_cid_than_the_one_committed(
     assert revealed.cid == update.locator
 
 
-# -- finding 3: proposals that never expire, or undo newer decisions ------------------
+# -- proposals that never expire, or undo newer decisions ----------------------------
 
 
 def test_a_carried_proposal_expires_after_its_execution_period(
-    chain: Web3, members: list[LocalAccount], outsider: LocalAccount
+    anvil_snapshot: Web3, members: list[LocalAccount], outsider: LocalAccount
 ) -> None:
-    federation = deploy(chain, members, quorum=3)
-    created = federation.propose_quorum(members[0], 2)
+    federation = deploy(anvil_snapshot, members, quorum=3)
+    created = federation.propose(members[0], ProposalKind.SET_QUORUM, 2)
     for member in members[:3]:
         federation.vote_proposal(member, created.proposal_id, True)
     wait_until(federation, created.vote_end)
@@ -138,12 +127,12 @@ def test_a_carried_proposal_expires_after_its_execution_period(
 
 
 def test_an_older_config_proposal_goes_stale_and_cannot_undo_a_newer_one(
-    chain: Web3, members: list[LocalAccount], outsider: LocalAccount
+    anvil_snapshot: Web3, members: list[LocalAccount], outsider: LocalAccount
 ) -> None:
-    federation = deploy(chain, members, quorum=3)
-    older = federation.propose_quorum(members[0], 2)
-    newer = federation.propose_quorum(members[1], 4)
-    member_change = federation.propose_add_member(members[2], outsider.address)
+    federation = deploy(anvil_snapshot, members, quorum=3)
+    older = federation.propose(members[0], ProposalKind.SET_QUORUM, 2)
+    newer = federation.propose(members[1], ProposalKind.SET_QUORUM, 4)
+    member_change = federation.propose(members[2], ProposalKind.ADD_MEMBER, outsider.address)
     for proposal in (older, newer, member_change):
         for member in members[:3]:
             federation.vote_proposal(member, proposal.proposal_id, True)
@@ -161,15 +150,15 @@ def test_an_older_config_proposal_goes_stale_and_cannot_undo_a_newer_one(
     assert raw_call(federation, outsider, "execute", member_change.proposal_id) is None
 
 
-# -- finding 4: one lost key ----------------------------------------------------------
+# -- one lost key --------------------------------------------------------------------
 
 
-def test_a_majority_of_the_remaining_members_recovers_from_a_lost_key(chain: Web3) -> None:
+def test_a_majority_of_the_remaining_members_recovers_from_a_lost_key(anvil_snapshot: Web3) -> None:
     """5 of 5 must vote for a model; member 5's key is lost. Rounds expire until the
     remaining four, a majority, lower the quorum and remove the lost key."""
     five = dev_accounts(6)[1:]
     remaining, lost = five[:4], five[4]
-    federation = deploy(chain, five, quorum=5)
+    federation = deploy(anvil_snapshot, five, quorum=5)
     submit_all(federation, remaining, 1)
     wait_until(federation, federation.round_info(1).submit_deadline)
     for member in remaining:

@@ -1,8 +1,8 @@
-"""CLI fixtures: the audit scenario on a real anvil, reached through its URL like any chain."""
+"""CLI fixtures: the audit scenario on the session's anvil, reached through its URL like any
+chain."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,9 +10,9 @@ import pytest
 
 from daofed.chain import AnvilNode, Federation
 from daofed.chain.deployment import Deployment
-from daofed.errors import ConfigError
 from daofed.session import abi_version
-from tests.audit.governed import Governed, build_governed
+from tests.anvil import lasting
+from tests.audit.governed import Governed
 from tests.audit.scenario import Scenario, build_scenario
 
 
@@ -34,25 +34,12 @@ class CliFederation:
 
 
 @pytest.fixture(scope="session")
-def anvil_node() -> Iterator[AnvilNode]:
-    try:
-        node = AnvilNode.start()
-    except ConfigError as error:
-        pytest.fail(f"{error}\n(the CLI tests need anvil: run `npm ci` in the repository root)")
-    with node:
-        yield node
-
-
-@pytest.fixture(scope="session")
-def cli_federation(
-    anvil_node: AnvilNode, tmp_path_factory: pytest.TempPathFactory
-) -> CliFederation:
+def cli_federation(anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> CliFederation:
     directory = tmp_path_factory.mktemp("cli-audit")
-    w3 = anvil_node.web3()
-    scenario = build_scenario(w3, directory / "blobs")
+    scenario = build_scenario(lasting(anvil), directory / "blobs")
     deployment = directory / "daofed.toml"
-    save_deployment(deployment, scenario.federation, anvil_node.url, scenario.store_dir)
-    return CliFederation(scenario, anvil_node.url, deployment)
+    save_deployment(deployment, scenario.federation, anvil.url, scenario.store_dir)
+    return CliFederation(scenario, anvil.url, deployment)
 
 
 def save_deployment(path: Path, federation: Federation, rpc_url: str, store_dir: Path) -> Path:
@@ -70,7 +57,8 @@ def save_deployment(path: Path, federation: Federation, rpc_url: str, store_dir:
 
 @dataclass(frozen=True)
 class CliGoverned:
-    """The governed federation on anvil (proposals switch the rule, admit a member)."""
+    """The governed federation on anvil (proposals switch the rule, admit a member), plus its
+    URL."""
 
     governed: Governed
     url: str
@@ -88,6 +76,5 @@ class CliGoverned:
 
 
 @pytest.fixture(scope="session")
-def cli_governed(anvil_node: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> CliGoverned:
-    store_dir = tmp_path_factory.mktemp("cli-governed") / "blobs"
-    return CliGoverned(build_governed(anvil_node.web3(), store_dir), anvil_node.url)
+def cli_governed(anvil: AnvilNode, governed: Governed) -> CliGoverned:
+    return CliGoverned(governed, anvil.url)

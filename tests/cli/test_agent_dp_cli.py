@@ -24,9 +24,9 @@ MEMBER = 9  # a dev key no other CLI test uses as a member
 
 
 @pytest.fixture
-def solo(anvil_node: AnvilNode, tmp_path: Path) -> Path:
+def solo(anvil: AnvilNode, tmp_path: Path) -> Path:
     """A one-member federation (quorum 1) on anvil, its deployment file and the member's data."""
-    w3 = anvil_node.web3()
+    w3 = anvil.web3()
     store = LocalStore(tmp_path / "blobs")
     federation = Federation.deploy(
         w3,
@@ -38,7 +38,7 @@ def solo(anvil_node: AnvilNode, tmp_path: Path) -> Path:
         rule="fedavg:compress=int8",
         genesis=store.put(genesis_blob(DIGITS, 0)),
     )
-    save_deployment(tmp_path / "daofed.toml", federation, anvil_node.url, store.root)
+    save_deployment(tmp_path / "daofed.toml", federation, anvil.url, store.root)
     digits = load_digits()
     save_member_file(tmp_path / "member.npz", digits.subset(np.arange(300)))
     return tmp_path

@@ -156,15 +156,15 @@ MARKUP_RULE = "median[/x][bold red]"  # rich markup that would crash or restyle 
 
 
 @pytest.mark.anvil
-def test_markup_in_chain_data_is_printed_as_text(anvil_node: AnvilNode, tmp_path: Path) -> None:
+def test_markup_in_chain_data_is_printed_as_text(anvil: AnvilNode, tmp_path: Path) -> None:
     """A member may propose any string as a rule (the contract stores it unparsed): the
     auditor's tables show it as it is, instead of crashing on it."""
-    w3 = anvil_node.web3()
+    w3 = anvil.web3()
     deployer, *members = dev_accounts(3)
     federation = deploy(w3, LocalStore(tmp_path / "blobs"), deployer, members)
     propose_rule_raw(w3, federation, members[0], MARKUP_RULE)
     deployment = save_deployment(
-        tmp_path / "daofed.toml", federation, anvil_node.url, tmp_path / "blobs"
+        tmp_path / "daofed.toml", federation, anvil.url, tmp_path / "blobs"
     )
     for command in (["proposals"], ["audit"]):
         result = runner.invoke(app, [*command, "-d", str(deployment)], env={"COLUMNS": "300"})

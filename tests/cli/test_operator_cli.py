@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,24 +81,18 @@ def test_data_split_writes_member_files_and_a_test_set(tmp_path: Path) -> None:
     assert sum(int(n) for n in files.values()) == 1797
 
 
-@pytest.fixture(scope="module")
-def anvil() -> Iterator[AnvilNode]:
-    with AnvilNode.start() as node:
-        yield node
-
-
 @pytest.fixture
-def deployment(anvil: AnvilNode, tmp_path: Path) -> Path:
+def deployment(own_anvil: AnvilNode, tmp_path: Path) -> Path:
     path = tmp_path / "daofed.toml"
     members = [arg for i in (1, 2, 3) for arg in ("-m", dev_account(i).address)]
     invoke(
-        "deploy", *members, "--quorum", "2", "--rpc-url", anvil.url, "--store",
+        "deploy", *members, "--quorum", "2", "--rpc-url", own_anvil.url, "--store",
         f"local:{tmp_path / 'blobs'}", "--dev", "0", "--out", str(path), "--json",
     )  # fmt: skip
     return path
 
 
-def test_governance_by_hand(anvil: AnvilNode, deployment: Path) -> None:
+def test_governance_by_hand(own_anvil: AnvilNode, deployment: Path) -> None:
     d = ["--deployment", str(deployment)]
     created = invoke("propose", "rule", "trimmed-mean:beta=0.25", *d, "--dev", "1", "--json")
     proposal = str(created["proposal_id"])
@@ -110,7 +103,7 @@ def test_governance_by_hand(anvil: AnvilNode, deployment: Path) -> None:
     too_early = " ".join(fail("execute", proposal, *d, "--dev", "0").split())
     assert f"proposal {proposal} is open for votes until" in too_early
     assert "has 2 of the" in too_early and "more)" in too_early
-    advance_time(anvil.web3(), 3600)
+    advance_time(own_anvil.web3(), 3600)  # past the voting period
     invoke("execute", proposal, *d, "--dev", "0", "--json")
     listed = invoke("proposals", *d, "--json")
     assert listed[0]["state"] == "executed"

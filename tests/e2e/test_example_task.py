@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,13 +35,7 @@ def daofed(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedPro
 
 
 @pytest.fixture(scope="module")
-def anvil() -> Iterator[AnvilNode]:
-    with AnvilNode.start() as node:
-        yield node
-
-
-@pytest.fixture(scope="module")
-def federation(anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def federation(own_anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("wine")
     subprocess.run(
         [sys.executable, str(REPO / "examples" / "wine_task.py"), "split", "data",
@@ -51,7 +44,7 @@ def federation(anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> Pa
     )  # fmt: skip
     members = [arg for m in range(MEMBERS) for arg in ("-m", dev_account(m + 1).address)]
     daofed(
-        "deploy", *members, "--quorum", str(MEMBERS), "--rpc-url", anvil.url, "--task", TASK,
+        "deploy", *members, "--quorum", str(MEMBERS), "--rpc-url", own_anvil.url, "--task", TASK,
         "--submit-window", "300", "--vote-window", "300", "--dev", "0", cwd=root,
     )  # fmt: skip
     agents = [

@@ -114,12 +114,6 @@ class Federated:
 
 
 @pytest.fixture(scope="module")
-def anvil() -> Iterator[AnvilNode]:
-    with AnvilNode.start() as node:
-        yield node
-
-
-@pytest.fixture(scope="module")
 def ipfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsNode]:
     with IpfsNode.start(tmp_path_factory.mktemp("ipfs-repo")) as node:
         yield node
@@ -175,7 +169,7 @@ def voted_digests(federated: Federated, member: int) -> dict[int, str]:
 @pytest.fixture(scope="module")
 def undisturbed(
     tmp_path_factory: pytest.TempPathFactory,
-    anvil: AnvilNode,
+    own_anvil: AnvilNode,
     ipfs: IpfsNode,
     keystores: list[Path],
     data: Path,
@@ -185,7 +179,7 @@ def undisturbed(
     So it runs alongside the disturbed run (the first test), which has its own chain and
     IPFS node: most of either run is waiting, for other members, restarts and outages.
     """
-    federated = deploy(tmp_path_factory.mktemp("undisturbed"), anvil, ipfs, keystores, data)
+    federated = deploy(tmp_path_factory.mktemp("undisturbed"), own_anvil, ipfs, keystores, data)
     try:
         for member in range(MEMBERS):
             federated.start_agent(member)
@@ -199,7 +193,7 @@ def test_sigkill_ipfs_outage_and_chain_restart_end_with_the_same_digests(
 ) -> None:
     state = tmp_path / "anvil-state.json"
     with IpfsNode.start(tmp_path / "ipfs-repo") as ipfs:  # its own: this test takes it down
-        anvil = AnvilNode.start(state_file=state)
+        anvil = AnvilNode.start(state_file=state)  # its own: this test restarts it
         federated = deploy(tmp_path, anvil, ipfs, keystores, data)
         try:
             for member in range(MEMBERS):

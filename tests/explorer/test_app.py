@@ -154,7 +154,7 @@ def test_other_hosts_and_origins_are_refused(client: TestClient) -> None:
 
 @pytest.mark.anvil
 def test_a_dead_node_keeps_the_last_snapshot_and_says_why(tmp_path: Path) -> None:
-    node = AnvilNode.start()
+    node = AnvilNode.start()  # its own, not the session's: the test stops it
     with node:
         store = LocalStore(tmp_path / "blobs")
         deployer, *members = dev_accounts(3)

@@ -34,7 +34,10 @@ class ContractClient:
         self.w3 = w3
         self.address = to_checksum_address(address)
         self.deploy_block = deploy_block
-        self.contract: Contract = w3.eth.contract(address=self.address, abi=artifact.abi)
+        # structs come back as named tuples: read by name, never by position
+        self.contract: Contract = w3.eth.contract(
+            address=self.address, abi=artifact.abi, decode_tuples=True
+        )
         self._decoder = RevertDecoder(artifact.abi)
 
     def events(self, kind: type[E], *, from_block: int | None = None, **filters: Any) -> list[E]:

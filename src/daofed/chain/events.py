@@ -6,7 +6,6 @@ them. Queries go in block chunks, so a long history never asks a node for one hu
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -15,6 +14,7 @@ from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.types import EventData
 
+from daofed.chain.abi import snake
 from daofed.chain.proposals import decode_value
 from daofed.chain.values import ProposalKind, ProposalValue
 from daofed.storage import BlobRef
@@ -195,13 +195,9 @@ class ProposalExecuted(ChainEvent):
     proposal_id: int
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
 def from_log(kind: type[E], log: EventData) -> E:
     """Build the event value of ``kind`` from a decoded log (``numSamples`` -> ``num_samples``)."""
-    args = {_snake(name): value for name, value in log["args"].items()}
+    args = {snake(name): value for name, value in log["args"].items()}
     return kind(
         **kind.fields_from_args(args),
         block_number=log["blockNumber"],

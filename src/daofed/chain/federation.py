@@ -14,6 +14,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from web3 import Web3
 
+from daofed.chain.abi import from_struct
 from daofed.chain.artifacts import load_artifact
 from daofed.chain.checks import (
     MAX_SAMPLES_LIMIT,
@@ -149,34 +150,23 @@ class Federation(FederationGovernance):
 
     def round_info(self, round_number: int) -> RoundInfo:
         """Return everything about round ``round_number``; ChainError if never opened."""
-        raw = self._view("roundInfo", _round(round_number))
-        (base, accepted, start, submit_deadline, reveal_deadline, vote_deadline) = raw[:6]
-        (version, quorum, member_count, commits, submissions, commit_reveal) = raw[6:12]
-        phase, max_samples = Phase(raw[12]), raw[13]
+        info = self._view("roundInfo", _round(round_number))
+        phase = Phase(info.phase)
         if phase is Phase.NONE:
             raise ChainError(
                 f"round {round_number} has not been opened: "
                 f"the current round is {self.current_round()}"
             )
-        return RoundInfo(
+        return from_struct(
+            RoundInfo,
+            info,
             round=round_number,
-            base=self._base_ref(round_number, base),
+            base=self._base_ref(round_number, info.baseDigest),
             # the accepted model is the base of the next round
-            accepted=self._base_ref(round_number + 1, accepted)
+            accepted=self._base_ref(round_number + 1, info.acceptedDigest)
             if phase is Phase.ACCEPTED
             else None,
-            start_time=start,
-            submit_deadline=submit_deadline,
-            vote_deadline=vote_deadline,
-            config_version=version,
-            quorum=quorum,
-            member_count=member_count,
-            submissions=submissions,
             phase=phase,
-            reveal_deadline=reveal_deadline,
-            commits=commits,
-            commit_reveal=commit_reveal,
-            max_samples=max_samples,
         )
 
     def snapshot(self, member: str) -> RoundSnapshot:
@@ -185,14 +175,14 @@ class Federation(FederationGovernance):
             block = int(self.w3.eth.block_number)
         me = _address(member)
         round_number = int(self._view("currentRound", block=block))
-        raw = self._view("roundInfo", round_number, block=block)
+        info = self._view("roundInfo", round_number, block=block)
         committed = bytes(self._view("commitmentOf", round_number, me, block=block))
         return RoundSnapshot(
             block=block,
             round=round_number,
-            phase=Phase(raw[12]),
+            phase=Phase(info.phase),
             is_member=bool(self._view("isMember", me, round_number, block=block)),
-            commit_reveal=bool(raw[11]),
+            commit_reveal=bool(info.commitReveal),
             committed=committed != bytes(32),
             submitted=bool(self._view("hasSubmitted", round_number, me, block=block)),
             voted=bool(self._view("hasVoted", round_number, me, block=block)),
@@ -207,8 +197,8 @@ class Federation(FederationGovernance):
 
     def current_base(self) -> BlobRef:
         """Return the model the current round trains from."""
-        digest, cid = self._view("currentBase")
-        return BlobRef(digest, cid)
+        base = self._view("currentBase")
+        return BlobRef(base.digest, base.cid)
 
     def has_submitted(self, round_number: int, address: str) -> bool:
         """Tell whether ``address`` submitted (or revealed) an update in round ``round_number``."""
@@ -346,7 +336,7 @@ class Federation(FederationGovernance):
         """
         if round_number in self._opening_blocks:
             return self._opening_blocks[round_number]
-        start = int(self._view("roundInfo", _round(round_number))[2])
+        start = int(self._view("roundInfo", _round(round_number)).startTime)
         with rpc_errors(self.w3, "reading block timestamps"):
             low, high = self.deploy_block, int(self.w3.eth.block_number)
             if start == 0:  # not opened yet: nothing to find, and nothing to remember

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from eth_account.signers.local import LocalAccount
 
+from daofed.chain.abi import from_struct
 from daofed.chain.checks import UINT32_MAX, check_address, check_uint
 from daofed.chain.client import ContractClient
 from daofed.chain.events import ProposalCreated, ProposalExecuted, ProposalVoted
@@ -117,27 +118,21 @@ class FederationGovernance(ContractClient):
 
     def proposal(self, proposal_id: int) -> ProposalInfo:
         """Return proposal ``proposal_id`` as it stands now; ChainError if there is none."""
-        raw = self._view("proposal", _proposal_id(proposal_id))
-        kind, state, round_number, vote_end, votes_needed, yes, no, data = raw[:8]
-        config_version, execute_by = raw[8:]
-        if ProposalState(state) is ProposalState.NONE:
+        info = self._view("proposal", _proposal_id(proposal_id))
+        state = ProposalState(info.state)
+        if state is ProposalState.NONE:
             raise ChainError(
                 f"there is no proposal {proposal_id}: "
                 f"proposals run from 1 to {self.proposal_count()}"
             )
-        kind = ProposalKind(kind)
-        return ProposalInfo(
+        kind = ProposalKind(info.kind)
+        return from_struct(
+            ProposalInfo,
+            info,
             proposal_id=proposal_id,
             kind=kind,
-            value=decode_value(kind, data),
-            state=ProposalState(state),
-            round=round_number,
-            vote_end=vote_end,
-            votes_needed=votes_needed,
-            yes=yes,
-            no=no,
-            config_version=config_version,
-            execute_by=execute_by,
+            value=decode_value(kind, info.data),
+            state=state,
         )
 
     def proposal_state(self, proposal_id: int) -> ProposalState:
@@ -155,20 +150,8 @@ class FederationGovernance(ContractClient):
     def config(self, version: int | None = None) -> FederationConfig:
         """Return the governed parameters of config ``version`` (default: the latest)."""
         version = int(self._view("configVersion")) if version is None else version
-        raw = self._view("config", check_uint("config version", version, UINT32_MAX))
-        (quorum, submit_window, vote_window, reveal_window, voting_period, commit_reveal) = raw[:6]
-        rule, max_samples = raw[6:]
-        return FederationConfig(
-            version=version,
-            quorum=quorum,
-            submit_window=submit_window,
-            vote_window=vote_window,
-            rule=rule,
-            reveal_window=reveal_window,
-            voting_period=voting_period,
-            commit_reveal=commit_reveal,
-            max_samples=max_samples,
-        )
+        config = self._view("config", check_uint("config version", version, UINT32_MAX))
+        return from_struct(FederationConfig, config, version=version)
 
     # -- events ------------------------------------------------------------------------
 

@@ -31,37 +31,40 @@ class Phase(IntEnum):
 
 @dataclass(frozen=True)
 class RoundInfo:
-    """One round: what it trains from, its snapshot of the parameters, and where it stands."""
+    """One round: what it trains from, its snapshot of the parameters, and where it stands.
+
+    The fields follow the contract's ``RoundInfo`` struct, in its order.
+    """
 
     round: int
     base: BlobRef  # the model the round trains from
     accepted: BlobRef | None  # the aggregate accepted in this round, if any
     start_time: int  # unix seconds, as every time here
     submit_deadline: int  # with commit-reveal: the commitment deadline
+    reveal_deadline: int  # equals submit_deadline without commit-reveal
     vote_deadline: int
     config_version: int
     quorum: int
     member_count: int
-    submissions: int  # updates submitted (with commit-reveal: revealed)
-    phase: Phase
-    reveal_deadline: int  # equals submit_deadline without commit-reveal
     commits: int  # commitments made (commit-reveal only)
+    submissions: int  # updates submitted (with commit-reveal: revealed)
     commit_reveal: bool
+    phase: Phase
     max_samples: int  # the most samples one update of this round may claim
 
 
 @dataclass(frozen=True)
 class FederationConfig:
-    """One version of the governed round parameters."""
+    """One version of the governed round parameters (the contract's ``Config``, in order)."""
 
     version: int
     quorum: int  # votes for one (digest, CID) that accept an aggregate
     submit_window: int  # seconds
     vote_window: int  # seconds
-    rule: str  # aggregation rule spec, see daofed.learning.aggregation.parse_rule
     reveal_window: int  # seconds; counts only in rounds with commit-reveal
     voting_period: int  # seconds a governance proposal is open for votes
     commit_reveal: bool
+    rule: str  # aggregation rule spec, see daofed.learning.aggregation.parse_rule
     max_samples: int  # the most samples one update may claim (its FedAvg weight)
 
 

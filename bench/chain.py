@@ -11,12 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
-import subprocess
-import tempfile
-import time
 from functools import cache
-from pathlib import Path
 
 from eth_account import Account
 from eth_account.hdaccount import seed_from_mnemonic
@@ -25,7 +20,7 @@ from eth_keys.datatypes import PrivateKey
 from web3 import Web3
 
 from daofed.chain import AnvilNode
-from daofed.chain.node import ANVIL_CHAIN_ID, DEV_ACCOUNT_COUNT, DEV_MNEMONIC, find_anvil
+from daofed.chain.node import DEV_ACCOUNT_COUNT, DEV_MNEMONIC
 from daofed.errors import ChainError
 
 BLOCK_GAS_LIMIT = 1_000_000_000
@@ -104,31 +99,4 @@ def _dev_addresses() -> frozenset[str]:
 
 def start_big_anvil(timeout: float = 30.0) -> AnvilNode:
     """Start anvil like :meth:`AnvilNode.start`, with the gas and initcode limits lifted."""
-    command = [
-        str(find_anvil()),
-        "--host", "127.0.0.1",
-        "--port", "0",
-        "--chain-id", str(ANVIL_CHAIN_ID),
-        "--mnemonic", DEV_MNEMONIC,
-        "--accounts", str(DEV_ACCOUNT_COUNT),
-        "--gas-limit", str(BLOCK_GAS_LIMIT),
-        "--disable-code-size-limit",
-    ]  # fmt: skip
-    log = Path(tempfile.mkstemp(prefix="daofed-bench-anvil-", suffix=".log")[1])
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    node = AnvilNode(process, "", log)
-    deadline = time.monotonic() + timeout
-    try:
-        while not (match := re.search(r"Listening on (127\.0\.0\.1:\d+)", log.read_text())):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise ChainError(
-                    f"anvil did not start ({' '.join(command)}):\n{log.read_text()[-2000:]}"
-                )
-            time.sleep(0.05)
-        node.url = f"http://{match.group(1)}"
-        node.web3()  # waits until it answers JSON-RPC
-    except BaseException:
-        node.stop()
-        raise
-    return node
+    return AnvilNode.start(gas_limit=BLOCK_GAS_LIMIT, code_size_limit=False, timeout=timeout)

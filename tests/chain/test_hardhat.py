@@ -28,7 +28,7 @@ def hardhat() -> Iterator[Web3]:
         w3 = node.web3()
         assert w3.eth.chain_id == 31337
         yield w3
-    assert node.process.poll() is not None  # stopped
+    assert not node.process.running
 
 
 def test_a_round_and_a_proposal_on_a_hardhat_node(hardhat: Web3) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
+from daofed import nodeproc
 from daofed.chain import (
     AnvilNode,
     Federation,
@@ -17,8 +18,8 @@ from daofed.chain import (
     dev_accounts,
     embedded_chain,
 )
-from daofed.chain import node as node_module
-from daofed.errors import ConfigError, RpcUnavailable
+from daofed.chain.node import find_anvil
+from daofed.errors import ChainError, ConfigError, RpcUnavailable
 
 from .conftest import blob
 
@@ -80,7 +81,7 @@ def test_anvil_keeps_its_chain_in_the_state_file_across_restarts(tmp_path: Path)
             rule="fedavg",
             genesis=blob("genesis"),
         )
-    assert node.process.poll() is not None  # stopped
+    assert not node.process.running
     assert state.is_file()
     with AnvilNode.start(state_file=state) as again:
         restored = Federation.at(again.web3(), federation.address)
@@ -88,11 +89,29 @@ def test_anvil_keeps_its_chain_in_the_state_file_across_restarts(tmp_path: Path)
         assert restored.round_info(1).base == blob("genesis")
 
 
-def test_a_missing_anvil_says_to_run_npm_ci(
+def test_a_missing_anvil_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nodeproc, "checkout_root", lambda: None)  # as from an installed wheel
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(ConfigError) as caught:
+        AnvilNode.start()
+    message = str(caught.value)
+    assert message.startswith("anvil not found on PATH: install Foundry's anvil")
+    assert "--chain embedded" in message and "\n" not in message
+
+
+def test_anvil_on_path_comes_before_the_checkouts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(node_module, "REPO_ROOT", tmp_path)
-    monkeypatch.chdir(tmp_path)
+    (tmp_path / "anvil").symlink_to(find_anvil())
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(ConfigError, match="npm ci"):
-        AnvilNode.start()
+    assert find_anvil() == tmp_path / "anvil"
+
+
+def test_a_node_that_exits_while_starting_is_reported_in_one_line() -> None:
+    with AnvilNode.start() as running:
+        busy = int(running.url.rsplit(":", 1)[1])
+        with pytest.raises(ChainError) as caught:
+            AnvilNode.start(port=busy)
+    message = str(caught.value)
+    assert message.startswith("anvil exited with code") and "\n" not in message
+    assert "in use" in message.lower()  # anvil's own last word: the port is taken

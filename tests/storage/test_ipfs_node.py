@@ -156,7 +156,7 @@ def test_missing_install_says_how_to_install(
     monkeypatch.setenv("DAOFED_IPFS_NODE_DIR", str(tmp_path))
     real_which = shutil.which
     monkeypatch.setattr(shutil, "which", lambda name: None if name == "ipfs" else real_which(name))
-    with pytest.raises(StoreUnavailable, match=r"npm ci --prefix tools/ipfs-node"):
+    with pytest.raises(StoreUnavailable, match=rf"npm ci --prefix {tmp_path}"):
         IpfsNode.start()
 
 

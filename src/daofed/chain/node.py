@@ -11,11 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import signal
-import subprocess
-import tempfile
-import time
 from functools import cache
 from pathlib import Path
 from types import TracebackType
@@ -24,13 +19,14 @@ from typing import Self
 import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_tester import EthereumTester, PyEVMBackend
 from web3 import EthereumTesterProvider, Web3
 from web3.exceptions import Web3Exception
 from web3.types import RPCEndpoint
 
 from daofed.chain.tx import network_reason
 from daofed.errors import ChainError, ConfigError, RpcUnavailable
+from daofed.extras import require
+from daofed.nodeproc import NodeProcess, checkout_root, find_program, line_match
 from daofed.retry import RETRY, RetryPolicy
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
@@ -39,7 +35,6 @@ DEV_HD_PATH = "m/44'/60'/0'/0"  # account i is at DEV_HD_PATH/i, as in anvil and
 DEV_ACCOUNT_COUNT = 10
 DEV_BALANCE_WEI = 10_000 * 10**18  # anvil's default
 ANVIL_CHAIN_ID = 31337
-REPO_ROOT = Path(__file__).resolve().parents[3]
 
 Account.enable_unaudited_hdwallet_features()
 
@@ -71,14 +66,18 @@ def _derived(index: int) -> LocalAccount:
 
 
 def embedded_chain(accounts: int = DEV_ACCOUNT_COUNT) -> Web3:
-    """Start a fresh chain inside this process that funds the first ``accounts`` dev accounts."""
-    backend = PyEVMBackend.from_mnemonic(
+    """Start a fresh chain inside this process that funds the first ``accounts`` dev accounts.
+
+    eth-tester and py-evm are the ``demo`` extra: members run against a real node.
+    """
+    tester = require("eth_tester", "demo", "the embedded chain")
+    backend = tester.PyEVMBackend.from_mnemonic(
         DEV_MNEMONIC,
         num_accounts=max(accounts, DEV_ACCOUNT_COUNT),
         hd_path=DEV_HD_PATH,
         genesis_state_overrides={"balance": DEV_BALANCE_WEI},
     )
-    return Web3(EthereumTesterProvider(EthereumTester(backend)))
+    return Web3(EthereumTesterProvider(tester.EthereumTester(backend)))
 
 
 def connect(url: str, *, timeout: float = 30.0, retry: RetryPolicy = RETRY) -> Web3:
@@ -144,29 +143,26 @@ def fund(w3: Web3, address: str, wei: int = DEV_BALANCE_WEI) -> None:
 
 
 def find_anvil() -> Path:
-    """Find the anvil binary: the one npm pinned in this checkout, else the one on PATH."""
-    for root in (REPO_ROOT, Path.cwd()):
-        candidate = root / "node_modules" / ".bin" / "anvil"
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    found = shutil.which("anvil")
-    if found is None:
-        raise ConfigError(
-            f"anvil not found: run `npm ci` in {REPO_ROOT} (installs it into node_modules), "
-            "or put Foundry's anvil on PATH"
-        )
-    return Path(found)
+    """Find Foundry's anvil: on PATH, else the one npm installed in the source checkout."""
+    return find_program(
+        "anvil",
+        in_checkout="node_modules/.bin/anvil",
+        install="install Foundry's anvil (`npm i @foundry-rs/anvil-linux-amd64`, or "
+        "`npm ci` in a daofed checkout), or use the embedded chain (`--chain embedded`)",
+    )
 
 
 def find_hardhat() -> Path:
-    """Find the Hardhat CLI npm pinned in this checkout (it needs the checkout's config)."""
-    candidate = REPO_ROOT / "node_modules" / ".bin" / "hardhat"
-    if not (REPO_ROOT / "hardhat.config.js").is_file():
+    """Find the Hardhat CLI npm pinned in the source checkout (it needs the checkout's config)."""
+    root = checkout_root()
+    if root is None or not (root / "hardhat.config.js").is_file():
         raise ConfigError(
-            f"no hardhat.config.js in {REPO_ROOT}: a Hardhat node runs from a source checkout"
+            "a Hardhat node runs from a source checkout of daofed (it needs its "
+            "hardhat.config.js): use anvil or the embedded chain instead"
         )
+    candidate = root / "node_modules" / ".bin" / "hardhat"
     if not (candidate.is_file() and os.access(candidate, os.X_OK)):
-        raise ConfigError(f"hardhat not found: run `npm ci` in {REPO_ROOT}")
+        raise ConfigError(f"hardhat not found in {candidate.parent}: run `npm ci` in {root}")
     return candidate
 
 
@@ -176,10 +172,9 @@ class LocalNode:
     NAME = "node"
     LISTENING = re.compile(r"(127\.0\.0\.1:\d+)")  # group 1: host:port, once it listens
 
-    def __init__(self, process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    def __init__(self, process: NodeProcess, url: str) -> None:
         self.process = process
         self.url = url
-        self.log = log
 
     @classmethod
     def _launch(
@@ -189,21 +184,16 @@ class LocalNode:
         *,
         cwd: Path | None = None,
         env: dict[str, str] | None = None,
-    ) -> tuple[subprocess.Popen[bytes], str, Path]:
+    ) -> Self:
         """Run ``command``, wait until it prints where it listens and answers JSON-RPC there."""
-        log = Path(tempfile.mkstemp(prefix=f"daofed-{cls.NAME}-", suffix=".log")[1])
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                command, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env
-            )
+        process = NodeProcess.start(cls.NAME, command, cwd=cwd, env=env, error=ChainError)
+        address = process.wait_ready(line_match(cls.LISTENING), timeout=timeout, error=ChainError)
         try:
-            url = _wait_listening(process, log, timeout, cls.LISTENING, cls.NAME)
-            connect(url)
+            connect(f"http://{address}")
         except BaseException:
-            _terminate(process)
-            log.unlink(missing_ok=True)
+            process.stop()
             raise
-        return process, url, log
+        return cls(process, f"http://{address}")
 
     def web3(self) -> Web3:
         """Connect a Web3 to this node."""
@@ -211,8 +201,7 @@ class LocalNode:
 
     def stop(self) -> None:
         """Stop the node (gracefully, so it can write its state) and wait for it."""
-        _terminate(self.process)
-        self.log.unlink(missing_ok=True)
+        self.process.stop()
 
     def __enter__(self) -> Self:
         return self
@@ -248,7 +237,7 @@ class HardhatNode(LocalNode):
             "--port", str(port),  # 0: Hardhat picks a free port and prints it
         ]  # fmt: skip
         env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true"}
-        return cls(*cls._launch(command, timeout, cwd=REPO_ROOT, env=env))
+        return cls._launch(command, timeout, cwd=checkout_root(), env=env)
 
 
 class AnvilNode(LocalNode):
@@ -272,11 +261,14 @@ class AnvilNode(LocalNode):
         port: int = 0,
         timeout: float = 30.0,
         accounts: int = DEV_ACCOUNT_COUNT,
+        gas_limit: int | None = None,
+        code_size_limit: bool = True,
     ) -> AnvilNode:
         """Start anvil and wait until it answers JSON-RPC (``port=0``: a free port).
 
         It funds the first ``accounts`` dev accounts (a demo of many members needs more
-        than the usual ten).
+        than the usual ten). ``gas_limit`` (per block) and ``code_size_limit=False`` make
+        room for constructors larger than any real network takes (benchmarks).
         """
         command = [
             str(binary or find_anvil()),
@@ -290,30 +282,8 @@ class AnvilNode(LocalNode):
             command += ["--state", str(state_file)]
         if block_time is not None:
             command += ["--block-time", str(block_time)]
-        return cls(*cls._launch(command, timeout))  # anvil dumps --state when stopped
-
-
-def _wait_listening(
-    process: subprocess.Popen[bytes], log: Path, timeout: float, pattern: re.Pattern[str], name: str
-) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = log.read_text(errors="replace")
-        if match := pattern.search(text):
-            return f"http://{match.group(1)}"
-        if process.poll() is not None:
-            raise ChainError(f"{name} exited with code {process.returncode}:\n{text[-2000:]}")
-        time.sleep(0.05)
-    raise ChainError(
-        f"{name} did not start listening within {timeout:.0f} s:\n{log.read_text()[-2000:]}"
-    )
-
-
-def _terminate(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)  # anvil dumps --state on SIGINT/SIGTERM
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if gas_limit is not None:
+            command += ["--gas-limit", str(gas_limit)]
+        if not code_size_limit:
+            command.append("--disable-code-size-limit")
+        return cls._launch(command, timeout)  # anvil dumps --state when stopped

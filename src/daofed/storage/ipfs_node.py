@@ -15,44 +15,44 @@ after a timeout, so a test run leaves no process behind::
 
 from __future__ import annotations
 
-import atexit
 import os
+import re
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Literal
+from typing import Literal
 
 import httpx
 
 from daofed.errors import StoreUnavailable
+from daofed.nodeproc import NodeProcess, checkout_root
 
 NodeKind = Literal["kubo", "js-ipfs"]
 
 _TOOL_ENV = "DAOFED_IPFS_NODE_DIR"
-_INSTALL_HINT = "run `npm ci --prefix tools/ipfs-node` in the daofed repo"
+_INSTALL_HINT = (
+    "put Kubo's `ipfs` on PATH, or run `npm ci --prefix tools/ipfs-node` in a daofed "
+    "checkout (js-ipfs), or use the local store instead"
+)
 _START_TIMEOUT = 60.0
-_STOP_TIMEOUT = 10.0
-_PORT_TRIES = 3
-
-# Strong references on purpose: a node nobody holds any more must still be stopped at exit.
-_running: set[IpfsNode] = set()
+_LISTENING = re.compile(
+    r"(?:API server listening on /ip4/127\.0\.0\.1/tcp/|ready api=http://127\.0\.0\.1:)(\d+)"
+)
+"""Where the node says its API listens: Kubo's line, or tools/ipfs-node's ready line."""
 
 
 class IpfsNode:
     """One IPFS node process and the repo it owns; see the module docstring."""
 
-    def __init__(self, kind: NodeKind, repo_dir: Path, port: int, *, owns_repo: bool) -> None:
+    def __init__(self, kind: NodeKind, repo_dir: Path, *, owns_repo: bool) -> None:
         self.kind: NodeKind = kind
         self.repo_dir = repo_dir
-        self.port = port
+        self.port = 0  # the API port, known once the node listens
         self.log_path = repo_dir / "daofed-node.log"  # the node's stdout and stderr
         self._owns_repo = owns_repo
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
+        self._process: NodeProcess | None = None
 
     @property
     def api_url(self) -> str:
@@ -72,19 +72,14 @@ class IpfsNode:
         owns_repo = repo_dir is None
         repo = Path(tempfile.mkdtemp(prefix="daofed-ipfs-")) if repo_dir is None else repo_dir
         repo.mkdir(parents=True, exist_ok=True)
-        tries = 1 if port is not None else _PORT_TRIES
-        for attempt in range(1, tries + 1):
-            node = cls(kind, repo.resolve(), port or _free_port(), owns_repo=owns_repo)
-            try:
-                node._launch()
-                return node
-            except StoreUnavailable:
-                # Another process may have taken the free port between probe and bind.
-                if attempt == tries:
-                    if owns_repo:
-                        shutil.rmtree(repo, ignore_errors=True)
-                    raise
-        raise AssertionError("unreachable")
+        node = cls(kind, repo.resolve(), owns_repo=owns_repo)
+        node.port = port or 0  # 0: the node picks a free port and says which
+        try:
+            node._launch()
+        except BaseException:
+            node.stop()
+            raise
+        return node
 
     def stop(self) -> None:
         """Stop the process (SIGTERM, then SIGKILL); delete the repo if it was a temp one."""
@@ -100,12 +95,12 @@ class IpfsNode:
     @property
     def pid(self) -> int | None:
         """Process id of the running node (for fault tests that kill it), else None."""
-        return self._proc.pid if self._proc is not None else None
+        return self._process.pid if self._process is not None else None
 
     @property
     def running(self) -> bool:
         """Whether the node process is alive."""
-        return self._proc is not None and self._proc.poll() is None
+        return self._process is not None and self._process.running
 
     def __enter__(self) -> IpfsNode:
         return self
@@ -123,21 +118,27 @@ class IpfsNode:
 
     def _launch(self) -> None:
         argv, env = self._command()
-        self._log = self.log_path.open("ab")
-        self._proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,  # js-ipfs node stops when this closes, i.e. when we die
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,  # a Ctrl-C in the terminal is ours to handle, not its
+        name = f"the {self.kind} IPFS node"
+        self._process = NodeProcess.start(
+            name, argv, log=self.log_path, env=env, error=StoreUnavailable
         )
-        _running.add(self)
-        try:
-            self._wait_ready()
-        except BaseException:
-            self._terminate()
-            raise
+        with httpx.Client(timeout=2.0, trust_env=False) as client:
+
+            def answering(output: str) -> int | None:
+                """Return the API port once the node says where it listens and answers there."""
+                said = _LISTENING.findall(output)
+                if not said:
+                    return None
+                port = int(said[0])
+                try:
+                    answer = client.post(f"http://127.0.0.1:{port}/api/v0/version")
+                except httpx.TransportError:
+                    return None
+                return port if answer.status_code == 200 else None
+
+            self.port = self._process.wait_ready(
+                answering, timeout=_START_TIMEOUT, error=StoreUnavailable
+            )
 
     def _command(self) -> tuple[list[str], dict[str, str]]:
         env = dict(os.environ)
@@ -145,7 +146,7 @@ class IpfsNode:
             node = shutil.which("node")
             if node is None:
                 raise StoreUnavailable(
-                    "cannot start the js-ipfs node: `node` (Node.js >= 18) is not on PATH; "
+                    "cannot start the js-ipfs node: `node` (Node.js >= 20) is not on PATH; "
                     "install Node.js, or put Kubo's `ipfs` on PATH"
                 )
             script = str(_node_tool() / "ipfs-node.mjs")
@@ -177,85 +178,28 @@ class IpfsNode:
                     f"(exit {done.returncode}): {done.stderr.decode(errors='replace').strip()}"
                 )
 
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + _START_TIMEOUT
-        with httpx.Client(timeout=2.0) as client:
-            while True:
-                assert self._proc is not None
-                if self._proc.poll() is not None:
-                    raise StoreUnavailable(
-                        f"the {self.kind} IPFS node exited with code {self._proc.returncode} "
-                        f"while starting on {self.api_url}; its output:\n{self._log_tail()}"
-                    )
-                try:
-                    if client.post(f"{self.api_url}/api/v0/version").status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise StoreUnavailable(
-                        f"the {self.kind} IPFS node did not answer on {self.api_url} within "
-                        f"{_START_TIMEOUT:.0f} s; its output:\n{self._log_tail()}"
-                    )
-                time.sleep(0.1)
-
     def _terminate(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(_STOP_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-            if proc.stdin is not None:
-                proc.stdin.close()
-        _running.discard(self)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def _log_tail(self, lines: int = 20) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no output)"
-        return "\n".join(text.splitlines()[-lines:]) or "(no output)"
+        process, self._process = self._process, None
+        if process is not None:
+            process.stop()
 
 
 def _node_tool() -> Path:
-    """Find ``tools/ipfs-node`` with its npm packages installed."""
+    """Find ``tools/ipfs-node``, installed: at $DAOFED_IPFS_NODE_DIR, else in the checkout."""
     override = os.environ.get(_TOOL_ENV)
+    root = checkout_root()
     candidates = [Path(override)] if override else []
-    candidates += [
-        Path(__file__).resolve().parents[3] / "tools" / "ipfs-node",
-        Path.cwd() / "tools" / "ipfs-node",
-    ]
+    candidates += [root / "tools" / "ipfs-node"] if root is not None else []
     for tool in candidates:
         if (tool / "ipfs-node.mjs").is_file():
             if not (tool / "node_modules" / "ipfs-core" / "package.json").is_file():
                 raise StoreUnavailable(
-                    f"the js-ipfs node in {tool} is not installed: {_INSTALL_HINT} "
-                    "(or put Kubo's `ipfs` on PATH)"
+                    f"the js-ipfs node in {tool} is not installed: run "
+                    f"`npm ci --prefix {tool}`, or put Kubo's `ipfs` on PATH"
                 )
             return tool
+    looked = ", ".join(str(c) for c in candidates) or "no checkout: daofed is installed"
     raise StoreUnavailable(
-        "no IPFS node to start: Kubo's `ipfs` is not on PATH and tools/ipfs-node was not found "
-        f"(looked in {', '.join(str(c) for c in candidates)}); set {_TOOL_ENV} to that folder, "
-        f"or {_INSTALL_HINT}"
+        f"no IPFS node to start: Kubo's `ipfs` is not on PATH and no tools/ipfs-node was "
+        f"found ({looked}; {_TOOL_ENV} names another folder): {_INSTALL_HINT}"
     )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@atexit.register
-def _stop_all() -> None:
-    """Stop nodes a caller forgot, so an interpreter exit leaves no process behind."""
-    for node in list(_running):
-        node.stop()

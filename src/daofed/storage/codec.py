@@ -179,6 +179,8 @@ def tensor_names(data: bytes) -> tuple[str, ...]:
 def decode(data: bytes, spec: ModelSpec) -> Weights:
     """Parse and validate a blob against ``spec``; return owned, writable arrays.
 
+    The blob's bytes are copied once, by the parser; the arrays are views of that copy.
+
     Raises InvalidBlob with reason ``not-safetensors``, ``missing-tensor``,
     ``extra-tensor``, ``wrong-dtype``, ``wrong-shape``, ``oversized`` (more bytes than the
     canonical encoding: metadata or padding nobody needs) or ``non-finite``.
@@ -257,11 +259,16 @@ def _check_layout(tensor: TensorSpec, info: Mapping[str, Any]) -> None:
         )
 
 
-def _array(tensor: TensorSpec, raw: bytes) -> NDArray[Any]:
-    """Copy the tensor out of the blob (native byte order, writable) and check it is finite."""
+def _array(tensor: TensorSpec, raw: bytearray) -> NDArray[Any]:
+    """View the tensor in the parser's own buffer (no copy of the data); check it is finite.
+
+    The parser hands each tensor over as a fresh ``bytearray`` nobody else holds, so a
+    view of it is already owned and writable; only a big-endian machine copies, to swap
+    the bytes into its native order.
+    """
     little = np.dtype(tensor.dtype).newbyteorder("<")
     view = np.frombuffer(raw, dtype=little).reshape(tensor.shape)
-    array = view.astype(np.dtype(tensor.dtype), copy=True)
+    array = view.astype(np.dtype(tensor.dtype), copy=False)
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         nans = int(np.count_nonzero(np.isnan(array)))
         infs = int(np.count_nonzero(np.isinf(array)))

@@ -1,4 +1,4 @@
-"""aggregate_round on its own: too few valid updates for the rule keep the base model."""
+"""aggregate_round on its own: too few valid updates keep the base; held updates are not fetched."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 
 from daofed.chain import UpdateSubmitted
 from daofed.learning import ModelConfig, model_spec
-from daofed.learning.aggregation import parse_rule
+from daofed.learning.aggregation import l2_norm, parse_rule
 from daofed.protocol import UpdatePolicy, aggregate_round
-from daofed.storage import LocalStore, encode
+from daofed.storage import BlobRef, LocalStore, encode
 from tests.federations import DIGITS
 
 
@@ -59,3 +59,37 @@ def test_enough_valid_updates_are_aggregated(tmp_path: Path) -> None:
 
     assert result.excluded == ()
     assert result.blob != encode(base)
+
+
+class CountingStore(LocalStore):
+    """A local store that remembers which blobs were fetched."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.fetched: list[bytes] = []
+
+    def get(self, ref: BlobRef, *, max_bytes: int | None = None) -> bytes:
+        self.fetched.append(ref.digest)
+        return super().get(ref, max_bytes=max_bytes)
+
+
+def test_held_updates_are_not_fetched_and_give_the_same_aggregate(tmp_path: Path) -> None:
+    """A held delta replaces the fetch of its digest; the policy still applies to it."""
+    store = CountingStore(tmp_path)
+    spec = model_spec(ModelConfig())
+    base = DIGITS.initial_weights(0)
+    deltas = [{name: np.full_like(value, 0.01 * i) for name, value in base.items()} for i in (1, 2)]
+    submissions = [submission(i, encode(delta), store) for i, delta in enumerate(deltas, 1)]
+    rule = parse_rule("fedavg")
+    fetched = aggregate_round(1, base, submissions, store, spec, rule, UpdatePolicy())
+    assert sorted(store.fetched) == sorted(s.digest for s in submissions)
+
+    store.fetched.clear()
+    held = {submissions[0].digest: deltas[0]}
+    result = aggregate_round(1, base, submissions, store, spec, rule, UpdatePolicy(), held=held)
+    assert store.fetched == [submissions[1].digest]
+    assert result.blob == fetched.blob
+
+    bounded = UpdatePolicy(max_norm=0.5 * l2_norm(deltas[0]))
+    result = aggregate_round(1, base, submissions, store, spec, rule, bounded, held=held)
+    assert [e.reason for e in result.excluded] == ["norm-bound", "norm-bound"]

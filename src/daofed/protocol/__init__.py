@@ -19,7 +19,8 @@ from daofed.protocol.aggregate import (
     SubmittedUpdate,
     UpdatePolicy,
     aggregate_round,
-    fetch_update,
+    check_policy,
+    fetch_delta,
 )
 from daofed.protocol.decide import Action, next_action
 from daofed.protocol.genesis import (
@@ -52,12 +53,13 @@ __all__ = [
     "UpdatePolicy",
     "UpdateRecipe",
     "aggregate_round",
+    "check_policy",
     "check_task",
     "decode_model",
     "encode_delta",
+    "fetch_delta",
     "fetch_genesis",
     "fetch_model",
-    "fetch_update",
     "fit_checked",
     "fit_config",
     "genesis_blob",

@@ -10,7 +10,8 @@ over a :class:`~daofed.storage.MemoryStore`, the audit over history.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -69,7 +70,7 @@ class Exclusion:
     """An update left out of the aggregate, and why (``reason`` is a stable tag)."""
 
     member: str
-    digest: str
+    digest: bytes
     reason: str
     message: str
 
@@ -90,27 +91,31 @@ class RoundAggregate:
     excluded: tuple[Exclusion, ...]
 
 
+FETCH_WORKERS = 4
+"""Updates fetched at once: enough to keep a store busy while the last ones decode."""
+
 _REASONS: dict[type[Exception], str] = {
     DigestMismatch: "wrong-digest",
     BlobNotFound: "missing-blob",
 }
 
 
-def fetch_update(
-    store: BlobStore,
-    submission: Submission,
-    spec: ModelSpec,
-    policy: UpdatePolicy,
-    compression: Compression = Compression.NONE,
-) -> MemberUpdate:
-    """Fetch, verify and validate one member's update; raise InvalidBlob/DigestMismatch if bad.
+def fetch_delta(
+    store: BlobStore, ref: BlobRef, spec: ModelSpec, compression: Compression = Compression.NONE
+) -> Weights:
+    """Fetch one update's bytes (verified against ``ref.digest``) and decode them strictly.
 
     ``compression`` is the round's (its rule's ``compress=``): the blob must be encoded
-    that way exactly, and comes back decompressed to the float32 delta.
+    that way exactly, and comes back decompressed to the float32 delta. Raises
+    BlobNotFound, DigestMismatch or InvalidBlob for bytes that are the sender's fault.
+    Safe to call from several threads at once (agents fetch peers' updates in parallel).
     """
-    ref = BlobRef(digest=submission.digest, locator=submission.cid)
     wire = compressed_spec(spec, compression)
-    delta = decode_update(store.get(ref, max_bytes=wire.encoded_size), spec, compression)
+    return decode_update(store.get(ref, max_bytes=wire.encoded_size), spec, compression)
+
+
+def check_policy(delta: Weights, policy: UpdatePolicy) -> None:
+    """Raise InvalidBlob("norm-bound") if ``delta`` breaks the member's ``policy``."""
     if policy.max_norm is not None:
         norm = l2_norm(delta)
         if not norm <= policy.max_norm:
@@ -118,7 +123,6 @@ def fetch_update(
                 "norm-bound",
                 f"update norm {norm:.4g} exceeds the federation's bound {policy.max_norm:.4g}",
             )
-    return MemberUpdate(member=submission.member, num_samples=submission.num_samples, delta=delta)
 
 
 def aggregate_round(
@@ -129,12 +133,20 @@ def aggregate_round(
     spec: ModelSpec,
     rule: AggregationRule,
     policy: UpdatePolicy,
+    *,
+    held: Mapping[bytes, Weights] | None = None,
+    workers: int = FETCH_WORKERS,
 ) -> RoundAggregate:
     """Aggregate a round's valid updates onto ``base`` under ``rule``.
 
     Updates are read as ``rule.compression`` encodes them; the new model is float32 always.
     ``base`` is a global model as its blob holds it: a server optimiser finds its state
     there and leaves its new state in the result.
+
+    ``held`` maps the sha256 of an update's bytes to its decoded delta, for updates the
+    caller already has (a member's own, the peers' it fetched while waiting): a submission
+    with that digest is taken from there, not fetched and decoded again, and the policy
+    is checked on it all the same. The others are fetched ``workers`` at a time.
 
     Bad or missing bytes are the submitting member's fault and are excluded, never fatal:
     the round goes on with the honest updates. A store that cannot be reached is *not* a
@@ -143,16 +155,27 @@ def aggregate_round(
     fewer than Multi-Krum's n > 2f + 2) the model stays as it was: a deterministic outcome
     every honest member agrees on, so one bad member cannot stall the round.
     """
+    known = held or {}
+
+    def load(submission: Submission) -> MemberUpdate:
+        delta = known.get(submission.digest)
+        if delta is None:
+            ref = BlobRef(digest=submission.digest, locator=submission.cid)
+            delta = fetch_delta(store, ref, spec, rule.compression)
+        check_policy(delta, policy)
+        return MemberUpdate(submission.member, submission.num_samples, delta)
+
+    ordered = sorted(submissions, key=lambda s: s.member.lower())
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="daofed-fetch") as pool:
+        loading = [pool.submit(load, submission) for submission in ordered]
     included: list[MemberUpdate] = []
     excluded: list[Exclusion] = []
-    for submission in sorted(submissions, key=lambda s: s.member.lower()):
+    for submission, loaded in zip(ordered, loading, strict=True):
         try:
-            included.append(fetch_update(store, submission, spec, policy, rule.compression))
+            included.append(loaded.result())
         except (InvalidBlob, DigestMismatch, BlobNotFound) as error:
             reason = error.reason if isinstance(error, InvalidBlob) else _REASONS[type(error)]
-            excluded.append(
-                Exclusion(submission.member, submission.digest.hex(), reason, str(error))
-            )
+            excluded.append(Exclusion(submission.member, submission.digest, reason, str(error)))
     if len(included) >= rule.min_updates:
         model, state = split_server_state(base)
         model, state = rule.server_step(model, state, rule.aggregate(included))

@@ -16,11 +16,11 @@ import numpy as np
 from daofed.errors import DaofedError, TaskError
 from daofed.learning.aggregation import compute_delta
 from daofed.learning.aggregation.server import model_weights
-from daofed.learning.compression import Compression, encode_update
+from daofed.learning.compression import Compression, compress, decompress, encode_update
 from daofed.learning.privacy import PrivacySettings, privatize
 from daofed.learning.task import FitConfig, FitResult, Task
 from daofed.protocol.seeds import training_seed
-from daofed.storage import ModelSpec, Weights
+from daofed.storage import ModelSpec, Weights, encode
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,15 @@ class UpdateRecipe:
 
 @dataclass(frozen=True, eq=False)
 class Update:
-    """An encoded update and the example count it is weighted by."""
+    """An encoded update, the example count it is weighted by, and its decoded delta.
+
+    ``delta`` is what every aggregator decodes from ``blob``, so the member that made it
+    aggregates it without decoding its own bytes.
+    """
 
     blob: bytes
     num_examples: int
+    delta: Weights
 
 
 def fit_checked(
@@ -112,9 +117,14 @@ def _check_weights(task: str, weights: Any, spec: ModelSpec) -> None:
 
 def encode_delta(delta: Weights, recipe: UpdateRecipe) -> bytes:
     """Privatize (if the recipe says so) and encode ``delta`` as the round compresses."""
-    if recipe.privacy is not None:
-        delta = privatize(delta, recipe.privacy, recipe.noise_seed)
-    return encode_update(delta, recipe.compression)
+    return encode_update(_private(delta, recipe), recipe.compression)
+
+
+def _private(delta: Weights, recipe: UpdateRecipe) -> Weights:
+    """Clip and noise ``delta`` when the recipe asks for local DP; else ``delta`` itself."""
+    if recipe.privacy is None:
+        return delta
+    return privatize(delta, recipe.privacy, recipe.noise_seed)
 
 
 def make_update(
@@ -132,7 +142,8 @@ def make_update(
     """
     base = model_weights(base)
     result = fit_checked(task, base, data, config, spec)
-    return Update(encode_delta(compute_delta(base, result.weights), recipe), result.num_examples)
+    wire = compress(_private(compute_delta(base, result.weights), recipe), recipe.compression)
+    return Update(encode(wire), result.num_examples, decompress(wire, recipe.compression))
 
 
 def fit_config(

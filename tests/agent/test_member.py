@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def test_retraining_after_a_crash_reproduces_the_same_update(make_agent: MakeAge
     """A member killed between upload and submission uploads the very same bytes again."""
     events: list[AgentEvent] = []
     make_agent(0, events=events).step()
-    retrained, _ = make_agent(0).local_update(1)
+    retrained = make_agent(0).local_update(1).blob
     assert BlobRef.from_hex(str(events[0].detail["digest"])) == BlobRef.from_hex(
         hashlib.sha256(retrained).hexdigest()
     )
@@ -241,4 +242,42 @@ def test_commit_reveal_round_survives_a_restart_between_commit_and_reveal(
     assert federation.phase(1) is Phase.VOTE
     voted = [agent(i).step() for i in range(MEMBERS)]
     assert [e.step for e in voted] == [Step.VOTED] * MEMBERS
+    assert federation.phase(1) is Phase.ACCEPTED
+
+
+class WatchedStore(LocalStore):
+    """A local store that records every blob fetched from it, on whatever thread."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.fetched: list[bytes] = []
+        self.fetching = threading.Event()
+
+    def get(self, ref: BlobRef, *, max_bytes: int | None = None) -> bytes:
+        self.fetched.append(ref.digest)
+        self.fetching.set()
+        return super().get(ref, max_bytes=max_bytes)
+
+
+def test_a_member_fetches_peers_updates_as_they_come_and_never_its_own(
+    federation: Federation, store: LocalStore, make_agent: MakeAgent, split: FederatedSplit
+) -> None:
+    watched = WatchedStore(store.root)
+    first = MemberAgent(
+        federation, watched, make_agent(0).account, DIGITS, split.members[0].train, SETTINGS
+    )
+    others = [make_agent(1), make_agent(2)]
+    own = first.step()
+    peer = others[0].step()
+    watched.fetched.clear()
+    watched.fetching.clear()
+    assert first.step().step is Step.WAITING  # sees the peer's update: fetches it meanwhile
+    assert watched.fetching.wait(30)
+    assert watched.fetched == [bytes.fromhex(str(peer.detail["digest"]))]
+
+    last = others[1].step()
+    assert first.step().step is Step.VOTED
+    updates = [bytes.fromhex(str(e.detail["digest"])) for e in (own, peer, last)]
+    assert sorted(watched.fetched) == sorted(updates[1:])  # each peer once, never its own
+    assert [a.step().step for a in others] == [Step.VOTED, Step.VOTED]
     assert federation.phase(1) is Phase.ACCEPTED

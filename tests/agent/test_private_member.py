@@ -75,9 +75,13 @@ def test_a_private_member_sends_noised_updates_and_reports_epsilon(tmp_path: Pat
     assert abs(l2_norm(delta) - math.hypot(noise, PRIVACY.clip)) < 0.1 * noise
 
     # a restarted member (same key, nothing carried over) rebuilds the very same bytes
-    again, _ = agent(0).local_update(2)
-    assert again == store.get(update.ref)
+    again = agent(0).local_update(2)
+    assert again.blob == store.get(update.ref)
+    # and keeps, for its own aggregation, exactly the delta every other member decodes
+    assert again.delta.keys() == delta.keys()
+    for name, array in delta.items():
+        assert np.array_equal(again.delta[name], array)
     other_seed = MemberSettings(options={"epochs": 1}, privacy=PRIVACY, seed=1)
     other = MemberAgent(federation, store, members[0], DIGITS, split.members[0].train, other_seed)
-    assert other.local_update(2)[0] != again
+    assert other.local_update(2).blob != again.blob
     assert np.isfinite(l2_norm(delta))

@@ -8,6 +8,10 @@ chain or the store does not also hold, except the current round's work and the p
 round's aggregate (so a long-running agent's memory stays flat); an agent killed at any
 point and started again carries on where it was (it retrains to the very same bytes), and
 the contract's once-per-member rules make a repeated step harmless.
+
+A member does no work twice: it aggregates its own update from the delta it trained,
+never fetching or decoding its own bytes, and while it waits for the others it fetches
+their updates as they are submitted (:class:`~daofed.agent.prefetch.Prefetcher`).
 """
 
 from __future__ import annotations
@@ -19,16 +23,18 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from daofed.agent.events import AgentEvent, EventSink, Step, discard
-from daofed.chain import Federation, Phase, RoundSnapshot
+from daofed.agent.prefetch import Prefetcher
+from daofed.chain import Federation, Phase, RoundSnapshot, UpdateSubmitted
 from daofed.chain.commitment import derive_salt
 from daofed.errors import ContractRevert, StorageError, TaskError
-from daofed.learning.aggregation import parse_rule
+from daofed.learning.aggregation import AggregationRule, parse_rule
 from daofed.learning.privacy import Adjacency, PrivacySettings, epsilon, noise_seed
 from daofed.learning.task import Scalar, Task
 from daofed.protocol import (
     Action,
     Genesis,
     RoundAggregate,
+    Update,
     UpdatePolicy,
     UpdateRecipe,
     aggregate_round,
@@ -66,7 +72,9 @@ class _RoundWork:
     """What this process computed for one round; dropped when the next round opens.
 
     ``update`` holds this member's update bytes from training to the end of the round: in
-    a commit-reveal round they wait here, unpublished, between the commit and the reveal.
+    a commit-reveal round they wait here, unpublished, between the commit and the reveal;
+    ``delta`` is the same update decoded, for this member's own aggregation.
+    ``seen_block`` is the last block whose submissions were handed to the prefetcher.
     ``previous_aggregate`` is the blob this member aggregated in the round before (at most
     one blob is carried over): when the quorum accepted it, this round's base is read from
     these bytes, so a member never depends on a store for a model it computed itself.
@@ -74,14 +82,17 @@ class _RoundWork:
 
     round: int
     previous_aggregate: bytes | None = None
+    rule: AggregationRule | None = None
     base: Weights | None = None
     update: bytes | None = None
+    delta: Weights | None = None
     update_ref: BlobRef | None = None  # located (commit) or stored: the same ref either way
     published: bool = False
     num_examples: int = 0
     task_failure: str | None = None
     aggregate: RoundAggregate | None = None
     aggregate_ref: BlobRef | None = None
+    seen_block: int | None = None
 
     def next_round(self, round_number: int) -> _RoundWork:
         """Start the work of ``round_number``, carrying this round's aggregate if it follows."""
@@ -114,6 +125,7 @@ class MemberAgent:
         self._fetched = genesis  # the federation's genesis, if the caller already has it
         self._genesis: Genesis | None = None  # set once this member's task is checked
         self._work = _RoundWork(0)
+        self._prefetcher = Prefetcher(store)
 
     @property
     def address(self) -> str:
@@ -147,6 +159,7 @@ class MemberAgent:
             return self._emit(Step.DONE, until_round, "target round ended")
         if self._work.round != round_number:
             self._work = self._work.next_round(round_number)
+            self._prefetcher.clear()
         action = next_action(snapshot)
         if action is not Action.WAIT:
             _ = self.genesis  # stop before any work if this member's task is not the federation's
@@ -160,6 +173,8 @@ class MemberAgent:
             return self._aggregate_and_vote(round_number)
         if action is Action.CLOSE:
             return self._close(round_number)
+        if snapshot.submitted and snapshot.phase in (Phase.SUBMIT, Phase.REVEAL):
+            self._prefetch(snapshot)
         return self._emit(Step.WAITING, round_number, _waiting(snapshot))
 
     def aggregate(self, round_number: int) -> RoundAggregate:
@@ -167,21 +182,25 @@ class MemberAgent:
         work = self._work
         if work.round == round_number and work.aggregate is not None:
             return work.aggregate
+        held = self._prefetcher.held() if work.round == round_number else {}
+        if work.round == round_number and work.delta is not None and work.update_ref is not None:
+            held[work.update_ref.digest] = work.delta
         result = aggregate_round(
             round_number,
             self._base(round_number),
             self.federation.updates(round_number),
             self.store,
             self.genesis.spec,
-            parse_rule(self.federation.rule_of(round_number)),
+            self._rule(round_number),
             self.settings.policy,
+            held=held,
         )
         if work.round == round_number:
             work.aggregate = result
         return result
 
-    def local_update(self, round_number: int) -> tuple[bytes, int]:
-        """Train from the round's base on this member's data; the update's bytes and count.
+    def local_update(self, round_number: int) -> Update:
+        """Train from the round's base on this member's data; the update as published.
 
         Seeded by (seed, round, member), so a member restarted after uploading and before
         submitting, or between its commit and its reveal, produces the very same bytes,
@@ -189,7 +208,7 @@ class MemberAgent:
         With ``settings.privacy`` the delta is clipped and noised (noise seeded from the
         key, so it is reproducible too); it is encoded as the round's rule says.
         """
-        rule = parse_rule(self.federation.rule_of(round_number))
+        rule = self._rule(round_number)
         recipe = UpdateRecipe(
             compression=rule.compression,
             privacy=self.settings.privacy,
@@ -202,7 +221,7 @@ class MemberAgent:
             member=self.address,
             proximal_mu=rule.proximal_mu,
         )
-        update = make_update(
+        return make_update(
             self.task,
             self._base(round_number),
             self.data,
@@ -210,7 +229,34 @@ class MemberAgent:
             spec=self.genesis.spec,
             recipe=recipe,
         )
-        return update.blob, update.num_examples
+
+    def _rule(self, round_number: int) -> AggregationRule:
+        """Return the round's rule, read from the chain once per round."""
+        work = self._work
+        if work.round == round_number and work.rule is not None:
+            return work.rule
+        rule = parse_rule(self.federation.rule_of(round_number))
+        if work.round == round_number:
+            work.rule = rule
+        return rule
+
+    def _prefetch(self, snapshot: RoundSnapshot) -> None:
+        """Start fetching the updates submitted since the last look (none if no new block)."""
+        work = self._work
+        if work.seen_block is not None and snapshot.block <= work.seen_block:
+            return
+        start = (
+            self.federation.opening_block(snapshot.round)
+            if work.seen_block is None
+            else work.seen_block + 1
+        )
+        submitted = self.federation.events(UpdateSubmitted, from_block=start, round=snapshot.round)
+        work.seen_block = max([snapshot.block, *(event.block_number for event in submitted)])
+        own = None if work.update_ref is None else work.update_ref.digest
+        compression = self._rule(snapshot.round).compression
+        for event in submitted:
+            if event.digest != own:
+                self._prefetcher.fetch(event.ref, self.genesis.spec, compression)
 
     def _base(self, round_number: int) -> Weights:
         """Get the round's base model by its digest; the chain's CID only says where to look.
@@ -236,7 +282,7 @@ class MemberAgent:
         work = self._work
         if work.update is None and work.task_failure is None:
             try:
-                work.update, work.num_examples = self.local_update(round_number)
+                update = self.local_update(round_number)
             except TaskError as failure:
                 work.task_failure = str(failure)
                 self._emit(
@@ -244,6 +290,12 @@ class MemberAgent:
                     round_number,
                     f"{failure}; not submitting this round",
                     error="TaskError",
+                )
+            else:
+                work.update, work.num_examples, work.delta = (
+                    update.blob,
+                    update.num_examples,
+                    update.delta,
                 )
         return work.update
 
@@ -411,7 +463,7 @@ class MemberAgent:
                     f"excluded update of {exclusion.member}: {exclusion.message}",
                     excluded_member=exclusion.member,
                     reason=exclusion.reason,
-                    digest=exclusion.digest,
+                    digest=exclusion.digest.hex(),
                 )
             work.aggregate_ref = self.store.put(result.blob)
         return work.aggregate_ref

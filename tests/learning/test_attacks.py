@@ -5,6 +5,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import poisoning
 import pytest
 
 from daofed.errors import LearningError
@@ -31,7 +32,6 @@ from daofed.protocol.simulation import (
     members_of,
     simulate,
 )
-from tests.scripts import load_script
 
 TASK = mlp_task(ModelConfig())
 
@@ -205,7 +205,8 @@ ROBUST = ("median", "trimmed-mean:beta=0.3", "multi-krum:f=3,m=7")
 
 @pytest.mark.slow
 def test_robust_rules_withstand_three_of_ten_sign_flippers(digits: Dataset) -> None:
-    """Issue 5's acceptance on a small configuration (3 rounds x 2 epochs, seeds 0-2).
+    """The poisoning experiment's acceptance check on a small configuration (3 rounds x 2
+    epochs, seeds 0-2).
 
     As in the experiment, on the mean over the seeds: each robust rule ends within
     3 points of its own attacker-free run (a single seed is noisier: Multi-Krum drops
@@ -235,16 +236,15 @@ def test_robust_rules_withstand_three_of_ten_sign_flippers(digits: Dataset) -> N
 
 
 def test_poisoning_script_prints_the_table_and_writes_json(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    script = load_script("poisoning", monkeypatch)
     out = tmp_path / "report.json"
     argv = [
         "--members", "5", "--rounds", "1", "--epochs", "1", "--seeds", "0", "--jobs", "1",
         "--attacks", "sign-flip,noise", "--attackers", "0,2",
         "--rule", "fedavg", "--rule", "median", "--json", str(out),
     ]  # fmt: skip
-    code = script.main(argv)
+    code = poisoning.main(argv)
     printed = capsys.readouterr().out
     report = json.loads(out.read_text())
     assert report["config"]["rules"] == ["fedavg", "median"]
@@ -266,13 +266,12 @@ def test_poisoning_script_prints_the_table_and_writes_json(
     assert f"{100 * clean:.1f}" in printed and "sign-flip" in printed and "2/5" in printed
 
 
-def test_poisoning_script_makes_the_first_members_attack(monkeypatch: pytest.MonkeyPatch) -> None:
-    script = load_script("poisoning", monkeypatch)
-    job = script.Job("sign-flip", 2, "median", 0, 5, 1, 1, None, 3.0, 1.0)
-    members = script.members(job)
+def test_poisoning_script_makes_the_first_members_attack() -> None:
+    job = poisoning.Job("sign-flip", 2, "median", 0, 5, 1, 1, None, 3.0, 1.0)
+    members = poisoning.members(job)
     assert [m.attack for m in members] == [SignFlip(3.0), SignFlip(3.0), None, None, None]
-    clean = script.members(script.Job("sign-flip", 0, "median", 0, 5, 1, 1, None, 3.0, 1.0))
+    clean = poisoning.members(poisoning.Job("sign-flip", 0, "median", 0, 5, 1, 1, None, 3.0, 1.0))
     assert all(m.attack is None for m in clean)
     assert [m.name for m in clean] == [m.name for m in members]
     with pytest.raises(SystemExit, match="below --members"):
-        script.main(["--members", "3", "--attackers", "3", "--jobs", "1"])
+        poisoning.main(["--members", "3", "--attackers", "3", "--jobs", "1"])

@@ -5,25 +5,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import learning
 import pytest
-
-from tests.scripts import load_script
 
 RULES = ("fedavg", "fedavgm:lr=1.0,momentum=0.9")
 
 
 def test_learning_script_prints_the_table_beside_centralised(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    script = load_script("learning", monkeypatch)
     out = tmp_path / "report.json"
     argv = [
         "--members", "3", "--alpha", "iid", "--rounds", "2", "--seeds", "0", "--workers", "1",
         "--rule", RULES[0], "--rule", RULES[1], "--json", str(out),
     ]  # fmt: skip
-    assert script.main(argv) == 0  # no acceptance configuration in this grid: nothing to fail
+    assert learning.main(argv) == 0  # no acceptance configuration in this grid: nothing to fail
     captured = capsys.readouterr()
     assert "[3/3" in captured.err  # progress: one centralised run and two rules
 
@@ -37,8 +33,8 @@ def test_learning_script_prints_the_table_beside_centralised(
 
     report = json.loads(out.read_text())
     runs = {r["rule"]: r for r in report["runs"]}
-    assert set(runs) == {script.CENTRALIZED, *RULES}
-    reference = runs[script.CENTRALIZED]["final"]
+    assert set(runs) == {learning.CENTRALIZED, *RULES}
+    reference = runs[learning.CENTRALIZED]["final"]
     for row in body:
         members, skew, _rule, final, best, reach, centralised = row
         assert (members, skew) == ("3", "IID")

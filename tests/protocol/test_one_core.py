@@ -14,6 +14,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import poisoning
 import pytest
 
 from bench.compression import CompressionConfig, measure_compression
@@ -24,7 +25,6 @@ from daofed.learning.aggregation import parse_rule
 from daofed.protocol.simulation import SimMember, SimulationConfig, members_of, simulate
 from daofed.storage import LocalStore
 from tests.federations import DIGITS, deploy
-from tests.scripts import load_script
 
 MEMBERS = 3
 ROUNDS = 2
@@ -72,9 +72,7 @@ def test_agents_and_the_simulation_make_the_same_bytes(tmp_path: Path, split: An
     )
 
 
-def test_the_experiment_and_the_benchmark_make_the_simulations_bytes(
-    split: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_experiment_and_the_benchmark_make_the_simulations_bytes(split: Any) -> None:
     simulated = simulate(
         DIGITS,
         members_of(DIGITS, split),
@@ -83,7 +81,6 @@ def test_the_experiment_and_the_benchmark_make_the_simulations_bytes(
     expected = tuple(r.aggregate_digest for r in simulated.rounds)
     assert len(set(expected)) == ROUNDS
 
-    poisoning = load_script("poisoning", monkeypatch)
     job = poisoning.Job(
         attack=poisoning.CLEAN, attackers=0, rule="fedavg", seed=SEED, members=MEMBERS,
         rounds=ROUNDS, epochs=EPOCHS, alpha=None, scale=4.0, noise_std=1.0,

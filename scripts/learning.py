@@ -13,7 +13,7 @@ Per row: final test accuracy (mean +- sd over the seeds), best accuracy over the
 accuracy (mean over the seeds that get there; "-" when none does) and the centralised
 accuracy.
 
-Acceptance (issue 15): with 10 members, Dirichlet alpha = 0.3 and 20 rounds, the best rule
+Acceptance check: with 10 members, Dirichlet alpha = 0.3 and 20 rounds, the best rule
 ends within --tolerance points (default 1) of centralised training, mean of the seeds.
 The script exits 1 if that configuration was run and the check fails.
 

@@ -8,7 +8,7 @@ label flipping or Gaussian noise (see daofed.learning.attacks). Every (attack, a
 rule, seed) is its own federation run; the table shows the mean final test accuracy over
 the seeds and its change against the same rule without attackers.
 
-Acceptance (issue 5): with the largest number of sign-flip attackers, every rule that
+Acceptance check: with the largest number of sign-flip attackers, every rule that
 claims to tolerate that many (median, trimmed mean with beta * n >= attackers, Multi-Krum
 with f >= attackers) ends within --tolerance points of its attacker-free run; FedAvg's
 drop is shown beside them. The script exits 1 if the check fails.

@@ -1,4 +1,4 @@
-"""The vertical slice's acceptance: ``daofed demo`` on the embedded chain and on anvil."""
+"""``daofed demo`` end to end, on the embedded chain and on anvil."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The impostor of issue 10: a contract that is not the Federation, emitting its events.
+"""The impostor: a contract that is not the Federation, emitting its events.
 
 Round 1 opens on a real genesis model with three members and quorum 3, exactly as a
 Federation's constructor would announce it. Then two accounts that are not members

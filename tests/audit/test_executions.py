@@ -1,4 +1,4 @@
-"""Issue 10, finding 7: executions are paired with their changes by log, not by transaction.
+"""Executions are paired with their changes by log, not by transaction.
 
 Anyone may execute a succeeded proposal, also through a contract of their own that
 executes two in one transaction. The audit must pair each change with the execution that

@@ -1,4 +1,4 @@
-"""Issue 10, finding 2: a contract emitting well-formed Federation events is not believed.
+"""A contract emitting well-formed Federation events is not believed.
 
 The impostor's round 1 was "accepted" with one vote, cast by a non-member on updates from
 non-members. The audit sees that twice over: the code at the address is not the shipped

@@ -165,7 +165,8 @@ def test_test_data_override(cli_federation: CliFederation, tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_governed_federation_verifies_and_lists_its_proposals(cli_governed: CliGoverned) -> None:
-    """Issue 4's acceptance: 4 members, rule -> median, a fifth member, rounds continue."""
+    """Governance end to end over RPC: 4 members, rule -> median, a fifth member, rounds
+    continue, and the audit verifies it all."""
     result = runner.invoke(app, ["audit", *cli_governed.target(), "--verify", "--json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)

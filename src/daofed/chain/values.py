@@ -11,8 +11,8 @@ from daofed.storage import BlobRef
 class Phase(IntEnum):
     """Where a round stands; mirrors ``IFederation.Phase`` (same order, same values).
 
-    REVEAL was added last so the other values did not move; in a round it comes between
-    SUBMIT and VOTE (and only with commit-reveal on).
+    REVEAL has the highest value although in a round it comes between SUBMIT and VOTE (and
+    only with commit-reveal on): the values are the contract's ABI, not the phases' order.
     """
 
     NONE = 0  # not opened

@@ -5,8 +5,8 @@ pragma solidity ^0.8.24;
  * @title Impostor
  * @notice A test fixture that is not the Federation: it emits whatever logs it is given,
  * which the tests encode as well-formed Federation events from the shipped ABI, and it
- * answers {deploymentBlock} so daofed opens it like a federation. It models the attack of
- * issue 10: a round "accepted" by one vote of a non-member, in events that decode cleanly.
+ * answers {deploymentBlock} so daofed opens it like a federation. It models an attack on
+ * the audit: a round "accepted" by one vote of a non-member, in events that decode cleanly.
  */
 contract Impostor {
     /// @notice The block this contract was deployed in, as the Federation reports its own.

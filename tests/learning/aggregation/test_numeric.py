@@ -5,7 +5,6 @@ import math
 import numpy as np
 
 from daofed.learning.aggregation import l2_norm, ordered_sum
-from daofed.learning.aggregation.numeric import to_float32
 
 
 def test_ordered_sum_is_a_fixed_pairwise_tree() -> None:
@@ -25,9 +24,3 @@ def test_l2_norm_over_all_tensors() -> None:
     weights = {"b": np.array([4.0], np.float32), "a": np.array([[3.0]], np.float32)}
     assert l2_norm(weights) == 5.0
     assert l2_norm({}) == 0.0
-
-
-def test_to_float32_makes_zero_positive() -> None:
-    out = to_float32(np.array([-0.0, 0.0, -1e-60, 1.5]))
-    assert out.dtype == np.float32
-    assert out.tobytes() == np.array([0.0, 0.0, 0.0, 1.5], np.float32).tobytes()

@@ -16,7 +16,6 @@ import numpy as np
 
 from daofed.errors import LearningError
 from daofed.learning.aggregation.delta import apply_delta
-from daofed.learning.aggregation.numeric import F64
 from daofed.learning.compression import Compression
 from daofed.learning.weights import Weights, check_layout
 
@@ -159,8 +158,3 @@ def sorted_updates(updates: Sequence[MemberUpdate]) -> list[MemberUpdate]:
                     "before aggregating"
                 )
     return ordered
-
-
-def stacked(updates: Sequence[MemberUpdate], name: str) -> F64:
-    """Tensor ``name`` of every update as float64, stacked on a new first axis in order."""
-    return np.stack([np.asarray(u.delta[name], dtype=np.float64) for u in updates])

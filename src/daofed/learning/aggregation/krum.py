@@ -13,11 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-import numpy as np
-
 from daofed.errors import LearningError
 from daofed.learning.aggregation.base import AggregationRule, MemberUpdate, sorted_updates
-from daofed.learning.aggregation.numeric import flatten, squared_distance, to_float32
+from daofed.learning.aggregation.kernels import pair_distances, weighted_mean
 from daofed.learning.weights import Weights
 
 
@@ -40,20 +38,17 @@ def krum_scores(updates: Sequence[MemberUpdate], f: int) -> list[float]:
     An update's score is the sum of squared distances to its ``n - f - 2`` nearest
     other updates, over all tensors together.
 
-    Distances use :func:`squared_distance` (a fixed summation tree) and each score adds
-    its neighbours' distances in ascending order, so scores are bit-exact.
+    Distances sum along a fixed tree over the tensors in sorted name order
+    (:func:`.kernels.pair_distances`) and each score adds its neighbours' distances in
+    ascending order, so scores are bit-exact.
     """
-    flat = [flatten(u.delta) for u in updates]
-    n = len(flat)
-    dist = [[0.0] * n for _ in range(n)]
-    for i in range(n):
-        for j in range(i + 1, n):
-            dist[i][j] = dist[j][i] = squared_distance(flat[i], flat[j])
+    dist = pair_distances([[u.delta[name] for name in sorted(u.delta)] for u in updates])
+    n = len(updates)
     neighbours = n - f - 2
     scores = []
     for i in range(n):
         score = 0.0
-        for d in sorted(dist[i][j] for j in range(n) if j != i)[:neighbours]:
+        for d in sorted(float(dist[i, j]) for j in range(n) if j != i)[:neighbours]:
             score += d
         scores.append(score)
     return scores
@@ -76,13 +71,10 @@ def multi_krum(updates: Sequence[MemberUpdate], f: int, m: int) -> Weights:
         )
     scores = krum_scores(ordered, f)
     best = sorted(sorted(range(n), key=lambda i: (scores[i], i))[:m])
-    result: Weights = {}
-    for name in sorted(ordered[0].delta):
-        acc = np.zeros(ordered[0].delta[name].shape, dtype=np.float64)
-        for i in best:
-            acc += ordered[i].delta[name].astype(np.float64)
-        result[name] = to_float32(acc / float(m))
-    return result
+    return {
+        name: weighted_mean([ordered[i].delta[name] for i in best], [1.0] * m, float(m))
+        for name in sorted(ordered[0].delta)
+    }
 
 
 def krum(updates: Sequence[MemberUpdate], f: int) -> Weights:

@@ -10,15 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-import numpy as np
-
-from daofed.learning.aggregation.base import (
-    AggregationRule,
-    MemberUpdate,
-    sorted_updates,
-    stacked,
-)
-from daofed.learning.aggregation.numeric import to_float32
+from daofed.learning.aggregation.base import AggregationRule, MemberUpdate, sorted_updates
+from daofed.learning.aggregation.kernels import kept_mean
 from daofed.learning.weights import Weights
 
 
@@ -27,17 +20,16 @@ def median(updates: Sequence[MemberUpdate]) -> Weights:
 
     Unweighted on purpose: sample counts are self-reported, and weighting by them would
     let one member outvote the rest. Sorting is exact; the only arithmetic is
-    ``(a + b) / 2`` in float64, and ``to_float32`` makes the sign of zero canonical.
+    ``(a + b) / 2`` in float64, and the canonical sign of zero of
+    :func:`.kernels.kept_mean`.
     """
     ordered = sorted_updates(updates)
-    n = len(ordered)
-    result: Weights = {}
-    for name in sorted(ordered[0].delta):
-        values = np.sort(stacked(ordered, name), axis=0)
-        odd = n % 2 == 1
-        middle = values[n // 2] if odd else (values[n // 2 - 1] + values[n // 2]) / 2.0
-        result[name] = to_float32(middle)
-    return result
+    lo = (len(ordered) - 1) // 2
+    hi = len(ordered) - lo
+    return {
+        name: kept_mean([u.delta[name] for u in ordered], lo, hi)
+        for name in sorted(ordered[0].delta)
+    }
 
 
 @dataclass(frozen=True)

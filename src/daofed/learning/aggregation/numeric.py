@@ -50,21 +50,3 @@ def l2_norm(weights: Mapping[str, npt.NDArray[Any]]) -> float:
     """Euclidean norm of all tensors together, computed in a fixed order (bit-exact)."""
     flat = flatten(weights)
     return float(np.sqrt(ordered_sum(flat * flat)))
-
-
-def squared_distance(a: F64, b: F64) -> float:
-    """Return ``||a - b||^2`` for flat float64 vectors, in a fixed order (bit-exact)."""
-    diff = a - b
-    return ordered_sum(diff * diff)
-
-
-def to_float32(acc: F64) -> npt.NDArray[np.float32]:
-    """Round a float64 accumulator to float32 and turn ``-0.0`` into ``+0.0``.
-
-    Sorting cannot order ``-0.0`` and ``+0.0`` (they compare equal), and SIMD sorts on
-    different CPUs may leave them in different places; adding ``+0.0`` makes the sign
-    of zero canonical so order statistics are bit-exact too.
-    """
-    out = np.asarray(acc, dtype=np.float64).astype(np.float32)
-    out += np.float32(0.0)
-    return out

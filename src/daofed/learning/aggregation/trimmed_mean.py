@@ -12,16 +12,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import ClassVar
 
-import numpy as np
-
 from daofed.errors import LearningError
-from daofed.learning.aggregation.base import (
-    AggregationRule,
-    MemberUpdate,
-    sorted_updates,
-    stacked,
-)
-from daofed.learning.aggregation.numeric import to_float32
+from daofed.learning.aggregation.base import AggregationRule, MemberUpdate, sorted_updates
+from daofed.learning.aggregation.kernels import kept_mean
 from daofed.learning.weights import Weights
 
 
@@ -46,20 +39,16 @@ def trimmed_mean(updates: Sequence[MemberUpdate], beta: float) -> Weights:
     """Per element, drop the ``floor(beta * n)`` largest and smallest values, average the rest.
 
     Unweighted, like the median. The kept values are summed in sorted-value order in
-    float64, then divided once.
+    float64, then divided once (:func:`.kernels.kept_mean`).
     """
     check_beta(beta)
     ordered = sorted_updates(updates)
     n = len(ordered)
     k = trim_count(beta, n)
-    result: Weights = {}
-    for name in sorted(ordered[0].delta):
-        values = np.sort(stacked(ordered, name), axis=0)
-        acc = np.zeros(values.shape[1:], dtype=np.float64)
-        for row in values[k : n - k]:
-            acc += row
-        result[name] = to_float32(acc / float(n - 2 * k))
-    return result
+    return {
+        name: kept_mean([u.delta[name] for u in ordered], k, n - k)
+        for name in sorted(ordered[0].delta)
+    }
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,158 @@
+"""The compiled loops of the aggregation rules (numba): tiles that stay in cache.
+
+Each loop reads the ``n`` members' float32 rows tile by tile and does, per element, the
+very IEEE operations of the rule's definition in :mod:`.kernels`, so the bytes are
+bit-identical to a plain numpy evaluation on every CPU:
+
+- ``fastmath=False``: LLVM may not reassociate, and numba marks no operation
+  ``contract``, so no multiply and add are fused into an FMA (whose single rounding
+  would differ from two); vectorising across elements only changes which elements are
+  done together, never an element's own operations.
+- ``error_model="numpy"``: a division never branches to raise, so loops vectorise.
+
+Rows are passed as data addresses (an ``intp`` array) and viewed with ``carray``: one
+compiled signature serves any number of members, with no typed-list machinery to build
+per call. :mod:`.kernels` checks every row (C-contiguous float32, ``size`` elements,
+kept alive for the call) before handing its address here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+from numba.np.numpy_support import carray
+
+_JIT: dict[str, Any] = {
+    "cache": True,
+    "nogil": True,
+    "boundscheck": False,
+    "fastmath": False,
+    "error_model": "numpy",
+}
+
+TILE = 2048
+"""Coordinates per tile: ``n`` rows of a tile (float32 or float64) stay in L1/L2 cache."""
+
+
+def _address_to_pointer(typingctx: Any, address: Any) -> Any:
+    """Type and generate ``(void *) address``: what ``carray`` takes."""
+    signature = types.voidptr(types.intp)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> ir.Value:
+        return builder.inttoptr(args[0], cgutils.voidptr_t)
+
+    return signature, codegen
+
+
+_pointer: Any = intrinsic(_address_to_pointer)
+
+
+@numba.njit(**_JIT)
+def weighted_mean(addresses, weights, total, out):  # type: ignore[no-untyped-def]
+    """``out[j] = f32(sum_i weights[i] * f64(row_i[j]) / total) + 0``, rows in order."""
+    size = out.size
+    acc = np.empty(TILE, np.float64)
+    for start in range(0, size, TILE):
+        m = min(TILE, size - start)
+        acc[:m] = 0.0
+        for i in range(addresses.size):
+            row = carray(_pointer(addresses[i] + 4 * start), (m,), np.float32)
+            w = weights[i]
+            for j in range(m):
+                acc[j] += w * np.float64(row[j])
+        for j in range(m):
+            out[start + j] = np.float32(acc[j] / total) + np.float32(0.0)
+
+
+@numba.njit(**_JIT)
+def kept_mean(addresses, network, lo, hi, out):  # type: ignore[no-untyped-def]
+    """Per coordinate: sort the ``n`` values by ``network``, average sorted ``lo..hi-1``.
+
+    The kept values are added in ascending order to ``+0.0`` in float64, divided once,
+    rounded to float32, and ``+0.0`` is added (canonical sign of zero).
+    """
+    n = addresses.size
+    size = out.size
+    tile = np.empty((n, TILE), np.float32)
+    acc = np.empty(TILE, np.float64)
+    count = np.float64(hi - lo)
+    for start in range(0, size, TILE):
+        m = min(TILE, size - start)
+        for i in range(n):
+            row = carray(_pointer(addresses[i] + 4 * start), (m,), np.float32)
+            tile[i, :m] = row
+        for c in range(network.shape[0]):
+            x = tile[network[c, 0]]
+            y = tile[network[c, 1]]
+            for j in range(m):
+                u = x[j]
+                v = y[j]
+                smaller = v < u
+                x[j] = v if smaller else u
+                y[j] = u if smaller else v
+        acc[:m] = 0.0
+        for r in range(lo, hi):
+            kept = tile[r]
+            for j in range(m):
+                acc[j] += np.float64(kept[j])
+        for j in range(m):
+            out[start + j] = np.float32(acc[j] / count) + np.float32(0.0)
+
+
+@numba.njit(**_JIT)
+def pair_block_sums(addresses, blocks, block, first, second, out, column):  # type: ignore[no-untyped-def]
+    """Squared distances of row pairs, summed over aligned blocks by the pairwise tree.
+
+    Rows hold ``blocks`` whole blocks of ``block`` (a power of two, at least 8)
+    elements; for pair ``p`` and block ``b``,
+    ``out[p, column + b]`` is the sum of ``(f64(x) - f64(y))**2`` over the block along
+    the tree of :func:`.numeric.ordered_sum`: neighbours first, then neighbouring sums.
+    Each row's block is stored transposed by eights (element ``8g + t`` at ``t * G + g``),
+    so the tree's three lowest levels are additions of whole contiguous rows.
+    """
+    n = addresses.size
+    groups = block // 8
+    xs = np.empty((n, block), np.float64)
+    sums = np.empty(groups, np.float64)
+    for b in range(blocks):
+        for i in range(n):
+            row = carray(_pointer(addresses[i] + 4 * b * block), (block,), np.float32)
+            xt = xs[i]
+            for g in range(groups):
+                xt[g] = np.float64(row[8 * g])
+                xt[groups + g] = np.float64(row[8 * g + 1])
+                xt[2 * groups + g] = np.float64(row[8 * g + 2])
+                xt[3 * groups + g] = np.float64(row[8 * g + 3])
+                xt[4 * groups + g] = np.float64(row[8 * g + 4])
+                xt[5 * groups + g] = np.float64(row[8 * g + 5])
+                xt[6 * groups + g] = np.float64(row[8 * g + 6])
+                xt[7 * groups + g] = np.float64(row[8 * g + 7])
+        for p in range(first.size):
+            x = xs[first[p]]
+            y = xs[second[p]]
+            for g in range(groups):
+                d0 = x[g] - y[g]
+                d1 = x[groups + g] - y[groups + g]
+                d2 = x[2 * groups + g] - y[2 * groups + g]
+                d3 = x[3 * groups + g] - y[3 * groups + g]
+                d4 = x[4 * groups + g] - y[4 * groups + g]
+                d5 = x[5 * groups + g] - y[5 * groups + g]
+                d6 = x[6 * groups + g] - y[6 * groups + g]
+                d7 = x[7 * groups + g] - y[7 * groups + g]
+                s01 = d0 * d0 + d1 * d1
+                s23 = d2 * d2 + d3 * d3
+                s45 = d4 * d4 + d5 * d5
+                s67 = d6 * d6 + d7 * d7
+                sums[g] = (s01 + s23) + (s45 + s67)
+            width = groups
+            while width > 1:
+                width //= 2
+                for h in range(width):
+                    sums[h] = sums[2 * h] + sums[2 * h + 1]
+            out[p, column + b] = sums[0]

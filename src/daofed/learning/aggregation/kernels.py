@@ -1,0 +1,123 @@
+"""The rules' arithmetic over members' rows: one compiled pass, bit-exact everywhere.
+
+A member aggregates every round, reading all ``n`` updates; the rules run in compiled
+loops (:mod:`._compiled`) that read each update once, tile by tile, instead of numpy
+expressions that build float64 temporaries of every update. Each function here states
+its result as plain IEEE operations in a fixed order; the loops do exactly those on
+every element, so the bytes match the definition (and the golden digests of
+``tests/learning/aggregation``) on every CPU.
+
+A *row* is one tensor of one update; the functions take the ``n`` members' rows of the
+same tensor (any shape, same size), in member order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from daofed.learning.aggregation import _compiled
+from daofed.learning.aggregation.numeric import F64
+from daofed.learning.aggregation.sorting import selection_network
+
+Row = npt.NDArray[np.float32]
+
+BLOCK = 1 << 10
+"""Leaves per block of the distance tree; the ``n`` rows' blocks (float64) stay in cache."""
+
+
+def weighted_mean(rows: Sequence[Row], weights: Sequence[float], total: float) -> Row:
+    """``f32(sum_i weights[i] * f64(row_i) / total)`` per element, then ``+ 0.0``.
+
+    The sum runs in row order from ``+0.0``; every product, addition and the division
+    is one correctly rounded float64 operation, and ``+ 0.0`` makes the sign of zero
+    canonical. Unit weights with ``total = m`` give the plain mean of ``m`` rows.
+    """
+    flats, addresses = _addresses(rows)
+    out = np.empty(flats[0].size, np.float32)
+    _compiled.weighted_mean(addresses, np.asarray(weights, np.float64), float(total), out)
+    return out.reshape(np.shape(rows[0]))
+
+
+def kept_mean(rows: Sequence[Row], lo: int, hi: int) -> Row:
+    """Per element, the mean of the sorted values at positions ``lo..hi-1``.
+
+    The kept values are added in ascending order to ``+0.0`` in float64, divided by
+    ``hi - lo`` and rounded to float32, plus ``0.0``. The sign of a zero among the
+    inputs changes nothing in the result, so any correct sort gives the same bytes.
+    """
+    flats, addresses = _addresses(rows)
+    if not 0 <= lo < hi <= len(flats):
+        raise ValueError(f"kept positions {lo}..{hi - 1} are not within {len(flats)} rows")
+    out = np.empty(flats[0].size, np.float32)
+    _compiled.kept_mean(addresses, selection_network(len(flats), lo, hi), lo, hi, out)
+    return out.reshape(np.shape(rows[0]))
+
+
+def pair_distances(updates: Sequence[Sequence[Row]]) -> F64:
+    """Squared Euclidean distances between updates: an ``(n, n)`` float64 matrix.
+
+    ``updates[i]`` is update ``i``'s tensors in a fixed (sorted-name) order, taken as one
+    flat vector. Each distance is :func:`.numeric.ordered_sum` of ``(f64(a) - f64(b))**2``
+    over that vector: the pairwise tree over its length padded with zeros to a power of
+    two. Blocks of :data:`BLOCK` aligned leaves are subtrees of it; the loop computes each
+    block's sum for all pairs while the block's rows are in cache, and the tree over the
+    block sums finishes it.
+    """
+    n = len(updates)
+    first, second = (np.array(side, np.intp) for side in np.triu_indices(n, 1))
+    tensors = [[np.require(t, np.float32, ["C", "A"]).reshape(-1) for t in u] for u in updates]
+    sizes = [t.size for t in tensors[0]] if tensors else []
+    length = sum(sizes)
+    padded = 1 << max(0, length - 1).bit_length()
+    block = max(8, min(BLOCK, padded))
+    sums = np.zeros((first.size, max(1, padded // block)), np.float64)
+    start = 0
+    inside: set[int] = set()
+    for k, size in enumerate(sizes):
+        inner_first, inner_stop = -(-start // block), (start + size) // block
+        if inner_stop > inner_first:
+            offset = inner_first * block - start
+            addresses = np.array([u[k][offset:].ctypes.data for u in tensors], np.intp)
+            _compiled.pair_block_sums(
+                addresses, inner_stop - inner_first, block, first, second, sums, inner_first
+            )
+            inside.update(range(inner_first, inner_stop))
+        start += size
+    for b in range(-(-length // block)):
+        if b not in inside:  # holds a tensor boundary, or the end of the vector
+            rows = [_gather(u, sizes, b * block, block) for u in tensors]
+            addresses = np.array([row.ctypes.data for row in rows], np.intp)
+            _compiled.pair_block_sums(addresses, 1, block, first, second, sums, b)
+    while sums.shape[1] > 1:
+        sums = sums[:, 0::2] + sums[:, 1::2]
+    distances = np.zeros((n, n), np.float64)
+    distances[first, second] = distances[second, first] = sums[:, 0]
+    return distances
+
+
+def _gather(tensors: Sequence[Row], sizes: Sequence[int], start: int, block: int) -> Row:
+    """Leaves ``start..start+block-1`` of the tensors taken as one vector, zero past its end."""
+    out = np.zeros(block, np.float32)
+    offset = 0
+    for tensor, size in zip(tensors, sizes, strict=True):
+        low, high = max(start, offset), min(start + block, offset + size)
+        if low < high:
+            out[low - start : high - start] = tensor[low - offset : high - offset]
+        offset += size
+    return out
+
+
+def _addresses(rows: Sequence[Row]) -> tuple[list[Row], npt.NDArray[np.intp]]:
+    """Flat C-contiguous float32 views of ``rows`` and their data addresses.
+
+    The caller keeps the views for as long as the compiled loop reads the addresses.
+    """
+    if not rows:
+        raise ValueError("no rows to aggregate")
+    flats = [np.require(row, np.float32, ["C", "A"]).reshape(-1) for row in rows]
+    if len({flat.size for flat in flats}) != 1:
+        raise ValueError("rows differ in size")
+    return flats, np.array([flat.ctypes.data for flat in flats], np.intp)

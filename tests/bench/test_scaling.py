@@ -166,7 +166,7 @@ def test_full_replication_grows_with_n_and_committees_do_not(units: scaling.Unit
     assert a.down_bytes - 6 * pieces * 32 == pytest.approx(inputs + pieces * units.piece_bytes)
     assert b.down_bytes - 12 * pieces * 32 == pytest.approx(a.down_bytes - 6 * pieces * 32)
     with pytest.raises(ValueError, match="coordinate-wise"):
-        scaling.committee_round(units, model, 12, "multi-krum:f=1,m=3")
+        scaling.committee_round(units, model, 12, "multi-krum:f=1,m=3", committee=3)
 
 
 def test_the_report_prints_every_table(units: scaling.UnitCosts) -> None:

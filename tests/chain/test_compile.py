@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+import solcx
+
+from daofed import nodeproc
+from daofed.chain import compile as compile_module
 from daofed.chain import load_artifact
 from daofed.chain.compile import (
     ARTIFACTS_DIR,
@@ -16,6 +22,11 @@ from daofed.chain.compile import (
     find_solc,
     standard_input,
 )
+from daofed.errors import ConfigError
+
+CHECKOUT = nodeproc.checkout_root()
+assert CHECKOUT is not None, "these tests run from a source checkout"
+WRAPPER = CHECKOUT / SOLC_JS
 
 
 def test_a_fresh_compile_gives_the_committed_artifact() -> None:
@@ -39,9 +50,47 @@ def test_the_pinned_compiler_is_found() -> None:
     assert find_solc().is_file()
 
 
+def fake_solc(directory: Path, version: str) -> None:
+    solc = directory / "solc"
+    solc.write_text(
+        "#!/bin/sh\necho 'solc, the solidity compiler commandline interface'\n"
+        f"echo 'Version: {version}+commit.00000000.Linux.g++'\n"
+    )
+    solc.chmod(0o755)
+
+
+def path_with_node(directory: Path) -> str:
+    node = shutil.which("node")
+    assert node is not None
+    return f"{directory}:{Path(node).parent}"
+
+
+def test_a_solc_on_path_of_the_pinned_version_comes_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_solc(tmp_path, str(SOLC_VERSION))
+    monkeypatch.setenv("PATH", path_with_node(tmp_path))
+    assert find_solc() == tmp_path / "solc"
+
+
+def test_a_solc_of_another_version_is_passed_over_and_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_solc(tmp_path, "0.8.1")
+    monkeypatch.setenv("PATH", path_with_node(tmp_path))
+    assert find_solc() == WRAPPER  # the checkout's solc-js
+    monkeypatch.setattr(compile_module, "checkout_root", lambda: None)  # an installed wheel
+    monkeypatch.setattr(solcx, "get_installed_solc_versions", list)
+    with pytest.raises(ConfigError) as caught:
+        find_solc()
+    message = str(caught.value)
+    assert f"{tmp_path / 'solc'} is 0.8.1" in message
+    assert f"python -m solcx.install v{SOLC_VERSION}" in message and "npm ci" in message
+
+
 def run_wrapper(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(SOLC_JS), *args], input=stdin, capture_output=True, text=True, timeout=120
+        [str(WRAPPER), *args], input=stdin, capture_output=True, text=True, timeout=120
     )
 
 

@@ -1,9 +1,10 @@
 """Compile ``contracts/`` into the artifact the package ships (a development tool).
 
 Run ``python -m daofed.chain.compile`` after changing a contract, and commit the result;
-``--check`` only tells whether the committed artifact is up to date. The compiler is the
-pinned solc: a native binary if py-solc-x has that version installed, else the npm
-``solc`` package (``npm ci``) behind ``tools/solc/solc.js``. Both give the same bytecode,
+``--check`` only tells whether the committed artifact is up to date. It runs from a source
+checkout (it reads ``contracts/``). The compiler is the pinned solc: ``solc`` on PATH if
+it is that version, else a native one py-solc-x installed, else the checkout's npm
+``solc`` package (``npm ci``) behind ``tools/solc/solc.js``. All give the same bytecode,
 since the metadata hash in it names the version, not the build.
 """
 
@@ -24,42 +25,70 @@ from solcx.exceptions import SolcError
 from solcx.wrapper import get_solc_version
 
 from daofed.chain.artifacts import Artifact, ImmutableReference
-from daofed.errors import ChainError, ConfigError
+from daofed.errors import ChainError, ConfigError, DaofedError
+from daofed.nodeproc import checkout_root
 
 SOLC_VERSION = Version("0.8.37")
 EVM_VERSION = "cancun"
 OPTIMIZER_RUNS = 200
 VIA_IR = True  # the IR pipeline saves ~2k gas per submit and vote: both stay under 60k
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-CONTRACTS_DIR = REPO_ROOT / "contracts"
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-SOLC_JS = REPO_ROOT / "tools" / "solc" / "solc.js"
+SOLC_JS = Path("tools", "solc", "solc.js")
+"""The solc-js wrapper that acts as a native solc, relative to the checkout."""
 DEPLOYABLE = ("Federation",)
 
 
 def find_solc() -> Path:
-    """Find the pinned compiler: native solc from py-solc-x if installed, else solc-js."""
+    """Find solc :data:`SOLC_VERSION`: on PATH, else py-solc-x's, else the checkout's solc-js."""
+    candidates: list[Path] = []
+    on_path = shutil.which("solc")
+    if on_path is not None:
+        candidates.append(Path(on_path))
     if SOLC_VERSION in solcx.get_installed_solc_versions():
-        return Path(solcx.install.get_executable(SOLC_VERSION))
-    if shutil.which("node") is None or not (REPO_ROOT / "node_modules" / "solc").is_dir():
-        raise ConfigError(
-            f"no solc {SOLC_VERSION} found: run `npm ci` in {REPO_ROOT} (installs solc-js), "
-            f"or install a native one with `python -m solcx.install v{SOLC_VERSION}`"
-        )
-    found = get_solc_version(SOLC_JS)
-    if found != SOLC_VERSION:
-        raise ConfigError(
-            f"node_modules/solc is {found}, daofed pins {SOLC_VERSION}: run `npm ci` in {REPO_ROOT}"
-        )
-    return SOLC_JS
+        candidates.append(Path(solcx.install.get_executable(SOLC_VERSION)))
+    root = checkout_root()
+    if root is not None and shutil.which("node") and (root / "node_modules" / "solc").is_dir():
+        candidates.append(root / SOLC_JS)
+    wrong = []
+    for solc in candidates:
+        found = _version(solc)
+        if found == SOLC_VERSION:
+            return solc
+        wrong.append(f"{solc} is {found or 'not a solc'}")
+    raise ConfigError(
+        f"solc {SOLC_VERSION} not found on PATH, among py-solc-x's or in a checkout's "
+        f"node_modules{' (' + '; '.join(wrong) + ')' if wrong else ''}: put solc {SOLC_VERSION} "
+        f"on PATH, or install it with `python -m solcx.install v{SOLC_VERSION}`, or run "
+        "`npm ci` in a daofed checkout (solc-js)"
+    )
 
 
-def read_sources(contracts_dir: Path = CONTRACTS_DIR) -> dict[str, str]:
-    """Read the sources: unit name (``contracts/X.sol``) -> text, sorted by name."""
-    files = sorted(contracts_dir.glob("*.sol"))
+def _version(solc: Path) -> Version | None:
+    """Ask ``solc --version``; None if it does not answer like solc."""
+    try:
+        return get_solc_version(solc)
+    except (SolcError, OSError, ValueError):
+        return None
+
+
+def contracts_dir() -> Path:
+    """Locate the checkout's ``contracts/`` (an installed package has none: ConfigError)."""
+    root = checkout_root()
+    if root is None:
+        raise ConfigError(
+            "compiling the contracts needs a source checkout of daofed (an installed package "
+            "ships only the compiled artifacts): run `python -m daofed.chain.compile` in one"
+        )
+    return root / "contracts"
+
+
+def read_sources(directory: Path | None = None) -> dict[str, str]:
+    """Read the sources (default: :func:`contracts_dir`): ``contracts/X.sol`` -> text, by name."""
+    directory = directory or contracts_dir()
+    files = sorted(directory.glob("*.sol"))
     if not files:
-        raise ConfigError(f"no Solidity sources in {contracts_dir}")
+        raise ConfigError(f"no Solidity sources in {directory}")
     return {f"contracts/{path.name}": path.read_text(encoding="utf-8") for path in files}
 
 
@@ -98,10 +127,13 @@ def standard_input(sources: dict[str, str], *, via_ir: bool = VIA_IR) -> dict[st
 
 
 def compile_contracts(
-    contracts_dir: Path = CONTRACTS_DIR, solc: Path | None = None
+    directory: Path | None = None, solc: Path | None = None
 ) -> dict[str, Artifact]:
-    """Compile every source in ``contracts_dir``; artifacts of the deployable contracts by name."""
-    return compile_sources(read_sources(contracts_dir), DEPLOYABLE, solc=solc)
+    """Compile every source in ``directory`` (default: :func:`contracts_dir`).
+
+    Returns the artifacts of the deployable contracts by name.
+    """
+    return compile_sources(read_sources(directory), DEPLOYABLE, solc=solc)
 
 
 def compile_sources(
@@ -113,12 +145,12 @@ def compile_sources(
 ) -> dict[str, Artifact]:
     """Compile ``sources`` (unit name -> text); artifacts of the contracts ``names``.
 
-    Imports resolve between the given units by name, then from the repository root.
+    Imports resolve between the given units by name, then from the checkout's root.
     """
     solc = solc or find_solc()
     try:
         output = solcx.compile_standard(
-            standard_input(sources, via_ir=via_ir), solc_binary=solc, base_path=REPO_ROOT
+            standard_input(sources, via_ir=via_ir), solc_binary=solc, base_path=checkout_root()
         )
     except SolcError as error:
         raise ChainError(f"compiling {', '.join(sources)} failed:\n{error}") from None
@@ -189,8 +221,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m daofed.chain.compile", description=__doc__)
     parser.add_argument("--check", action="store_true", help="fail if an artifact is stale")
     args = parser.parse_args(argv)
+    try:
+        artifacts = compile_contracts()
+    except DaofedError as error:
+        print(error, file=sys.stderr)
+        return 2
     stale = []
-    for name, artifact in compile_contracts().items():
+    for name, artifact in artifacts.items():
         path = ARTIFACTS_DIR / f"{name}.json"
         text = artifact_text(artifact)
         if args.check:

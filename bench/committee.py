@@ -9,8 +9,8 @@ aggregated and checked independently:
    of :func:`piece_length` values, encodes each piece with the canonical codec and puts
    it in the store. It submits the Merkle root of the pieces' sha256 digests
    (:func:`merkle_root`) where it submits its update's digest today.
-2. Piece k of the aggregate is computed by one aggregator, drawn with :class:`Draw` from a
-   seed fixed when submissions close, which commits the piece's digest on chain.
+2. Piece k of round r's aggregate is computed by member (k + r) mod N
+   (:func:`aggregator`), which commits the piece's digest on chain.
 3. Once every aggregate piece is committed, a second seed draws a committee of c members
    per piece. Each recomputes its pieces from the N members' pieces (each verified
    against the member's root) and disputes any piece whose digest differs. A disputed
@@ -257,6 +257,15 @@ class RoundResult:
     ledgers: tuple[Ledger, ...]  # per member, in member order
 
 
+def aggregator(piece: int, round_number: int, n: int) -> int:
+    """Return the member index that aggregates ``piece`` in round ``round_number``.
+
+    A rotation, not a draw: knowing in advance which pieces it aggregates gains a
+    colluder nothing, since the committee that checks them is drawn after it commits.
+    """
+    return (piece + round_number) % n
+
+
 def run_round(
     rule: AggregationRule,
     updates: Sequence[MemberUpdate],
@@ -264,6 +273,7 @@ def run_round(
     committee_size: int,
     seed: bytes,
     colluders: frozenset[int] = frozenset(),
+    round_number: int = 1,
 ) -> RoundResult:
     """Play one chunked round: submit, aggregate per piece, draw committees, check, dispute.
 
@@ -277,17 +287,17 @@ def run_round(
     submissions = [submit(u, length) for u in ordered]
     pieces = len(submissions[0].blobs)
     ledgers = tuple(Ledger() for _ in range(n))
-    aggregators = Draw(hashlib.sha256(b"aggregators" + seed).digest(), n)
+    aggregators = tuple(aggregator(k, round_number, n) for k in range(pieces))
     committed: list[bytes] = []
     correct: list[bytes] = []
     for k in range(pieces):
-        who = aggregators(k)
+        who = aggregators[k]
         blob = aggregate_piece(rule, submissions, k, length, ledgers[who])
         correct.append(blob)
         committed.append(_tampered(blob) if who in colluders else blob)
     # The committees' seed is fixed only after every aggregate piece is committed.
     commitment = merkle_root([hashlib.sha256(blob).digest() for blob in committed])
-    draw = Draw(hashlib.sha256(b"committees" + seed + commitment).digest(), n)
+    draw = Draw(hashlib.sha256(seed + commitment).digest(), n)
     committees = tuple(draw.committee(k, min(committee_size, n)) for k in range(pieces))
     disputed = []
     accepted = list(committed)
@@ -303,7 +313,7 @@ def run_round(
     joined = np.concatenate([decode_piece(b, _piece_size(b)) for b in accepted])
     return RoundResult(
         joined,
-        tuple(aggregators(k) for k in range(pieces)),
+        aggregators,
         committees,
         tuple(disputed),
         wrong,

@@ -73,15 +73,15 @@ FINAL_VOTE_GAS = 145_106  # the vote that reaches quorum and opens the next roun
 # Estimates for the committee design's new calls, from the EVM gas schedule (not measured:
 # the contract is not written). A member's transaction with its membership and phase checks
 # and one rewritten storage slot costs about a later vote. Committing pieces adds, per
-# piece, its digest as calldata (512) and in the event (~300) and the aggregator check (an
-# 8-round Feistel, ~1,200). Finalizing takes every piece digest as calldata (512 each, plus
-# hashing) and, per member, recomputes its position (~1,200) and reads the hash of the
-# pieces it committed (a cold slot, 2,100), then opens the next round like today's
-# finalizing vote.
-PIECE_COMMIT_GAS = 2_000
+# piece, its digest as calldata (512), in the event (~300) and hashed into the member's
+# commitment (~200). Finalizing takes every piece digest as calldata (512 each, plus
+# hashing into the model's root) and, per member, reads the hash of the pieces it
+# committed (a cold slot, 2,100, and ~300 to rehash), then opens the next round like
+# today's finalizing vote.
+PIECE_COMMIT_GAS = 1_000
 ATTEST_GAS = 30_000  # 21,000 intrinsic, member and phase checks, one event with one hash
 FINALIZE_PIECE_GAS = 600
-FINALIZE_MEMBER_GAS = 3_300
+FINALIZE_MEMBER_GAS = 2_400
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install everything daofed needs into this checkout: a Python venv (.venv) with daofed
-# and its dev tools, Slither in a venv of its own (.venv/tools/slither), and the Node-side
+# Install everything daofed needs into this checkout: a Python venv (.venv) with daofed,
+# every extra and the dev tools, Slither in a venv of its own (.venv/tools/slither), and the Node-side
 # tools (solc-js, anvil, Hardhat, the test IPFS node, Chart.js for the explorer), and
 # Debian's chromium for the explorer's browser tests (Playwright drives it:
 # `playwright install` cannot download here).
@@ -26,13 +26,15 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv" >&2
   "$python" -m venv .venv
 fi
-if fresh .venv/.daofed-pip pyproject.toml; then
-  echo "==> daofed and its Python dependencies: installed (pyproject.toml unchanged)" >&2
+# Every extra, pinned: constraints.txt is to pip what package-lock.json is to npm
+# (scripts/lock.sh regenerates it).
+if fresh .venv/.daofed-pip pyproject.toml constraints.txt; then
+  echo "==> daofed and its Python dependencies: installed (pyproject.toml, constraints.txt unchanged)" >&2
 else
-  echo "==> pip install -e .[dev,flower]" >&2
+  echo "==> pip install -c constraints.txt -e .[all,dev,flower]" >&2
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[dev,flower]'
-  stamp .venv/.daofed-pip pyproject.toml
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[all,dev,flower]'
+  stamp .venv/.daofed-pip pyproject.toml constraints.txt
 fi
 
 # Slither (static analysis of contracts/, run by scripts/test.sh) lives in its own venv

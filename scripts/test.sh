@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command: install everything, then run lint, type checks, the Hardhat tests, Slither
-# on the contracts and the whole pytest suite (slow end-to-end tests included; the tests
+# on the contracts, the wheel installed outside the checkout, and the whole pytest suite (slow end-to-end tests included; the tests
 # start anvil and an IPFS node themselves).
 # Extra arguments go to pytest.
 set -euo pipefail
@@ -17,5 +17,6 @@ echo "==> slither (static analysis of contracts/; fails on any medium or high fi
 # `hardhat compile --force` without `hardhat clean --global`, fail_on medium. Low and
 # informational findings are printed and reviewed in docs/security.md; nothing is excluded.
 HARDHAT_DISABLE_TELEMETRY_PROMPT=true .venv/tools/slither/bin/slither .
+bash scripts/wheel-check.sh
 echo "==> pytest" >&2
 exec .venv/bin/python -m pytest "$@"

@@ -4,21 +4,22 @@ The metric is accuracy when the task reports it, else the task's first metric (o
 asked for).
 
 Uses matplotlib's object API with the Agg canvas (no pyplot, no display, no global
-state), so it works on a headless server and inside tests.
+state), so it works on a headless server and inside tests. matplotlib is the ``plot``
+extra: a member does not draw, so it is imported only when a plot is asked for.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING
 
 from daofed.audit.evaluation import BOUNDED_METRICS, Evaluation
 from daofed.audit.records import History, Outcome
 from daofed.errors import ConfigError
+from daofed.extras import require
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 _BAR = 0.38
 
@@ -42,8 +43,12 @@ def plot_history(
             f"task {evaluation.task!r} reports no metric {metric!r}: it reports "
             f"{', '.join(evaluation.metrics) or 'none'}"
         )
+    agg = require("matplotlib.backends.backend_agg", "plot", "drawing the audit's plot")
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     figure = Figure(figsize=(8, 6), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
+    agg.FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     figure.suptitle(title or _default_title(history), fontsize=12)
 

@@ -31,7 +31,7 @@ from daofed.cli.options import (
 from daofed.cli.output import err_console, friendly_errors, limit_torch_threads
 from daofed.errors import ConfigError, DaofedError, TaskError
 from daofed.learning import DEFAULT_TASK, load_task
-from daofed.learning.privacy import PrivacySettings
+from daofed.learning.privacy import PrivacySettings, epsilon
 from daofed.protocol import UpdatePolicy, check_task, fetch_genesis
 
 agent_app = typer.Typer(help="Run a member agent.")
@@ -175,4 +175,6 @@ def _privacy(clip: float | None, noise: float | None, delta: float) -> PrivacySe
         return None
     if clip is None or noise is None:
         raise ConfigError("local DP needs both --dp-clip and --dp-noise (or neither)")
-    return PrivacySettings(clip=clip, noise=noise, delta=delta)
+    settings = PrivacySettings(clip=clip, noise=noise, delta=delta)
+    epsilon(settings, 1)  # the accountant (extra 'dp') fails here, not after a submission
+    return settings

@@ -14,6 +14,7 @@ import typer
 from daofed.cli.audit import AuditStoreOpt, AuditTaskOpt, ContractOpt, TestDataOpt
 from daofed.cli.options import DEFAULT_DEPLOYMENT, DeploymentOpt, RpcUrlOpt
 from daofed.cli.output import friendly_errors
+from daofed.extras import require
 
 
 def explorer(
@@ -45,9 +46,11 @@ def explorer(
     chain: new submissions, votes and rounds appear without a reload.
     """
     from daofed.audit import open_source
-    from daofed.explorer import create_app, serve
 
     with friendly_errors():
+        require("starlette", "explorer", "daofed explorer")
+        from daofed.explorer import create_app, serve
+
         source = open_source(deployment=deployment, rpc_url=rpc_url, contract=contract, store=store)
         app = create_app(source, poll_interval=poll, host=host, task=task, test_data=test_data)
         serve(

@@ -19,11 +19,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
 
 from daofed.errors import LearningError
+from daofed.extras import require
 
 #: Features of the digits images: 8x8 pixels flattened.
 DIGITS_FEATURES = 64
@@ -100,11 +102,14 @@ class FederatedSplit:
     test: Dataset
 
 
+def _sklearn_datasets() -> ModuleType:
+    """scikit-learn's bundled datasets: the ``demo`` extra, and a slow import, so on use."""
+    return require("sklearn.datasets", "demo", "the built-in tasks' datasets")
+
+
 def load_digits() -> Dataset:
     """Return sklearn's bundled digits with pixels scaled to [0, 1] (1,797 samples, 64 features)."""
-    from sklearn.datasets import load_digits as sklearn_digits  # slow import: only when used
-
-    bunch = sklearn_digits()
+    bunch = _sklearn_datasets().load_digits()
     x = (np.asarray(bunch.data, dtype=np.float64) / DIGITS_MAX_PIXEL).astype(np.float32)
     y = np.asarray(bunch.target, dtype=np.int64)
     return Dataset(x=x, y=y)
@@ -117,9 +122,7 @@ def load_breast_cancer() -> Dataset:
     bundled table's own per-feature range, a fixed property of the data set, so member
     files written by ``daofed data split`` and test sets agree on it.
     """
-    from sklearn.datasets import load_breast_cancer as sklearn_breast_cancer
-
-    bunch = sklearn_breast_cancer()
+    bunch = _sklearn_datasets().load_breast_cancer()
     x = np.asarray(bunch.data, dtype=np.float64)
     low, high = x.min(axis=0), x.max(axis=0)
     scaled = ((x - low) / np.where(high > low, high - low, 1.0)).astype(np.float32)

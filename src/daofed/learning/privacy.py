@@ -43,6 +43,7 @@ from enum import StrEnum
 import numpy as np
 
 from daofed.errors import LearningError
+from daofed.extras import require
 from daofed.learning.aggregation.numeric import l2_norm
 from daofed.learning.weights import Weights
 
@@ -143,8 +144,8 @@ def epsilon(
         raise LearningError(f"rounds must be >= 0, got {rounds}")
     if rounds == 0:
         return 0.0
-    from opacus.accountants import RDPAccountant  # heavy import (~3 s): only when asked
-
+    accountants = require("opacus.accountants", "dp", "the privacy accountant")  # ~3 s import
+    RDPAccountant = accountants.RDPAccountant  # noqa: N806 (a class)
     multiplier = settings.noise / 2 if adjacency is Adjacency.REPLACE else settings.noise
     accountant = RDPAccountant()
     for _ in range(rounds):

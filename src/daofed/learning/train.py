@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from daofed.errors import LearningError
+from daofed.extras import require
 from daofed.learning.data import Dataset
 from daofed.learning.task import ProximalTerm, check_proximal_mu
 
@@ -121,8 +122,7 @@ def classifier_metrics(model: nn.Module, data: Dataset, *, binary: bool) -> dict
 
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     """Area under the ROC curve (NaN when the data hold only one class)."""
-    from sklearn.metrics import roc_auc_score  # slow import: only when evaluating
-
+    metrics = require("sklearn.metrics", "demo", "ROC AUC")  # slow import: on use
     if len(np.unique(labels)) < 2:
         return float("nan")
-    return float(roc_auc_score(labels, scores))
+    return float(metrics.roc_auc_score(labels, scores))

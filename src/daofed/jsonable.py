@@ -28,8 +28,8 @@ def to_jsonable(value: Any, *, properties: bool = False) -> Any:
         return {str(k): to_jsonable(v, properties=properties) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_jsonable(v, properties=properties) for v in value]
-    if isinstance(value, Enum):
-        return value.name.lower()
+    if isinstance(value, Enum):  # by the name messages use (a proposal kind's is dashed)
+        return getattr(value, "label", value.name.lower())
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, Path):

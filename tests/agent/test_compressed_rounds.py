@@ -16,7 +16,7 @@ import pytest
 
 from daofed.agent import MemberAgent, MemberSettings, Step
 from daofed.audit import Verdict, read_history, verify_history
-from daofed.chain import UpdateSubmitted, advance_time, dev_accounts, embedded_chain
+from daofed.chain import ProposalKind, UpdateSubmitted, advance_time, dev_accounts, embedded_chain
 from daofed.learning import load_digits, split_federated
 from daofed.learning.aggregation import MemberUpdate, apply_delta, parse_rule
 from daofed.learning.compression import (
@@ -157,7 +157,9 @@ def test_a_compressed_federation_runs_switches_and_audits(tmp_path: Path) -> Non
     assert decode(store.get(accepted.ref), SPEC)["0.weight"].dtype == np.float32
 
     # round 2: member 3's update lacks a scale; a proposal switches to median + fp16
-    proposal = federation.propose_rule(members[0], "median:clip=1.0,compress=fp16").proposal_id
+    proposal = federation.propose(
+        members[0], ProposalKind.SET_RULE, "median:clip=1.0,compress=fp16"
+    ).proposal_id
     for voter in members:
         federation.vote_proposal(voter, proposal, True)
     advance_time(w3, VOTING_PERIOD + 1)

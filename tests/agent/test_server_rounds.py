@@ -24,7 +24,14 @@ from typer.testing import CliRunner
 from web3 import Web3
 
 from daofed.agent import MemberAgent, MemberSettings, Step
-from daofed.chain import AnvilNode, Federation, advance_time, dev_accounts, embedded_chain
+from daofed.chain import (
+    AnvilNode,
+    Federation,
+    ProposalKind,
+    advance_time,
+    dev_accounts,
+    embedded_chain,
+)
 from daofed.cli import app
 from daofed.errors import ConfigError, InvalidBlob
 from daofed.learning import Dataset, FitResult, Task, load_digits, split_federated
@@ -105,7 +112,7 @@ class ServerHistory:
 
 def _switch_rule(w3: Web3, federation: Federation, members: list[LocalAccount], spec: str) -> None:
     """Propose ``spec``, every member votes yes, execute: in force from the next round."""
-    proposal = federation.propose_rule(members[0], spec).proposal_id
+    proposal = federation.propose(members[0], ProposalKind.SET_RULE, spec).proposal_id
     for voter in members:
         federation.vote_proposal(voter, proposal, True)
     advance_time(w3, VOTING_PERIOD + 1)
@@ -345,7 +352,7 @@ def test_a_bad_rule_is_refused_before_any_transaction(tmp_path: Path) -> None:
         (FEDYOGI.replace("of=median", "of=fedadam"), "of='fedadam'"),
     ]:
         with pytest.raises(ConfigError) as raised:
-            federation.propose_rule(members[0], spec)
+            federation.propose(members[0], ProposalKind.SET_RULE, spec)
         message = str(raised.value)
         assert message.startswith(f"rule {spec!r}: ") and problem in message
         assert "\n" not in message

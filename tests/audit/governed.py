@@ -18,7 +18,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from daofed.agent import MemberAgent
-from daofed.chain import Federation, ProposalState, advance_time, dev_accounts
+from daofed.chain import Federation, ProposalKind, ProposalState, advance_time, dev_accounts
 from daofed.learning import DEFAULT_TASK, load_task, split_federated
 from daofed.protocol import genesis_blob
 from daofed.storage import LocalStore
@@ -62,9 +62,9 @@ def build_governed(w3: Web3, store_dir: Path) -> Governed:
     _run_round(federation, agents[:FOUNDERS])  # round 1
 
     one, two, three, four = members[:FOUNDERS]
-    median = federation.propose_rule(one, "median").proposal_id
-    admit = federation.propose_add_member(two, members[FOUNDERS].address).proposal_id
-    stricter = federation.propose_quorum(four, 4).proposal_id
+    median = federation.propose(one, ProposalKind.SET_RULE, "median").proposal_id
+    admit = federation.propose(two, ProposalKind.ADD_MEMBER, members[FOUNDERS].address).proposal_id
+    stricter = federation.propose(four, ProposalKind.SET_QUORUM, 4).proposal_id
     for voter in (one, two, three):
         federation.vote_proposal(voter, median, True)
         federation.vote_proposal(voter, admit, True)

@@ -11,7 +11,7 @@ import pytest
 
 from daofed.audit import History, check_governance, read_history, run_audit
 from daofed.audit.executions import pair_changes
-from daofed.chain import AnvilNode, Federation, advance_time, dev_accounts
+from daofed.chain import AnvilNode, Federation, ProposalKind, advance_time, dev_accounts
 from daofed.learning import DEFAULT_TASK, load_task
 from daofed.protocol import genesis_blob
 from daofed.storage import LocalStore
@@ -41,8 +41,8 @@ def executed_together(
         rule="fedavg",
         genesis=store.put(genesis_blob(load_task(DEFAULT_TASK), 0)),
     )
-    median = federation.propose_rule(members[0], "median")
-    admit = federation.propose_add_member(members[1], newcomer.address)
+    median = federation.propose(members[0], ProposalKind.SET_RULE, "median")
+    admit = federation.propose(members[1], ProposalKind.ADD_MEMBER, newcomer.address)
     for proposal in (median, admit):
         for voter in members[: proposal.votes_needed]:
             federation.vote_proposal(voter, proposal.proposal_id, True)

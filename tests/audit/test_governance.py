@@ -9,7 +9,7 @@ import pytest
 from daofed.audit import History, Verdict, check_governance, verify_history
 from daofed.audit.governance import EXECUTION_PERIOD
 from daofed.audit.records import ProposalVoteRecord
-from daofed.chain import dev_accounts
+from daofed.chain import ProposalKind, ProposalState, dev_accounts
 
 from .governed import Governed
 
@@ -36,17 +36,21 @@ def test_proposals_list_who_voted_how_and_what_was_executed(
 ) -> None:
     one, two, three, four, fifth = (m.address for m in governed.members)
     median, admit, stricter = governed_history.proposals
-    assert (median.kind, median.value, median.proposer) == ("set-rule", "median", one)
+    assert (median.kind, median.value, median.proposer) == (ProposalKind.SET_RULE, "median", one)
     assert [(v.member, v.support) for v in median.votes] == [
         (one, True),
         (two, True),
         (three, True),
     ]
-    assert (median.state, median.applies_from_round) == ("executed", 3)
-    assert (admit.kind, admit.value, admit.yes, admit.no) == ("add-member", fifth, 3, 1)
+    assert (median.state, median.applies_from_round) == (ProposalState.EXECUTED, 3)
+    assert (admit.kind, admit.value, admit.yes, admit.no) == (ProposalKind.ADD_MEMBER, fifth, 3, 1)
     assert (four, False) in [(v.member, v.support) for v in admit.votes]
     assert admit.executed and admit.applies_from_round == 3
-    assert (stricter.kind, stricter.value, stricter.state) == ("set-quorum", 4, "defeated")
+    assert (stricter.kind, stricter.value, stricter.state) == (
+        ProposalKind.SET_QUORUM,
+        4,
+        ProposalState.DEFEATED,
+    )
     assert not stricter.executed and stricter.yes == 1 < stricter.votes_needed
 
 
@@ -112,6 +116,21 @@ def test_a_change_that_is_not_what_was_proposed_is_reported(governed_history: Hi
     (finding,) = check_governance(dataclasses.replace(governed_history, configs=tuple(configs)))
     assert finding.reason == "change-not-proposed"
     assert "does not carry out proposal 1" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [(ProposalKind.REMOVE_MEMBER, None), (ProposalKind.ADD_MEMBER, dev_accounts(1)[0].address)],
+)
+def test_a_member_change_that_is_not_what_was_proposed_is_reported(
+    governed_history: History, kind: ProposalKind, value: str | None
+) -> None:
+    median, admit, stricter = governed_history.proposals
+    forged = dataclasses.replace(admit, kind=kind, value=admit.value if value is None else value)
+    (finding,) = check_governance(
+        dataclasses.replace(governed_history, proposals=(median, forged, stricter))
+    )
+    assert (finding.proposal, finding.reason) == (admit.id, "change-not-proposed")
 
 
 def test_who_executed_each_proposal_is_kept(governed: Governed, governed_history: History) -> None:

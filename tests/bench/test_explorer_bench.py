@@ -8,7 +8,7 @@ import pytest
 
 from bench import explorer as script
 from daofed.audit import Outcome, read_history
-from daofed.chain import AnvilNode
+from daofed.chain import AnvilNode, ProposalKind, ProposalState
 from daofed.storage import LocalStore
 
 pytestmark = pytest.mark.anvil
@@ -45,6 +45,7 @@ def test_filled_rounds_are_accepted_with_every_update_and_vote(
         )
     assert [r.base_digest for r in history.rounds[1:]] == [r.accepted_digest for r in done]
     (proposal,) = history.proposals
-    assert (proposal.kind, proposal.value, proposal.state) == ("set-rule", "median", "executed")
+    executed = (ProposalKind.SET_RULE, "median", ProposalState.EXECUTED)
+    assert (proposal.kind, proposal.value, proposal.state) == executed
     assert (proposal.round, proposal.yes) == (2, MEMBERS)
     assert [r.rule for r in history.rounds] == ["fedavg", "fedavg", "median", "median"]

@@ -16,6 +16,7 @@ from daofed.chain import (
     Windows,
     advance_time,
 )
+from daofed.chain.proposals import KINDS, encode_value
 from daofed.errors import ChainError, ConfigError, ContractRevert
 
 from .conftest import (
@@ -45,7 +46,7 @@ def now(w3: Web3) -> int:
 def test_a_proposal_records_everything_in_its_event_and_its_view(
     w3: Web3, federation: Federation, members: list[LocalAccount]
 ) -> None:
-    created = federation.propose_quorum(members[1], 2)
+    created = federation.propose(members[1], ProposalKind.SET_QUORUM, 2)
     assert created.proposal_id == 1
     assert created.proposer == members[1].address
     assert (created.kind, created.value, created.round) == (ProposalKind.SET_QUORUM, 2, 1)
@@ -71,10 +72,41 @@ def test_a_proposal_records_everything_in_its_event_and_its_view(
     )
 
 
+def test_every_kind_is_proposed_as_the_contract_numbers_it(
+    federation: Federation, members: list[LocalAccount], outsider: LocalAccount
+) -> None:
+    """The contract numbers each kind as :class:`ProposalKind` does.
+
+    Each kind's spec names the function that proposes it; the contract's event carries the
+    kind as its own enum's number, read back here as a :class:`ProposalKind`.
+    """
+    examples: dict[ProposalKind, ProposalValue] = {
+        ProposalKind.ADD_MEMBER: outsider.address,
+        ProposalKind.REMOVE_MEMBER: members[3].address,
+        ProposalKind.SET_QUORUM: 2,
+        ProposalKind.SET_WINDOWS: Windows(submit=60, vote=120, reveal=30),
+        ProposalKind.SET_RULE: "median",
+        ProposalKind.SET_COMMIT_REVEAL: True,
+        ProposalKind.SET_VOTING_PERIOD: 120,
+        ProposalKind.SET_MAX_SAMPLES: 500,
+    }
+    assert set(examples) == set(ProposalKind) == set(KINDS)
+    for kind, value in examples.items():
+        created = federation.propose(members[0], kind, value)
+        raw = federation.contract.functions.proposal(created.proposal_id).call()
+        assert raw[0] == kind.value, kind
+        assert (created.kind, created.value, created.data) == (
+            kind,
+            value,
+            encode_value(kind, value),
+        )
+        assert federation.proposal(created.proposal_id).kind is kind
+
+
 def test_votes_are_counted_and_recorded_per_member(
     federation: Federation, members: list[LocalAccount]
 ) -> None:
-    pid = federation.propose_rule(members[0], "median").proposal_id
+    pid = federation.propose(members[0], ProposalKind.SET_RULE, "median").proposal_id
     federation.vote_proposal(members[0], pid, True)
     federation.vote_proposal(members[1], pid, False)
     federation.vote_proposal(members[2], pid, True)
@@ -93,7 +125,7 @@ def test_votes_are_counted_and_recorded_per_member(
 def test_a_carried_proposal_succeeds_after_the_voting_period_and_executes_once(
     federation: Federation, members: list[LocalAccount], outsider: LocalAccount
 ) -> None:
-    created = federation.propose_rule(members[0], "median")
+    created = federation.propose(members[0], ProposalKind.SET_RULE, "median")
     pid = created.proposal_id
     for member in members[:QUORUM]:
         federation.vote_proposal(member, pid, True)
@@ -130,7 +162,7 @@ def test_a_carried_proposal_succeeds_after_the_voting_period_and_executes_once(
 
 
 def test_votes_close_at_the_voting_end(federation: Federation, members: list[LocalAccount]) -> None:
-    created = federation.propose_rule(members[0], "median")
+    created = federation.propose(members[0], ProposalKind.SET_RULE, "median")
     wait_until(federation, created.vote_end)
     with pytest.raises(ContractRevert) as info:
         federation.vote_proposal(members[0], created.proposal_id, True)
@@ -146,7 +178,7 @@ def test_votes_close_at_the_voting_end(federation: Federation, members: list[Loc
 def test_a_proposal_without_quorum_is_defeated_and_never_executes(
     w3: Web3, federation: Federation, members: list[LocalAccount]
 ) -> None:
-    created = federation.propose_rule(members[0], "median")
+    created = federation.propose(members[0], ProposalKind.SET_RULE, "median")
     for member in members[: QUORUM - 1]:  # unanimous, but one vote short
         federation.vote_proposal(member, created.proposal_id, True)
     wait_until(federation, created.vote_end)
@@ -169,8 +201,8 @@ def test_a_proposal_needs_yes_votes_from_a_majority_of_the_members_not_of_those_
     deploy: Callable[..., Federation], members: list[LocalAccount]
 ) -> None:
     federation = deploy(quorum=2)
-    first = federation.propose_rule(members[0], "median")
-    second = federation.propose_rule(members[0], "fedavg")
+    first = federation.propose(members[0], ProposalKind.SET_RULE, "median")
+    second = federation.propose(members[0], ProposalKind.SET_RULE, "fedavg")
     for member in members[:2]:  # 2 yes, nobody against: the round quorum, not a majority
         federation.vote_proposal(member, first.proposal_id, True)
     for i, member in enumerate(members):  # 3 yes, 1 no
@@ -204,7 +236,7 @@ def test_only_members_of_the_current_round_propose(
     federation: Federation, outsider: LocalAccount
 ) -> None:
     with pytest.raises(ContractRevert) as info:
-        federation.propose_quorum(outsider, 2)
+        federation.propose(outsider, ProposalKind.SET_QUORUM, 2)
     check(info, "NotMember", account=outsider.address, round=1)
     assert federation.proposal_count() == 0
 
@@ -212,7 +244,7 @@ def test_only_members_of_the_current_round_propose(
 def test_only_members_vote_and_only_once(
     federation: Federation, members: list[LocalAccount], outsider: LocalAccount
 ) -> None:
-    pid = federation.propose_quorum(members[0], 2).proposal_id
+    pid = federation.propose(members[0], ProposalKind.SET_QUORUM, 2).proposal_id
     with pytest.raises(ContractRevert) as info:
         federation.vote_proposal(outsider, pid, True)
     check(info, "NotMember", account=outsider.address, round=1)
@@ -229,7 +261,7 @@ def test_the_voters_are_the_members_of_the_round_the_proposal_was_made_in(
 ) -> None:
     enact(federation, members, ProposalKind.ADD_MEMBER, outsider.address)
     enact(federation, members, ProposalKind.REMOVE_MEMBER, members[3].address)
-    made_in_round_1 = federation.propose_rule(members[0], "median").proposal_id
+    made_in_round_1 = federation.propose(members[0], ProposalKind.SET_RULE, "median").proposal_id
     accept_round(federation, members, 1)
     assert federation.current_round() == 2
 
@@ -239,14 +271,14 @@ def test_the_voters_are_the_members_of_the_round_the_proposal_was_made_in(
     with pytest.raises(ContractRevert) as info:
         federation.vote_proposal(outsider, made_in_round_1, True)
     check(info, "NotMember", account=outsider.address, round=1)
-    made_in_round_2 = federation.propose_rule(outsider, "median").proposal_id
+    made_in_round_2 = federation.propose(outsider, ProposalKind.SET_RULE, "median").proposal_id
     assert federation.proposal(made_in_round_2).round == 2
     federation.vote_proposal(outsider, made_in_round_2, True)
     with pytest.raises(ContractRevert) as info:
         federation.vote_proposal(members[3], made_in_round_2, True)
     check(info, "NotMember", account=members[3].address, round=2)
     with pytest.raises(ContractRevert) as info:
-        federation.propose_rule(members[3], "median")
+        federation.propose(members[3], ProposalKind.SET_RULE, "median")
     check(info, "NotMember", account=members[3].address, round=2)
 
 
@@ -261,6 +293,7 @@ def test_the_voters_are_the_members_of_the_round_the_proposal_was_made_in(
         (ProposalKind.SET_RULE, "multi-krum:f=1,m=3"),
         (ProposalKind.SET_COMMIT_REVEAL, True),
         (ProposalKind.SET_VOTING_PERIOD, 120),
+        (ProposalKind.SET_MAX_SAMPLES, 500),
     ],
     ids=lambda v: v.label if isinstance(v, ProposalKind) else "",
 )
@@ -275,12 +308,16 @@ def test_a_config_change_applies_from_the_next_round(
     assert created.value == value
     config = federation.config()
     assert config.version == 2
+    in_config = KINDS[kind].in_config
+    assert in_config is not None
+    assert in_config(config) == value != in_config(federation.config(1))
     before = federation.round_info(1)
     assert (before.config_version, before.quorum, before.commit_reveal) == (1, QUORUM, False)
     assert before.submit_deadline - before.start_time == SUBMIT_WINDOW
     assert federation.rule_of(1) == "fedavg"
     (_, change) = federation.config_changes()
     assert (change.version, change.from_round) == (2, 2)
+    assert in_config(change) == value
 
     accept_round(federation, members, 1)
     after = federation.round_info(2)
@@ -297,18 +334,14 @@ def test_a_config_change_applies_from_the_next_round(
         assert after.commit_reveal and change.commit_reveal
         assert after.reveal_deadline - after.submit_deadline == REVEAL_WINDOW
         assert after.vote_deadline - after.reveal_deadline == VOTE_WINDOW
+    elif kind is ProposalKind.SET_MAX_SAMPLES:
+        assert (after.max_samples, change.max_samples) == (500, 500)
     else:
         assert change.voting_period == 120
         # proposals made in round 2 use round 2's voting period; nothing else changed
-        assert federation.propose_rule(members[0], "median").vote_end == now(w3) + 120
+        later = federation.propose(members[0], ProposalKind.SET_RULE, "median")
+        assert later.vote_end == now(w3) + 120
         assert after.quorum == QUORUM
-
-
-def test_windows_proposal_keeps_the_reveal_window_unless_given(
-    federation: Federation, members: list[LocalAccount]
-) -> None:
-    created = federation.propose_windows(members[0], submit=60, vote=70)
-    assert created.value == Windows(submit=60, vote=70, reveal=REVEAL_WINDOW)
 
 
 def test_an_added_member_joins_from_the_next_round(
@@ -409,19 +442,19 @@ def test_membership_proposals_must_make_sense(
     federation: Federation, members: list[LocalAccount], outsider: LocalAccount
 ) -> None:
     with pytest.raises(ContractRevert) as info:
-        federation.propose_add_member(members[0], members[1].address)
+        federation.propose(members[0], ProposalKind.ADD_MEMBER, members[1].address)
     check(info, "MemberExists", account=members[1].address)
     with pytest.raises(ContractRevert) as info:
-        federation.propose_remove_member(members[0], outsider.address)
+        federation.propose(members[0], ProposalKind.REMOVE_MEMBER, outsider.address)
     check(info, "NotMember", account=outsider.address, round=2)
 
     enact(federation, members, ProposalKind.REMOVE_MEMBER, members[3].address)
     with pytest.raises(ContractRevert) as info:  # its removal is already pending
-        federation.propose_remove_member(members[0], members[3].address)
+        federation.propose(members[0], ProposalKind.REMOVE_MEMBER, members[3].address)
     check(info, "NotMember", account=members[3].address, round=2)
     # 3 members left, quorum 3: a removal may be proposed (a lower quorum may come first)
     # but not executed while the quorum would be out of reach.
-    removal = federation.propose_remove_member(members[0], members[2].address)
+    removal = federation.propose(members[0], ProposalKind.REMOVE_MEMBER, members[2].address)
     for member in members[:3]:
         federation.vote_proposal(member, removal.proposal_id, True)
     wait_until(federation, removal.vote_end)
@@ -429,7 +462,7 @@ def test_membership_proposals_must_make_sense(
         federation.execute_proposal(members[0], removal.proposal_id)
     check(info, "InvalidQuorum", quorum=3, memberCount=2)
     with pytest.raises(ContractRevert) as info:
-        federation.propose_quorum(members[0], 4)
+        federation.propose(members[0], ProposalKind.SET_QUORUM, 4)
     check(info, "InvalidQuorum", quorum=4, memberCount=3)
 
 
@@ -437,9 +470,9 @@ def test_a_change_that_became_invalid_fails_to_execute_and_stays_executable(
     federation: Federation, members: list[LocalAccount]
 ) -> None:
     """Two removals, each fine alone, together would leave fewer members than the quorum."""
-    first = federation.propose_remove_member(members[0], members[2].address)
-    second = federation.propose_remove_member(members[0], members[3].address)
-    lower = federation.propose_quorum(members[0], 2)
+    first = federation.propose(members[0], ProposalKind.REMOVE_MEMBER, members[2].address)
+    second = federation.propose(members[0], ProposalKind.REMOVE_MEMBER, members[3].address)
+    lower = federation.propose(members[0], ProposalKind.SET_QUORUM, 2)
     for created in (first, second, lower):
         for member in members[:QUORUM]:
             federation.vote_proposal(member, created.proposal_id, True)
@@ -457,15 +490,15 @@ def test_a_change_that_became_invalid_fails_to_execute_and_stays_executable(
     assert federation.members(2) == [members[0].address, members[1].address]
 
 
-def test_the_wrapper_checks_argument_types_before_sending(
+def test_propose_checks_argument_types_before_sending(
     federation: Federation, members: list[LocalAccount]
 ) -> None:
     with pytest.raises(ConfigError, match="needs Windows"):
         federation.propose(members[0], ProposalKind.SET_WINDOWS, 5)
     with pytest.raises(ConfigError, match="from 0 to 4294967295"):
-        federation.propose_quorum(members[0], 2**32)
+        federation.propose(members[0], ProposalKind.SET_QUORUM, 2**32)
     with pytest.raises(ConfigError, match="not an address"):
-        federation.propose_add_member(members[0], "0x1234")
+        federation.propose(members[0], ProposalKind.ADD_MEMBER, "0x1234")
     with pytest.raises(ConfigError, match="True or False"):
         federation.propose(members[0], ProposalKind.SET_COMMIT_REVEAL, 1)
     with pytest.raises(ConfigError, match=r"True \(yes\) or False"):
@@ -478,7 +511,7 @@ def test_the_wrapper_checks_argument_types_before_sending(
 
 def test_governance_gas(federation: Federation, members: list[LocalAccount]) -> None:
     """Rare transactions, but guard them against accidental blow-ups."""
-    created = federation.propose_add_member(members[0], "0x" + "12" * 20)
+    created = federation.propose(members[0], ProposalKind.ADD_MEMBER, "0x" + "12" * 20)
     propose_gas = federation.w3.eth.get_transaction_receipt(created.tx_hash)["gasUsed"]
     votes = [
         federation.vote_proposal(m, created.proposal_id, True).gas_used for m in members[:QUORUM]

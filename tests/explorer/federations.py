@@ -25,7 +25,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from daofed.agent import MemberAgent, Step
-from daofed.chain import Federation, Phase, ProposalState, advance_time, dev_accounts
+from daofed.chain import Federation, Phase, ProposalKind, ProposalState, advance_time, dev_accounts
 from daofed.learning import DEFAULT_TASK, load_task, split_federated
 from daofed.storage import BlobRef, LocalStore
 from tests.audit.scenario import SETTINGS, WINDOW
@@ -90,8 +90,8 @@ def build_explored(w3: Web3, store_dir: Path) -> Explored:
         store,
         tuple(members),
         agents,
-        median=federation.propose_rule(one, "median").proposal_id,
-        lower_quorum=federation.propose_quorum(three, 2).proposal_id,
+        median=federation.propose(one, ProposalKind.SET_RULE, "median").proposal_id,
+        lower_quorum=federation.propose(three, ProposalKind.SET_QUORUM, 2).proposal_id,
     )
     for voter, support in ((one, True), (two, True), (three, False)):
         federation.vote_proposal(voter, explored.median, support)

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from daofed.audit.executions import Position, pair_changes
 from daofed.audit.membership import members_of, tenures
 from daofed.audit.records import Change, History, MembershipChange, ProposalRecord
-from daofed.chain import ConfigChanged, Windows
+from daofed.chain import ConfigChanged, ProposalKind
 from daofed.chain.checks import EXECUTION_PERIOD
+from daofed.chain.proposals import KINDS
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,8 @@ def _config_decided(
     what = f"config v{config.version} (from round {config.from_round})"
     if proposal is None:
         return [_finding(None, "change-without-proposal", f"{what} was not made by a proposal")]
-    expected = {
-        "set-quorum": config.quorum,
-        "set-rule": config.rule,
-        "set-commit-reveal": config.commit_reveal,
-        "set-voting-period": config.voting_period,
-        "set-windows": Windows(config.submit_window, config.vote_window, config.reveal_window),
-        "set-max-samples": config.max_samples,
-    }.get(proposal.kind)
+    in_config = KINDS[proposal.kind].in_config
+    expected = None if in_config is None else in_config(config)
     if expected is None or expected != proposal.value:
         return [
             _finding(
@@ -101,8 +96,8 @@ def _membership_decided(
     what = f"{change.account} {change.change.value} from round {change.from_round}"
     if proposal is None:
         return [_finding(None, "change-without-proposal", f"{what} was not made by a proposal")]
-    kind = "add-member" if change.change is Change.ADDED else "remove-member"
-    if proposal.kind != kind or proposal.value != change.account:
+    kind = ProposalKind.ADD_MEMBER if change.change is Change.ADDED else ProposalKind.REMOVE_MEMBER
+    if proposal.kind is not kind or proposal.value != change.account:
         return [
             _finding(
                 proposal.id,

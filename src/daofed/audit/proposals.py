@@ -78,7 +78,7 @@ def _record(
     return ProposalRecord(
         id=created.proposal_id,
         proposer=created.proposer,
-        kind=created.kind.label,
+        kind=created.kind,
         value=created.value,
         summary=describe_proposal(created.kind, created.value),
         round=created.round,
@@ -94,7 +94,7 @@ def _record(
         ),
         yes=yes,
         no=len(votes) - yes,
-        state=state.label,
+        state=state,
         executed_block=executed.block_number if executed else None,
         executed_tx=executed.tx_hash if executed else None,
         executed_log_index=executed.log_index if executed else None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from daofed.chain import ConfigChanged, ProposalValue
+from daofed.chain import ConfigChanged, ProposalKind, ProposalState, ProposalValue
 
 
 class Outcome(StrEnum):
@@ -152,15 +152,15 @@ class ProposalVoteRecord:
 class ProposalRecord:
     """A governance proposal: what it asks, who voted how, and whether it was executed.
 
-    ``state`` is where it stood at the history's last block (``active``, ``defeated``,
-    ``succeeded``, ``executed``, ``expired`` or ``stale``). ``applies_from_round`` is the
+    ``state`` is where it stood at the history's last block (active, defeated, succeeded,
+    executed, expired or stale). ``applies_from_round`` is the
     first round its change governs, read from the change's own event, which the contract
     emits just before ProposalExecuted in the execution transaction.
     """
 
     id: int
     proposer: str
-    kind: str  # e.g. "add-member", "set-rule"
+    kind: ProposalKind
     value: ProposalValue
     summary: str  # what it does, in words ("set aggregation rule to 'median'")
     round: int  # the members of this round vote on it
@@ -171,7 +171,7 @@ class ProposalRecord:
     votes: tuple[ProposalVoteRecord, ...]
     yes: int
     no: int
-    state: str
+    state: ProposalState
     executed_block: int | None
     executed_tx: str | None
     executed_log_index: int | None  # one transaction may execute several proposals

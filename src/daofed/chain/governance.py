@@ -14,7 +14,7 @@ from daofed.chain.abi import from_struct
 from daofed.chain.checks import UINT32_MAX, check_address, check_uint
 from daofed.chain.client import ContractClient
 from daofed.chain.events import ProposalCreated, ProposalExecuted, ProposalVoted
-from daofed.chain.proposals import check_value, decode_value
+from daofed.chain.proposals import KINDS, decode_value
 from daofed.chain.values import (
     FederationConfig,
     ProposalInfo,
@@ -22,20 +22,8 @@ from daofed.chain.values import (
     ProposalState,
     ProposalValue,
     TxResult,
-    Windows,
 )
 from daofed.errors import ChainError, ConfigError
-
-_PROPOSE_FUNCTIONS = {
-    ProposalKind.ADD_MEMBER: "proposeAddMember",
-    ProposalKind.REMOVE_MEMBER: "proposeRemoveMember",
-    ProposalKind.SET_QUORUM: "proposeQuorum",
-    ProposalKind.SET_WINDOWS: "proposeWindows",
-    ProposalKind.SET_RULE: "proposeRule",
-    ProposalKind.SET_COMMIT_REVEAL: "proposeCommitReveal",
-    ProposalKind.SET_VOTING_PERIOD: "proposeVotingPeriod",
-    ProposalKind.SET_MAX_SAMPLES: "proposeMaxSamples",
-}
 
 
 class FederationGovernance(ContractClient):
@@ -50,55 +38,14 @@ class FederationGovernance(ContractClient):
 
         ``value`` by kind: an address (ADD_MEMBER, REMOVE_MEMBER), an int (SET_QUORUM,
         SET_VOTING_PERIOD in seconds, SET_MAX_SAMPLES), a :class:`Windows` (SET_WINDOWS), a
-        rule spec (SET_RULE, checked to parse) or a bool (SET_COMMIT_REVEAL). The new
-        proposal's id is in ``proposal_id``.
+        rule spec (SET_RULE, checked to parse) or a bool (SET_COMMIT_REVEAL); it is checked
+        (:data:`~daofed.chain.proposals.KINDS`) before anything is sent. The new proposal's
+        id is in ``proposal_id``.
         """
-        kind = ProposalKind(kind)
-        checked = check_value(kind, value)
-        args = (
-            (checked.submit, checked.vote, checked.reveal)
-            if isinstance(checked, Windows)
-            else (checked,)
-        )
-        call = self.contract.functions[_PROPOSE_FUNCTIONS[kind]](*args)
-        receipt = self._transact(account, call, f"proposing to {kind.label}")
+        spec = KINDS[ProposalKind(kind)]
+        call = self.contract.functions[spec.function](*spec.arguments(value))
+        receipt = self._transact(account, call, f"proposing to {spec.name}")
         return self._event_in(receipt, ProposalCreated)
-
-    def propose_add_member(self, account: LocalAccount, member: str) -> ProposalCreated:
-        """Propose to admit ``member``."""
-        return self.propose(account, ProposalKind.ADD_MEMBER, member)
-
-    def propose_remove_member(self, account: LocalAccount, member: str) -> ProposalCreated:
-        """Propose to remove ``member``."""
-        return self.propose(account, ProposalKind.REMOVE_MEMBER, member)
-
-    def propose_quorum(self, account: LocalAccount, quorum: int) -> ProposalCreated:
-        """Propose a new quorum (votes for one aggregate that accept it)."""
-        return self.propose(account, ProposalKind.SET_QUORUM, quorum)
-
-    def propose_windows(
-        self, account: LocalAccount, *, submit: int, vote: int, reveal: int | None = None
-    ) -> ProposalCreated:
-        """Propose new round windows in seconds; ``reveal`` None keeps the current one."""
-        if reveal is None:
-            reveal = self.config().reveal_window
-        return self.propose(account, ProposalKind.SET_WINDOWS, Windows(submit, vote, reveal))
-
-    def propose_rule(self, account: LocalAccount, rule: str) -> ProposalCreated:
-        """Propose a new aggregation rule spec (refused here unless it parses)."""
-        return self.propose(account, ProposalKind.SET_RULE, rule)
-
-    def propose_commit_reveal(self, account: LocalAccount, enabled: bool) -> ProposalCreated:
-        """Propose to switch commit-reveal of updates on or off."""
-        return self.propose(account, ProposalKind.SET_COMMIT_REVEAL, enabled)
-
-    def propose_voting_period(self, account: LocalAccount, seconds: int) -> ProposalCreated:
-        """Propose how long later proposals stay open for votes."""
-        return self.propose(account, ProposalKind.SET_VOTING_PERIOD, seconds)
-
-    def propose_max_samples(self, account: LocalAccount, max_samples: int) -> ProposalCreated:
-        """Propose the most samples one update may claim (its FedAvg weight)."""
-        return self.propose(account, ProposalKind.SET_MAX_SAMPLES, max_samples)
 
     # -- voting and executing ----------------------------------------------------------
 

@@ -250,7 +250,7 @@ def _proposals_table(history: History) -> Table:
     for p in history.proposals:
         votes = [f"{_address(v.member)} {'yes' if v.support else 'no'}" for v in p.votes]
         votes.append(f"{p.yes} yes, {p.no} no (needs {p.votes_needed})")
-        state = p.state
+        state = p.state.label
         if p.executed_by is not None:
             state += f" by {_address(p.executed_by)}"
         if p.applies_from_round is not None:

@@ -31,6 +31,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+from eth_utils.crypto import keccak
 from numpy.typing import NDArray
 
 from daofed.learning.aggregation import AggregationRule, MemberUpdate
@@ -117,8 +118,9 @@ class Draw:
     """A keyed pseudo-random permutation of the member indices ``0 .. n-1``.
 
     An 8-round Feistel network on the smallest even number of bits that holds n, with
-    sha256 of (seed, round, half) as round function, walking the cycle until the value
-    falls below n. A contract checks one position with a few dozen hashes, whatever n;
+    keccak256(seed, round as one byte, half as uint64) as round function (what a contract
+    computes cheapest), walking the cycle until the value falls below n. A contract
+    checks one position with 8 to about 32 hashes on average, whatever n;
     consecutive positions name distinct members, and every member gets the same number
     of positions (to within one) in any n consecutive ones.
     """
@@ -132,8 +134,8 @@ class Draw:
         self._mask = (1 << self._half) - 1
 
     def _round(self, index: int, value: int) -> int:
-        data = self._seed + bytes([index]) + value.to_bytes(8, "little")
-        return int.from_bytes(hashlib.sha256(data).digest()[:8], "little") & self._mask
+        data = self._seed + bytes([index]) + value.to_bytes(8, "big")
+        return int.from_bytes(keccak(data), "big") & self._mask
 
     def _feistel(self, x: int) -> int:
         left, right = x >> self._half, x & self._mask

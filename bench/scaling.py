@@ -17,6 +17,7 @@ small sizes; docs/scaling.md quotes a full run.
 from __future__ import annotations
 
 import argparse
+import datetime
 import hashlib
 import math
 import random
@@ -89,6 +90,7 @@ class UnitCosts:
     """CPU costs measured on this machine, in seconds (process CPU time, best of repeats)."""
 
     machine: Machine
+    date: str  # when the measurement began, UTC
     piece_length: int  # float32 values per piece
     piece_bytes: int  # an encoded full piece
     sha256_per_byte: float
@@ -139,6 +141,7 @@ def measure_unit_costs(
     Multi-Krum compares every pair of updates: above ``pairwise_limit`` members it is not
     run but scaled from the largest N run by the number of pairs, and marked so.
     """
+    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     sample = piece_updates(64, length, seed=1)
     arrays = [u.delta["piece"] for u in sample]
     encode_s, blobs = cpu_best(lambda: [encode_piece(a) for a in arrays], repeats)
@@ -164,6 +167,7 @@ def measure_unit_costs(
         del updates  # free the N pieces before building the next N
     return UnitCosts(
         describe_machine(),
+        date,
         length,
         len(blobs[0]),
         sha_s / total,
@@ -444,14 +448,15 @@ def report(
     m = units.machine
     k = {name: pieces(units, params) for name, params in MODELS.items()}
     out = [
-        f"Machine: {m.cpus} CPUs ({m.cpu_model}), {m.memory_gib} GiB, Python {m.python}, "
+        f"- Run: {units.date}.",
+        f"- Machine: {m.cpus} CPUs ({m.cpu_model}), {m.memory_gib} GiB, Python {m.python}, "
         f"load average {m.load_average[0]:.1f} at the start.",
-        f"Piece: {units.piece_length:,} float32 values, {units.piece_bytes:,} bytes encoded; "
+        f"- Piece: {units.piece_length:,} float32 values, {units.piece_bytes:,} bytes encoded; "
         + ", ".join(f"{name} model: {n:,} pieces" for name, n in k.items())
         + ".",
-        f"sha256 {1 / units.sha256_per_byte / 1e6:,.0f} MB/s, encode "
+        f"- Throughput in CPU time: sha256 {1 / units.sha256_per_byte / 1e6:,.0f} MB/s, encode "
         f"{1 / units.encode_per_byte / 1e6:,.0f} MB/s, strict decode "
-        f"{1 / units.decode_per_byte / 1e6:,.0f} MB/s (CPU time).",
+        f"{1 / units.decode_per_byte / 1e6:,.0f} MB/s.",
         "",
         "### Aggregation on one piece",
         "",

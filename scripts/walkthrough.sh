@@ -47,7 +47,7 @@ head -n 2 agent-alice.jsonl
 
 run daofed status
 run daofed members
-run daofed propose rule median --keystore "keys/bob/${addresses[1]}.json"
+run daofed propose set-rule median --keystore "keys/bob/${addresses[1]}.json"
 run daofed vote proposal 1 yes --keystore "keys/carol/${addresses[2]}.json"
 run daofed proposals
 run daofed audit --verify --plot audit.png

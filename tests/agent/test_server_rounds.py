@@ -365,7 +365,8 @@ def test_the_cli_refuses_a_bad_rule_in_one_line(tmp_path: Path) -> None:
     spec = "fedadam:lr=-1,beta1=0.9,beta2=0.99,tau=0.001"
     # no deployment file, no node: the spec is checked before anything else
     result = runner.invoke(
-        app, ["propose", "rule", spec, "--deployment", str(tmp_path / "none.toml"), "--dev", "1"]
+        app,
+        ["propose", "set-rule", spec, "--deployment", str(tmp_path / "none.toml"), "--dev", "1"],
     )
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output

@@ -100,7 +100,7 @@ def test_deploy_against_a_dead_node_leaves_no_store_behind(tmp_path: Path) -> No
         ["execute", "1", *KEY],
         ["vote", "proposal", "1", "yes", *KEY],
         ["vote", "aggregate", "1", "ab" * 32, *KEY],
-        ["propose", "quorum", "2", *KEY],
+        ["propose", "set-quorum", "2", *KEY],
         ["agent", "run", "--data", "member.npz", *KEY],
     ],
 )
@@ -128,7 +128,7 @@ def test_a_bad_contract_address_is_named(command: list[str], address: str) -> No
         ["proposals"],
         ["execute", "1", *KEY],
         ["vote", "proposal", "1", "no", *KEY],
-        ["propose", "quorum", "2", *KEY],
+        ["propose", "set-quorum", "2", *KEY],
         ["propose", "add-member", GOOD, *KEY],
     ],
 )
@@ -142,6 +142,25 @@ def test_a_deployment_whose_node_is_dead_names_the_node(
 def test_propose_refuses_a_bad_member_address(address: str, dead_deployment: Path) -> None:
     line = one_line_error(["propose", "add-member", address, *KEY, "-d", str(dead_deployment)])
     assert address in line
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "expected"),
+    [
+        ("quorum", "2", "no proposal kind 'quorum': choose one of add-member, remove-member, "),
+        ("set-quorum", "two", "set-quorum takes VOTES, got 'two'"),
+        ("set-windows", "60,120", "set-windows takes SUBMIT,VOTE,REVEAL (seconds), got '60,120'"),
+        ("set-rule", "medain", "unknown aggregation rule 'medain'"),
+        ("set-commit-reveal", "yes", "set-commit-reveal takes on|off, got 'yes'"),
+        ("set-voting-period", "0", "voting period must be 1 to"),
+        ("set-max-samples", "0", "sample cap must be a whole number from 1"),
+    ],
+)
+def test_propose_refuses_a_bad_kind_or_value_before_the_key_and_the_node(
+    kind: str, value: str, expected: str, dead_deployment: Path
+) -> None:
+    args = ["propose", kind, value, "--keystore", "no-such-key.json", "-d", str(dead_deployment)]
+    assert expected in one_line_error(args)
 
 
 def test_missing_files_are_named(tmp_path: Path) -> None:
@@ -181,7 +200,7 @@ def test_no_terminal_and_no_password_fails_at_once_with_advice(
     assert "no terminal" in line and "$DAOFED_PASSWORD" in line and "--password-file" in line
     assert not (tmp_path / "keys").exists() or not list((tmp_path / "keys").iterdir())
     keystore = write_keystore(dev_accounts(1)[0], "right", tmp_path / "keys").path
-    args = ["propose", "quorum", "2", "--keystore", str(keystore), "-d", str(dead_deployment)]
+    args = ["propose", "set-quorum", "2", "--keystore", str(keystore), "-d", str(dead_deployment)]
     line = one_line_error(args)
     assert "no terminal" in line and "$DAOFED_PASSWORD" in line
 
@@ -191,7 +210,7 @@ def test_a_wrong_password_says_where_it_came_from(
 ) -> None:
     keystore = write_keystore(dev_accounts(1)[0], "right", tmp_path / "keys").path
     monkeypatch.setenv("DAOFED_PASSWORD", "wrong")
-    args = ["propose", "quorum", "2", "--keystore", str(keystore), "-d", str(dead_deployment)]
+    args = ["propose", "set-quorum", "2", "--keystore", str(keystore), "-d", str(dead_deployment)]
     assert "wrong password (from $DAOFED_PASSWORD)" in one_line_error(args)
     password_file = tmp_path / "password.txt"
     password_file.write_text("also wrong\n")

@@ -94,7 +94,7 @@ def deployment(own_anvil: AnvilNode, tmp_path: Path) -> Path:
 
 def test_governance_by_hand(own_anvil: AnvilNode, deployment: Path) -> None:
     d = ["--deployment", str(deployment)]
-    created = invoke("propose", "rule", "trimmed-mean:beta=0.25", *d, "--dev", "1", "--json")
+    created = invoke("propose", "set-rule", "trimmed-mean:beta=0.25", *d, "--dev", "1", "--json")
     proposal = str(created["proposal_id"])
     assert created["value"] == "trimmed-mean:beta=0.25"
     invoke("vote", "proposal", proposal, "yes", *d, "--dev", "1", "--json")
@@ -111,9 +111,9 @@ def test_governance_by_hand(own_anvil: AnvilNode, deployment: Path) -> None:
 
 def test_governance_errors_say_what_to_do(deployment: Path) -> None:
     d = ["--deployment", str(deployment)]
-    assert "unknown" in fail("propose", "rule", "mean-of-vibes", *d, "--dev", "1").lower()
-    assert "not a member" in fail("propose", "quorum", "1", *d, "--dev", "5")
-    assert "no key given" in fail("propose", "quorum", "1", *d)
+    assert "unknown" in fail("propose", "set-rule", "mean-of-vibes", *d, "--dev", "1").lower()
+    assert "not a member" in fail("propose", "set-quorum", "1", *d, "--dev", "5")
+    assert "no key given" in fail("propose", "set-quorum", "1", *d)
     assert "no deployment file" in fail("proposals", "--deployment", "missing.toml")
 
 

@@ -86,7 +86,7 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "InvalidSampleCount": lambda a: (
         f"an update claiming {a['numSamples']} samples is refused: this round accepts 1 to "
         f"{a['maxSamples']} (the federation's governed cap); check the data, or propose "
-        "another cap with `daofed propose max-samples`"
+        "another cap with `daofed propose set-max-samples N`"
     ),
     "InvalidQuorum": lambda a: (
         f"a quorum of {a['quorum']} is impossible with {a['memberCount']} members: "

@@ -12,7 +12,7 @@ from daofed.cli.chain import chain_app, deploy
 from daofed.cli.data import data_app
 from daofed.cli.demo import demo
 from daofed.cli.explorer import explorer
-from daofed.cli.governance import execute, proposals, propose_app, vote_on_proposal
+from daofed.cli.governance import PROPOSE_HELP, execute, proposals, propose, vote_on_proposal
 from daofed.cli.options import JsonOpt
 from daofed.cli.output import print_json
 from daofed.cli.status import members, status
@@ -33,7 +33,7 @@ app.add_typer(agent_app, name="agent")
 app.add_typer(chain_app, name="chain")
 app.add_typer(data_app, name="data")
 app.add_typer(vote_app, name="vote")
-app.add_typer(propose_app, name="propose")
+app.command(help=PROPOSE_HELP)(propose)
 app.command()(proposals)
 app.command()(execute)
 app.command()(status)

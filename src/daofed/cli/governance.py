@@ -1,21 +1,21 @@
-"""``daofed propose …``, ``daofed proposals``, ``daofed execute``: the DAO's decisions.
+"""``daofed propose KIND VALUE``, ``daofed proposals``, ``daofed execute``: the DAO's decisions.
 
-Each ``propose`` sub-command names one change the members can make to their federation;
-it takes effect from the round after the proposal is executed.
+The kinds of change, and how each VALUE is written, come from the table of proposal kinds
+(:data:`daofed.chain.proposals.KINDS`); a change takes effect from the round after the
+proposal is executed.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from daofed.chain.proposals import check_value
-from daofed.chain.values import ProposalInfo, ProposalKind, ProposalState, Windows
+from daofed.chain.proposals import KINDS, kind_named
+from daofed.chain.values import ProposalInfo, ProposalKind, ProposalState, ProposalValue
 from daofed.cli.options import (
     DEFAULT_DEPLOYMENT,
     DeploymentOpt,
@@ -29,187 +29,44 @@ from daofed.cli.options import (
 )
 from daofed.cli.output import console, friendly_errors, print_json
 from daofed.errors import ConfigError
-from daofed.learning.aggregation import parse_rule
 
-propose_app = typer.Typer(help="Propose a change to the federation (members only).")
+PROPOSE_HELP = "\n\n".join(
+    [
+        "Propose a change to the federation (members only).",
+        "KIND VALUE is one of:",
+        *(f"{spec.name} {spec.value_format}: {spec.purpose}" for spec in KINDS.values()),
+        "The change takes effect from the round after the proposal is executed.",
+    ]
+)
+"""The help of ``daofed propose``: every kind, with how its VALUE is written."""
 
 
-def _propose(
-    deployment: Path,
-    rpc_url: str | None,
-    keystore: Path | None,
-    password_file: Path | None,
-    dev: int | None,
-    as_json: bool,
-    kind: ProposalKind,
-    value: object,
+def propose(
+    kind: Annotated[str, typer.Argument(metavar="KIND", help="What to change (see above).")],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="Its new value.")],
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    rpc_url: RpcUrlOpt = None,
+    keystore: KeystoreOpt = None,
+    password_file: PasswordFileOpt = None,
+    dev: DevKeyOpt = None,
+    json_output: JsonOpt = False,
 ) -> None:
-    """Propose ``kind`` with ``value``; a bad value or key fails before the network."""
+    """Propose KIND VALUE (help: :data:`PROPOSE_HELP`); a bad value fails before the key."""
     with friendly_errors():
-        checked = check_value(kind, value)
+        spec = kind_named(kind)
+        checked = spec.parse(value)
         account = unlock(keystore, password_file, dev)
-        created = session(deployment, rpc_url, None).federation.propose(account, kind, checked)
-    if as_json:
+        federation = session(deployment, rpc_url, None).federation
+        created = federation.propose(account, spec.kind, checked)
+    if json_output:
         print_json(created)
         return
     console.print(
-        f"proposal {created.proposal_id}: {created.kind.label} {_value(created.value)}; "
+        f"proposal {created.proposal_id}: {_change(created.kind, created.value)}; "
         f"members of round {created.round} vote until {_when(created.vote_end)} "
         f"({created.votes_needed} yes votes needed) with `daofed vote proposal "
         f"{created.proposal_id} yes|no`"
     )
-
-
-@propose_app.command("add-member")
-def add_member(
-    address: Annotated[str, typer.Argument(help="Account to admit.")],
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
-    rpc_url: RpcUrlOpt = None,
-    keystore: KeystoreOpt = None,
-    password_file: PasswordFileOpt = None,
-    dev: DevKeyOpt = None,
-    json_output: JsonOpt = False,
-) -> None:
-    """Propose to admit ADDRESS as a member (from the round after execution)."""
-    _propose(
-        deployment, rpc_url, keystore, password_file, dev, json_output,
-        ProposalKind.ADD_MEMBER, address,
-    )  # fmt: skip
-
-
-@propose_app.command("remove-member")
-def remove_member(
-    address: Annotated[str, typer.Argument(help="Member to remove.")],
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
-    rpc_url: RpcUrlOpt = None,
-    keystore: KeystoreOpt = None,
-    password_file: PasswordFileOpt = None,
-    dev: DevKeyOpt = None,
-    json_output: JsonOpt = False,
-) -> None:
-    """Propose to remove member ADDRESS (from the round after execution)."""
-    _propose(
-        deployment, rpc_url, keystore, password_file, dev, json_output,
-        ProposalKind.REMOVE_MEMBER, address,
-    )  # fmt: skip
-
-
-@propose_app.command("quorum")
-def quorum(
-    votes: Annotated[int, typer.Argument(help="Votes needed to accept a model or a proposal.")],
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
-    rpc_url: RpcUrlOpt = None,
-    keystore: KeystoreOpt = None,
-    password_file: PasswordFileOpt = None,
-    dev: DevKeyOpt = None,
-    json_output: JsonOpt = False,
-) -> None:
-    """Propose a new quorum."""
-    _propose(
-        deployment, rpc_url, keystore, password_file, dev, json_output,
-        ProposalKind.SET_QUORUM, votes,
-    )  # fmt: skip
-
-
-@propose_app.command("windows")
-def windows(
-    submit: Annotated[int, typer.Option(help="Seconds to submit (or commit) updates.")],
-    vote: Annotated[int, typer.Option(help="Seconds to vote on aggregates.")],
-    reveal: Annotated[
-        int | None, typer.Option(help="Seconds to reveal (commit-reveal); default: unchanged.")
-    ] = None,
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
-    rpc_url: RpcUrlOpt = None,
-    keystore: KeystoreOpt = None,
-    password_file: PasswordFileOpt = None,
-    dev: DevKeyOpt = None,
-    json_output: JsonOpt = False,
-) -> None:
-    """Propose new round windows."""
-    if reveal is None:  # unchanged: the reveal window in force
-        with friendly_errors():
-            reveal = session(deployment, rpc_url, None).federation.config().reveal_window
-    _propose(
-        deployment, rpc_url, keystore, password_file, dev, json_output,
-        ProposalKind.SET_WINDOWS, Windows(submit, vote, reveal),
-    )  # fmt: skip
-
-
-@propose_app.command("rule")
-def rule(
-    spec: Annotated[
-        str,
-        typer.Argument(
-            help="fedavg, median, trimmed-mean:beta=0.2, multi-krum:f=1,m=3, "
-            "fedavgm:lr=1.0,momentum=0.9, fedadam:lr=…,beta1=…,beta2=…,tau=…, fedavg:prox=0.01 …"
-        ),
-    ],
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
-    rpc_url: RpcUrlOpt = None,
-    keystore: KeystoreOpt = None,
-    password_file: PasswordFileOpt = None,
-    dev: DevKeyOpt = None,
-    json_output: JsonOpt = False,
-) -> None:
-    """Propose a new aggregation rule (checked here: the contract stores it unparsed)."""
-    with friendly_errors():
-        canonical = parse_rule(spec).spec
-    _propose(
-        deployment, rpc_url, keystore, password_file, dev, json_output,
-        ProposalKind.SET_RULE, canonical,
-    )  # fmt: skip
-
-
-@propose_app.command("commit-reveal")
-def commit_reveal(
-    switch: Annotated[str, typer.Argument(help="on or off.")],
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
-    rpc_url: RpcUrlOpt = None,
-    keystore: KeystoreOpt = None,
-    password_file: PasswordFileOpt = None,
-    dev: DevKeyOpt = None,
-    json_output: JsonOpt = False,
-) -> None:
-    """Propose to switch commit-reveal of updates on or off."""
-    enabled = _on_off(switch)
-    _propose(
-        deployment, rpc_url, keystore, password_file, dev, json_output,
-        ProposalKind.SET_COMMIT_REVEAL, enabled,
-    )  # fmt: skip
-
-
-@propose_app.command("voting-period")
-def voting_period(
-    seconds: Annotated[int, typer.Argument(help="How long proposals stay open.")],
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
-    rpc_url: RpcUrlOpt = None,
-    keystore: KeystoreOpt = None,
-    password_file: PasswordFileOpt = None,
-    dev: DevKeyOpt = None,
-    json_output: JsonOpt = False,
-) -> None:
-    """Propose how long later proposals stay open for votes."""
-    _propose(
-        deployment, rpc_url, keystore, password_file, dev, json_output,
-        ProposalKind.SET_VOTING_PERIOD, seconds,
-    )  # fmt: skip
-
-
-@propose_app.command("max-samples")
-def max_samples(
-    samples: Annotated[int, typer.Argument(help="The most samples one update may claim.")],
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
-    rpc_url: RpcUrlOpt = None,
-    keystore: KeystoreOpt = None,
-    password_file: PasswordFileOpt = None,
-    dev: DevKeyOpt = None,
-    json_output: JsonOpt = False,
-) -> None:
-    """Propose a cap on the sample count (the FedAvg weight) one update may claim."""
-    _propose(
-        deployment, rpc_url, keystore, password_file, dev, json_output,
-        ProposalKind.SET_MAX_SAMPLES, samples,
-    )  # fmt: skip
 
 
 def proposals(
@@ -228,7 +85,7 @@ def proposals(
     for info in infos:
         table.add_row(
             str(info.proposal_id),
-            f"{info.kind.label} {_value(info.value)}",
+            _change(info.kind, info.value),
             info.state.label,
             str(info.yes),
             str(info.no),
@@ -259,7 +116,7 @@ def execute(
         print_json({"proposal": info, "tx": result})
         return
     console.print(
-        f"proposal {proposal_id} executed ({info.kind.label} {_value(info.value)}): "
+        f"proposal {proposal_id} executed ({_change(info.kind, info.value)}): "
         f"applies from round {federation.current_round() + 1}"
     )
 
@@ -297,29 +154,19 @@ def vote_on_proposal(
         print_json({"proposal": after, "tx": result})
         return
     console.print(
-        f"voted {choice} on proposal {proposal_id} ({before.kind.label} "
-        f"{_value(before.value)}): now {after.yes} yes / {after.no} no, "
+        f"voted {choice} on proposal {proposal_id} ({_change(before.kind, before.value)}): "
+        f"now {after.yes} yes / {after.no} no, "
         f"{after.votes_needed} yes needed"
     )
 
 
-def _value(value: object) -> str:
-    """Say a proposed value in words; a rule is chain data, shown as text, not markup."""
-    if isinstance(value, Windows):
-        return f"submit {value.submit}s, vote {value.vote}s, reveal {value.reveal}s"
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    return escape(str(value))
+def _change(kind: ProposalKind, value: ProposalValue) -> str:
+    """Say what a proposal changes; a rule is chain data, shown as text, not markup."""
+    return escape(KINDS[kind].describe(value))
 
 
 def _when(timestamp: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
-
-
-def _on_off(text: str) -> bool:
-    if text.lower() not in {"on", "off"}:
-        raise typer.BadParameter(f"say 'on' or 'off', not {text!r}")
-    return text.lower() == "on"
 
 
 def _yes_no(text: str) -> bool:

@@ -1,9 +1,9 @@
-// Hardhat 2 for the Solidity tests in test/ and a local node (`npx hardhat node`).
+// Hardhat 2 for the Solidity tests in tests/contracts/ and a local node (`npx hardhat node`).
 //
 // Offline: Hardhat normally downloads solc; here the compile subtask that finds a compiler
 // returns the npm `solc` package (solc-js, pinned in package.json) instead. The version and
 // settings are the ones of src/daofed/chain/compile.py, so Hardhat builds the very bytecode
-// the Python package ships (test/Federation.test.js checks that).
+// the Python package ships (tests/contracts/Federation.test.js checks that).
 "use strict";
 
 require("@nomicfoundation/hardhat-ethers");
@@ -39,7 +39,7 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async ({ solcVersion }, _hre, runS
 /** @type import('hardhat/config').HardhatUserConfig */
 module.exports = {
   solidity: { version: SOLC_VERSION, settings: SOLC_SETTINGS },
-  paths: { sources: "./contracts", tests: "./test" },
+  paths: { sources: "./contracts", tests: "./tests/contracts" },
   networks: {
     hardhat: {
       // the windows of the tests are minutes: let the chain's clock move only when told

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compile contracts/ with Hardhat and run the Solidity-side tests in test/, offline.
+# Compile contracts/ with Hardhat and run the Solidity-side tests in tests/contracts/, offline.
 # Hardhat uses the pinned solc-js from node_modules (see hardhat.config.js), with the
 # settings of src/daofed/chain/compile.py; a test checks it builds the shipped bytecode.
 # Needs `npm ci` first (scripts/install.sh runs it). Extra arguments go to `hardhat test`.

@@ -1,16 +1,17 @@
 // The Federation contract on Hardhat's in-process network: the round lifecycle, governance
-// and commit-reveal, seen from Solidity's side (ethers v6 + chai matchers). The Python
-// tests in tests/chain cover every rejection on the embedded chain and anvil; these keep
-// the contract honest for Solidity tooling and check Hardhat builds the shipped bytecode.
+// (every kind of proposal the contract's ProposalKind enum has) and commit-reveal, seen from
+// Solidity's side (ethers v6 + chai matchers). The Python tests in tests/chain cover every
+// rejection on the embedded chain and anvil; these keep the contract honest for Solidity
+// tooling and check Hardhat builds the shipped bytecode.
 "use strict";
 
 const { expect } = require("chai");
 const { ethers } = require("hardhat");
 const { loadFixture, time } = require("@nomicfoundation/hardhat-network-helpers");
-const shipped = require("../src/daofed/chain/artifacts/Federation.json");
+const { anyValue } = require("@nomicfoundation/hardhat-chai-matchers/withArgs");
+const shipped = require("../../src/daofed/chain/artifacts/Federation.json");
 
 const Phase = { None: 0, Submit: 1, Vote: 2, Accepted: 3, Expired: 4, Closed: 5, Reveal: 6 };
-const Kind = { AddMember: 0, RemoveMember: 1, SetQuorum: 2, SetWindows: 3, SetRule: 4 };
 const State = {
   None: 0,
   Active: 1,
@@ -65,6 +66,85 @@ async function deploy(overrides = {}) {
 const deployPlain = () => deploy();
 const deployHidden = () => deploy({ commitReveal: true });
 
+/** The members of the contract's ProposalKind enum, in order, read from the compiler's AST. */
+async function proposalKinds() {
+  const source = "contracts/IFederationGovernance.sol";
+  const build = await artifacts.getBuildInfo(`${source}:IFederationGovernance`);
+  const found = [];
+  const visit = (node) => {
+    if (node?.nodeType === "EnumDefinition" && node.name === "ProposalKind") {
+      found.push(...node.members.map((member) => member.name));
+    }
+    for (const child of node?.nodes ?? []) visit(child);
+  };
+  visit(build.output.sources[source].ast);
+  return found;
+}
+
+/** Each kind: its propose function, arguments and ABI types, and what its execution changes. */
+const KINDS = {
+  AddMember: {
+    propose: "proposeAddMember",
+    args: ({ outsider }) => [outsider.address],
+    types: ["address"],
+    applied: async (federation, { outsider }) =>
+      expect([
+        await federation.isMember(outsider.address, 1),
+        await federation.isMember(outsider.address, 2),
+      ]).to.deep.equal([false, true]),
+  },
+  RemoveMember: {
+    propose: "proposeRemoveMember",
+    args: ({ members }) => [members[3].address],
+    types: ["address"],
+    applied: async (federation, { members }) =>
+      expect([
+        await federation.isMember(members[3].address, 1),
+        await federation.isMember(members[3].address, 2),
+      ]).to.deep.equal([true, false]),
+  },
+  SetQuorum: {
+    propose: "proposeQuorum",
+    args: () => [2],
+    types: ["uint32"],
+    applied: (config) => expect(config.quorum).to.equal(2n),
+  },
+  SetWindows: {
+    propose: "proposeWindows",
+    args: () => [60, 120, 30],
+    types: ["uint32", "uint32", "uint32"],
+    applied: (config) =>
+      expect([config.submitWindow, config.voteWindow, config.revealWindow]).to.deep.equal([
+        60n, 120n, 30n,
+      ]),
+  },
+  SetRule: {
+    propose: "proposeRule",
+    args: () => ["median"],
+    types: ["string"],
+    applied: (config) => expect(config.rule).to.equal("median"),
+  },
+  SetCommitReveal: {
+    propose: "proposeCommitReveal",
+    args: () => [true],
+    types: ["bool"],
+    applied: (config) => expect(config.commitReveal).to.equal(true),
+  },
+  SetVotingPeriod: {
+    propose: "proposeVotingPeriod",
+    args: () => [120],
+    types: ["uint32"],
+    applied: (config) => expect(config.votingPeriod).to.equal(120n),
+  },
+  SetMaxSamples: {
+    propose: "proposeMaxSamples",
+    args: () => [500],
+    types: ["uint64"],
+    applied: (config) => expect(config.maxSamples).to.equal(500n),
+  },
+};
+const MEMBER_KINDS = ["AddMember", "RemoveMember"];
+
 async function submitAll(federation, members, round) {
   for (const [i, member] of members.entries()) {
     const u = blob(`u${round}-${i}`);
@@ -73,6 +153,12 @@ async function submitAll(federation, members, round) {
 }
 
 describe("Federation", function () {
+  let Kind; // name -> number, as the contract's ProposalKind enum has them
+
+  before(async function () {
+    Kind = Object.fromEntries((await proposalKinds()).map((name, i) => [name, i]));
+  });
+
   it("is the bytecode the Python package ships", async function () {
     const artifact = await artifacts.readArtifact("Federation");
     expect(artifact.deployedBytecode).to.equal(shipped.deployedBytecode);
@@ -242,6 +328,37 @@ describe("Federation", function () {
         .to.be.revertedWithCustomError(federation, "UnexpectedProposalState")
         .withArgs(3, State.Expired, State.Succeeded);
     });
+
+    it("covers every kind of the contract's ProposalKind enum", async function () {
+      expect(Object.keys(KINDS)).to.deep.equal(Object.keys(Kind));
+    });
+
+    for (const [name, kind] of Object.entries(KINDS)) {
+      it(`proposes, encodes and executes ${name}, applied from the next round`, async function () {
+        const context = await loadFixture(deployPlain);
+        const { federation, members } = context;
+        const args = kind.args(context);
+        const data = ethers.AbiCoder.defaultAbiCoder().encode(kind.types, args);
+        await expect(federation.connect(members[0])[kind.propose](...args))
+          .to.emit(federation, "ProposalCreated")
+          .withArgs(1, members[0].address, Kind[name], data, 1, anyValue, 3, 1);
+        const proposal = await federation.proposal(1);
+        expect([proposal.kind, proposal.data]).to.deep.equal([BigInt(Kind[name]), data]);
+        for (const member of members.slice(0, 3)) {
+          await federation.connect(member).voteProposal(1, true);
+        }
+        await time.increase(VOTING_PERIOD);
+        await expect(federation.execute(1)).to.emit(federation, "ProposalExecuted").withArgs(1);
+        if (MEMBER_KINDS.includes(name)) {
+          expect(await federation.configVersion()).to.equal(1n);
+          await kind.applied(federation, context);
+        } else {
+          expect(await federation.configVersion()).to.equal(2n);
+          await kind.applied(await federation.config(2), context);
+          expect((await federation.roundInfo(1)).configVersion).to.equal(1n);
+        }
+      });
+    }
 
     it("lets only members of the current round propose", async function () {
       const { federation, outsider } = await loadFixture(deployPlain);

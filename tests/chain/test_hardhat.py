@@ -1,8 +1,8 @@
 """The Python side against a Hardhat node: deploy, a round, a proposal, a decoded revert.
 
-Hardhat is the Solidity developers' chain (``npx hardhat test`` runs test/ in-process);
-this checks that daofed itself runs on ``hardhat node`` as it does on anvil. Slow: the
-node takes a few seconds to start.
+Hardhat is the Solidity developers' chain (``npx hardhat test`` runs tests/contracts/
+in-process); this checks that daofed itself runs on ``hardhat node`` as it does on anvil.
+Slow: the node takes a few seconds to start.
 """
 
 from __future__ import annotations

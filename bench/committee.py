@@ -223,22 +223,27 @@ def aggregate_piece(
 ) -> bytes:
     """Fetch piece ``piece`` of every submission, verify and decode it, aggregate, encode.
 
-    Each fetched piece is checked against its digest, and each member's digest list
-    against its root, as a verifier must before trusting them.
+    Each fetched piece is checked against its digest in the member's manifest (whose
+    root :func:`check_manifests` checked), as a verifier must before trusting it.
     """
     updates = []
     for sub in submissions:
         blob = sub.blobs[piece]
         if hashlib.sha256(blob).digest() != sub.digests[piece]:
             raise ValueError(f"piece {piece} of {sub.member} does not match its digest")
-        if merkle_root(sub.digests) != sub.root:
-            raise ValueError(f"the piece digests of {sub.member} do not match its root")
         values = decode_piece(blob, min(length, sub.size - piece * length))
         updates.append(MemberUpdate(sub.member, sub.num_samples, {PIECE: values}))
         ledger.pieces_fetched += 1
         ledger.bytes_fetched += len(blob)
     ledger.pieces_aggregated += 1
     return encode_piece(rule.aggregate(updates)[PIECE])
+
+
+def check_manifests(submissions: Sequence[Submission]) -> None:
+    """Check every member's list of piece digests against the root it submitted."""
+    for sub in submissions:
+        if merkle_root(sub.digests) != sub.root:
+            raise ValueError(f"the piece digests of {sub.member} do not match its root")
 
 
 def _piece_size(blob: bytes) -> int:
@@ -287,6 +292,7 @@ def run_round(
     ordered = sorted(updates, key=lambda u: u.member.lower())
     n = len(ordered)
     submissions = [submit(u, length) for u in ordered]
+    check_manifests(submissions)
     pieces = len(submissions[0].blobs)
     ledgers = tuple(Ledger() for _ in range(n))
     aggregators = tuple(aggregator(k, round_number, n) for k in range(pieces))
@@ -308,19 +314,13 @@ def run_round(
         checks = [aggregate_piece(rule, submissions, k, length, ledgers[m]) for m in honest]
         if any(check != committed[k] for check in checks):
             disputed.append(k)
-            for m in range(n):  # the dispute: every honest member recomputes the piece
-                if m not in colluders:
-                    accepted[k] = aggregate_piece(rule, submissions, k, length, ledgers[m])
+            for m in range(n):  # the dispute: every other honest member recomputes it too
+                if m not in colluders and m not in honest:
+                    aggregate_piece(rule, submissions, k, length, ledgers[m])
+            accepted[k] = checks[0]  # the honest digest, which an honest quorum votes for
     wrong = tuple(k for k in range(pieces) if accepted[k] != correct[k])
     joined = np.concatenate([decode_piece(b, _piece_size(b)) for b in accepted])
-    return RoundResult(
-        joined,
-        aggregators,
-        committees,
-        tuple(disputed),
-        wrong,
-        ledgers,
-    )
+    return RoundResult(joined, aggregators, committees, tuple(disputed), wrong, ledgers)
 
 
 def _tampered(blob: bytes) -> bytes:

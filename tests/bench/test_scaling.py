@@ -80,6 +80,8 @@ def test_a_wrong_piece_passes_only_an_all_colluding_committee() -> None:
     assert set(result.wrong_accepted) == captured
     assert set(result.disputed) == lied - captured
     assert captured and result.disputed  # both cases occur with this seed
+    honest = [ledger for i, ledger in enumerate(result.ledgers) if i not in colluders]
+    assert all(ledger.pieces_aggregated >= len(result.disputed) for ledger in honest)
 
 
 def test_the_draw_is_a_balanced_permutation_of_distinct_committees() -> None:

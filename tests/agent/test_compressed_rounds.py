@@ -201,4 +201,4 @@ def test_a_compressed_federation_runs_switches_and_audits(tmp_path: Path) -> Non
     for verified in result.rounds[:3]:
         assert verified.recomputed_digest == verified.accepted_digest
     final = federation.round_info(4).base
-    assert hashlib.sha256(store.get(final)).hexdigest() == result.rounds[2].accepted_digest
+    assert hashlib.sha256(store.get(final)).digest() == result.rounds[2].accepted_digest

@@ -246,7 +246,7 @@ def test_the_audit_cli_verifies_every_round(history: ServerHistory) -> None:
     rounds = verification["rounds"]
     assert [r["verdict"] for r in rounds] == ["verified"] * len(SCHEDULE) + ["open"]
     assert [r["rule"] for r in rounds] == [*RULES, "fedavg"]
-    accepted = {a.round: a.digest.hex() for a in history.federation.accepted()}
+    accepted = {a.round: "0x" + a.digest.hex() for a in history.federation.accepted()}
     for verified in rounds[: len(SCHEDULE)]:
         assert verified["findings"] == [] and verified["exclusions"] == []
         assert verified["recomputed_digest"] == verified["accepted_digest"]

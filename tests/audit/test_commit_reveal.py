@@ -22,7 +22,7 @@ from daofed.chain import (
 from daofed.learning import load_task
 from daofed.learning.aggregation import parse_rule
 from daofed.protocol import UpdatePolicy, aggregate_round, fetch_genesis, genesis_blob
-from daofed.storage import BlobRef, LocalStore, encode
+from daofed.storage import LocalStore, encode
 
 WINDOW = 600
 
@@ -78,7 +78,7 @@ def test_an_unrevealed_commitment_is_left_out_and_the_round_verifies(tmp_path: P
         UpdatePolicy(),
     )
     aggregate = store.put(result.blob)
-    assert read_status(federation, store).expected_aggregate == aggregate.hex
+    assert read_status(federation, store).expected_aggregate == aggregate.digest
     for member in members[:2]:
         federation.vote_aggregate(member, 1, aggregate)
 
@@ -87,9 +87,9 @@ def test_an_unrevealed_commitment_is_left_out_and_the_round_verifies(tmp_path: P
     assert one.commit_reveal and one.reveal_deadline > one.submit_deadline
     assert len(one.commits) == 3 and len(one.updates) == 2
     assert one.unrevealed == (members[2].address,)
-    assert one.accepted_digest == hashlib.sha256(result.blob).hexdigest()
+    assert one.accepted_digest == hashlib.sha256(result.blob).digest()
     verified = verify_history(history, store).rounds[0]
     assert verified.verdict is Verdict.VERIFIED
     assert set(verified.included) == {m.address for m in members[:2]}
     assert verified.exclusions == ()
-    assert BlobRef.from_hex(one.accepted_digest).digest == aggregate.digest
+    assert one.accepted_digest == aggregate.digest

@@ -47,8 +47,8 @@ def test_every_finished_round_is_evaluated_with_the_pinned_task(
     assert [(s.round, s.accepted) for s in scores] == [(0, True), (1, True), (2, True), (3, False)]
     two = history.round(2)
     assert two.accepted_digest is not None
-    genesis = fetch_genesis(scenario.store, BlobRef.from_hex(history.genesis_digest))
-    model = fetch_model(scenario.store, BlobRef.from_hex(two.accepted_digest), genesis)
+    genesis = fetch_genesis(scenario.store, BlobRef(history.genesis_digest, history.genesis_cid))
+    model = fetch_model(scenario.store, BlobRef(two.accepted_digest, two.result_cid), genesis)
     task = load_task("digits-mlp")
     assert scores[2].metrics == task.evaluate(model, default_test_data(task))
     assert scores[3].metrics == scores[2].metrics  # closed: the model carried over
@@ -66,8 +66,9 @@ def test_a_test_file_overrides_the_default(
     save_npz(tmp_path / "test.npz", half)
     evaluation = evaluate_history(history, scenario.store, test_data=tmp_path / "test.npz")
     assert (evaluation.test_data, evaluation.test_seed) == (tmp_path / "test.npz", None)
-    genesis = fetch_genesis(scenario.store, BlobRef.from_hex(history.genesis_digest))
-    model = fetch_model(scenario.store, BlobRef.from_hex(evaluation.rounds[1].digest), genesis)
+    genesis = fetch_genesis(scenario.store, BlobRef(history.genesis_digest, history.genesis_cid))
+    one = BlobRef(evaluation.rounds[1].digest, history.round(1).result_cid)
+    model = fetch_model(scenario.store, one, genesis)
     assert evaluation.rounds[1].metrics == task.evaluate(model, half)
 
 
@@ -108,7 +109,9 @@ def test_an_auditors_own_task_with_the_same_model_is_used(
 def _with_genesis(history: History, store: LocalStore, blob: bytes) -> History:
     """``history`` as if its federation had been deployed with ``blob`` and run no round."""
     ref = store.put(blob)
-    return dataclasses.replace(history, genesis_digest=ref.hex, genesis_cid=ref.locator, rounds=())
+    return dataclasses.replace(
+        history, genesis_digest=ref.digest, genesis_cid=ref.locator, rounds=()
+    )
 
 
 def test_a_genesis_without_a_task_name_is_taken_for_digits_mlp(
@@ -162,7 +165,7 @@ def test_a_task_file_spec_is_loaded_and_checked(history: History, tmp_path: Path
     custom = _with_genesis(history, store, genesis_blob(task, 3))
     evaluation = evaluate_history(custom, store, spec)
     assert evaluation.task == "clinic-model" and evaluation.test_seed == 0
-    genesis = fetch_genesis(store, BlobRef.from_hex(custom.genesis_digest))
+    genesis = fetch_genesis(store, BlobRef(custom.genesis_digest, custom.genesis_cid))
     assert audit_task(genesis, spec).name == "clinic-model"
     expected = r"tensor '0\.weight' expected float32\[8, 30\], got float32\[32, 30\]"
     with pytest.raises(ConfigError, match=expected):

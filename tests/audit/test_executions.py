@@ -11,7 +11,14 @@ import pytest
 
 from daofed.audit import History, check_governance, read_history, run_audit
 from daofed.audit.executions import pair_changes
-from daofed.chain import AnvilNode, Federation, ProposalKind, advance_time, dev_accounts
+from daofed.chain import (
+    AnvilNode,
+    Federation,
+    ProposalKind,
+    ProposalState,
+    advance_time,
+    dev_accounts,
+)
 from daofed.learning import DEFAULT_TASK, load_task
 from daofed.protocol import genesis_blob
 from daofed.storage import LocalStore
@@ -64,7 +71,7 @@ def test_two_executions_in_one_transaction_each_get_their_own_change(together: H
     assert median.executed_tx == admit.executed_tx  # one transaction
     assert median.executed_log_index is not None and admit.executed_log_index is not None
     assert median.executed_log_index < admit.executed_log_index
-    assert (median.state, admit.state) == ("executed", "executed")
+    assert median.state is admit.state is ProposalState.EXECUTED
     assert (median.applies_from_round, admit.applies_from_round) == (2, 2)
     assert check_governance(together) == ()
 

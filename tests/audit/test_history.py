@@ -53,10 +53,21 @@ def test_updates_carry_member_digest_cid_and_samples(scenario: Scenario, history
     }
     assert {u.member: u.num_samples for u in one.updates} == samples
     for update in one.updates:
-        assert update.cid == update.digest  # the local store's locator is the hex digest
-        assert scenario.store.path_for(bytes.fromhex(update.digest)).is_file()
+        assert update.cid == update.digest.hex()  # the local store's locator is the hex digest
+        assert scenario.store.path_for(update.digest).is_file()
     bad = [u for u in history.round(2).updates if u.member == scenario.members[2].address]
     assert len(bad) == 1 and bad[0].num_samples == 100
+
+
+def test_records_keep_where_their_events_were_emitted(scenario: Scenario, history: History) -> None:
+    federation = scenario.federation
+    for record in history.rounds[:2]:
+        for records, events in (
+            (record.updates, federation.updates(record.round)),
+            (record.votes, federation.votes(record.round)),
+        ):
+            where = [(e.block_number, e.tx_hash, e.log_index, e.digest) for e in events]
+            assert [(r.block_number, r.tx_hash, r.log_index, r.digest) for r in records] == where
 
 
 def test_votes_are_tallied_per_digest_with_their_voters(

@@ -52,7 +52,7 @@ def test_the_round_rules_alone_flag_the_non_member_acts_and_the_missing_quorum(
 ) -> None:
     history = read_history(opened)
     one = history.round(1)
-    assert one.members == impostor.members and one.accepted_digest == impostor.accepted.hex
+    assert one.members == impostor.members and one.accepted_digest == impostor.accepted.digest
     first, second = (o.address for o in impostor.outsiders)
     findings = check_rounds(history)
     assert [(f.round, f.member, f.reason) for f in findings] == [

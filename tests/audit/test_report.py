@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,3 +52,34 @@ def test_verifying_without_a_store_says_how_to_give_one(scenario: Scenario) -> N
 def test_an_auditors_task_that_does_not_fit_stops_the_audit(scenario: Scenario) -> None:
     with pytest.raises(ConfigError, match=r"builds a different model: tensor '0\.weight'"):
         run_audit(scenario.federation, scenario.store, verify=True, task="breast-cancer")
+
+
+def test_json_spells_every_digest_one_way(scenario: Scenario) -> None:
+    """0x and 64 lower-case hex digits: a script can match any digest against any other."""
+    document = run_audit(scenario.federation, scenario.store, verify=True).to_json()
+    digests = dict(_digests(document))
+    assert len(digests) > 20  # the genesis, bases, updates, votes, tallies, metrics
+    assert {path: value for path, value in digests.items() if not _one_spelling(value)} == {}
+    rounds = document["history"]["rounds"]
+    assert rounds[1]["base_digest"] == rounds[0]["accepted_digest"]
+    verified = document["verification"]["rounds"][0]
+    assert verified["recomputed_digest"] == rounds[0]["accepted_digest"]
+    assert document["evaluation"]["rounds"][0]["digest"] == document["history"]["genesis_digest"]
+
+
+def _digests(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every value under a key that names a digest or commitment, with where it is."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}"
+            if key.endswith(("digest", "commitment", "aggregate")) and item is not None:
+                yield where, item
+            else:
+                yield from _digests(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _digests(item, f"{path}[{index}]")
+
+
+def _one_spelling(value: Any) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"0x[0-9a-f]{64}", value) is not None

@@ -41,10 +41,10 @@ def test_a_vote_by_a_non_member_is_named_and_does_not_count(history: History) ->
         (1, None, "no-quorum"),
     ]
     assert findings[0].message == f"round 1: {OUTSIDER} voted but is not a member of round 1"
-    accepted = one.accepted_digest or ""
+    assert one.accepted_digest is not None
     assert findings[1].message == (
-        f"round 1: model {accepted[:12]}.. at {one.accepted_cid!r} was accepted with 1 of the "
-        "3 member votes its quorum needs"
+        f"round 1: model {one.accepted_digest.hex()[:12]}.. at {one.accepted_cid!r} was "
+        "accepted with 1 of the 3 member votes its quorum needs"
     )
 
 
@@ -116,7 +116,7 @@ def test_commitments_only_in_commit_reveal_rounds_and_reveals_only_after_them(
 ) -> None:
     one = history.round(1)
     commit = CommitRecord(
-        one.updates[0].member, "ab" * 32, one.opened_block, one.opened_timestamp, "0x"
+        one.updates[0].member, b"\xab" * 32, one.opened_block, one.opened_timestamp, "0x", 0
     )
     assert reasons(forge(history, 1, commits=(commit,))) == ["unexpected-commit"]
     revealed = forge(history, 1, commits=(commit,), commit_reveal=True)
@@ -132,7 +132,7 @@ def test_rounds_open_in_order_from_the_deployment_block(history: History) -> Non
 
 def test_broken_rules_make_their_round_a_mismatch(scenario: Scenario, history: History) -> None:
     one = history.round(1)
-    stranger = VoteRecord(OUTSIDER, one.votes[0].digest, one.votes[0].cid, 0, 0, "0x")
+    stranger = VoteRecord(OUTSIDER, one.votes[0].digest, one.votes[0].cid, 0, 0, "0x", 0)
     result = verify_history(forge(history, 1, votes=(*one.votes, stranger)), scenario.store)
     assert not result.ok and result.rounds[0].verdict is Verdict.MISMATCH
     assert [f.reason for f in result.rounds[0].findings] == ["non-member-vote", "early-vote"]

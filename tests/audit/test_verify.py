@@ -48,7 +48,7 @@ def test_an_overwritten_update_blob_names_its_round_and_member(
 ) -> None:
     store = store_copy()
     victim = history.round(1).updates[1]
-    path = store.path_for(bytes.fromhex(victim.digest))
+    path = store.path_for(victim.digest)
     path.write_bytes(path.read_bytes()[:-4] + b"\x00\x00\x80\x7f")  # one weight changed
 
     result = verify_history(history, store)
@@ -62,12 +62,14 @@ def test_an_overwritten_update_blob_names_its_round_and_member(
     culprit = by_reason["wrong-digest"]
     assert (culprit.round, culprit.member, culprit.digest) == (1, victim.member, victim.digest)
     assert culprit.message == (
-        f"round 1: update of {victim.member} (digest {victim.digest[:12]}..) "
+        f"round 1: update of {victim.member} (digest {victim.digest.hex()[:12]}..) "
         "does not match its blob: wrong-digest"
     )
-    recomputed, accepted = one.recomputed_digest or "", history.round(1).accepted_digest or ""
+    recomputed, accepted = one.recomputed_digest, history.round(1).accepted_digest
+    assert recomputed is not None and accepted is not None
     assert by_reason["aggregate-mismatch"].message.startswith(
-        f"round 1: recomputed aggregate {recomputed[:12]}.. != accepted {accepted[:12]}.."
+        f"round 1: recomputed aggregate {recomputed.hex()[:12]}.. != accepted "
+        f"{accepted.hex()[:12]}.."
     )
     assert [r.verdict for r in result.rounds[1:]] == [
         Verdict.VERIFIED,
@@ -81,7 +83,7 @@ def test_a_deleted_update_blob_is_reported_missing(
 ) -> None:
     store = store_copy()
     victim = history.round(2).updates[1]
-    store.path_for(bytes.fromhex(victim.digest)).unlink()
+    store.path_for(victim.digest).unlink()
     two = verify_history(history, store).rounds[1]
     assert two.verdict is Verdict.MISMATCH
     assert {(f.member, f.reason) for f in two.findings if f.member} == {
@@ -97,13 +99,13 @@ def test_a_tampered_accepted_model_is_blamed_on_its_own_round(
     store = store_copy()
     accepted = history.round(1).accepted_digest
     assert accepted is not None
-    store.path_for(bytes.fromhex(accepted)).write_bytes(b"a different model")
+    store.path_for(accepted).write_bytes(b"a different model")
     one, two, *_ = verify_history(history, store).rounds
     assert one.verdict is Verdict.MISMATCH and two.verdict is Verdict.VERIFIED
     (finding,) = one.findings
     assert (finding.round, finding.member, finding.reason) == (1, None, "wrong-digest")
     assert finding.message.startswith(
-        f"round 1: accepted model {accepted[:12]}.. does not match its blob: wrong-digest ("
+        f"round 1: accepted model {accepted.hex()[:12]}.. does not match its blob: wrong-digest ("
     )
 
 
@@ -112,12 +114,12 @@ def test_a_store_without_the_genesis_model_is_the_wrong_store(
 ) -> None:
     with pytest.raises(ConfigError, match="does not hold this federation's genesis model") as error:
         verify_history(history, LocalStore(tmp_path / "elsewhere"))
-    assert history.genesis_digest in str(error.value) and "--store" in str(error.value)
+    assert history.genesis_digest.hex() in str(error.value) and "--store" in str(error.value)
 
 
 def test_a_corrupt_genesis_copy_stops_the_audit(history: History, store_copy: StoreCopy) -> None:
     store = store_copy()
-    store.path_for(bytes.fromhex(history.genesis_digest)).write_bytes(b"not the genesis")
+    store.path_for(history.genesis_digest).write_bytes(b"not the genesis")
     with pytest.raises(StorageError, match="does not match the digest committed on chain"):
         verify_history(history, store)
 
@@ -143,8 +145,8 @@ def test_a_base_that_is_not_the_previous_result_is_a_mismatch(
     (finding,) = four.findings
     assert finding.reason == "base-mismatch"
     assert finding.message == (
-        f"round 4: base {history.genesis_digest[:12]}.. is not the model round 3 left "
-        f"({history.round(3).base_digest[:12]}..)"
+        f"round 4: base {history.genesis_digest.hex()[:12]}.. is not the model round 3 left "
+        f"({history.round(3).base_digest.hex()[:12]}..)"
     )
 
 

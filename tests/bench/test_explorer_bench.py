@@ -33,12 +33,12 @@ def test_filled_rounds_are_accepted_with_every_update_and_vote(
     assert (current.round, current.outcome) == (ROUNDS + 1, Outcome.OPEN)
     for record in done:
         n = record.round
-        aggregate = script.aggregate_ref(n).hex
+        aggregate = script.aggregate_ref(n).digest
         assert record.outcome is Outcome.ACCEPTED
         assert record.accepted_digest == aggregate
         # one block per phase: the node may order the members' transactions within it
         assert sorted((u.member, u.digest, u.num_samples) for u in record.updates) == sorted(
-            (m, script.update_ref(n, i).hex, script.SAMPLES + i) for i, m in enumerate(members)
+            (m, script.update_ref(n, i).digest, script.SAMPLES + i) for i, m in enumerate(members)
         )
         assert sorted((v.member, v.digest) for v in record.votes) == sorted(
             (m, aggregate) for m in members

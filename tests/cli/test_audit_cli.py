@@ -105,7 +105,7 @@ def test_a_tampered_store_fails_with_the_round_and_member(
     victim = history["rounds"][1]["updates"][0]
     if victim["num_samples"] == 100:  # the bad update is excluded anyway: pick an honest one
         victim = history["rounds"][1]["updates"][1]
-    digest = victim["digest"]
+    digest = victim["digest"].removeprefix("0x")
     (blobs / digest[:2] / digest[2:]).write_bytes(b"swapped")
     target = [*cli_federation.target(), "--store", f"local:{blobs}", "--verify"]
 

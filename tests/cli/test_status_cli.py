@@ -22,6 +22,11 @@ def test_status_json(cli_federation: CliFederation) -> None:
     assert [m["submitted"] for m in status["members"]] == [True, False, False]
     assert status["exclusions"] == []  # checked with the deployment file's store
     assert 0 < status["submit_seconds_left"] <= 600
+    base = cli_federation.scenario.federation.round_info(4).base
+    assert status["base_digest"] == "0x" + base.hex  # as every --json spells a digest
+    assert [u["digest"] for u in status["updates"]] == [
+        "0x" + u.digest.hex() for u in cli_federation.scenario.federation.updates(4)
+    ]
 
 
 def test_status_table_without_a_store(cli_federation: CliFederation) -> None:

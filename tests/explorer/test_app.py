@@ -99,7 +99,7 @@ def test_pages_render_the_history(client: TestClient, history: History) -> None:
     for record in history.rounds:
         assert f'data-round="{record.round}"' in rounds
         for update in record.updates:
-            assert f'data-digest="{update.digest}"' in rounds
+            assert f'data-digest="0x{update.digest.hex()}"' in rounds  # as the API spells it
     overview = client.get("/")
     assert overview.status_code == 200
     assert 'data-phase="submit"' in overview.text

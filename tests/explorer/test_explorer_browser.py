@@ -195,7 +195,7 @@ def test_a_round_accepted_while_the_page_is_open_appears_without_a_reload(
     assert page.evaluate("window.__loadedOnce") is True, "the page was reloaded"
     accepted = federation.round_info(4).accepted
     assert accepted is not None
-    assert section.get_attribute("data-accepted-digest") == accepted.digest.hex()
+    assert section.get_attribute("data-accepted-digest") == "0x" + accepted.hex
     wait_synced(page, federation)
     assert page.evaluate("document.body.dataset.version") == page.evaluate(
         "document.querySelector('main#content').dataset.version"
@@ -242,13 +242,13 @@ def _assert_round(shown: dict[str, Any], federation: Federation, round_number: i
     info = federation.round_info(round_number)
     where = f"round {round_number}"
     assert shown["outcome"] == OUTCOMES[info.phase], where
-    assert shown["base"] == info.base.hex, where
-    assert shown["accepted"] == (info.accepted.hex if info.accepted else ""), where
+    assert shown["base"] == "0x" + info.base.hex, where
+    assert shown["accepted"] == ("0x" + info.accepted.hex if info.accepted else ""), where
     closed = [e for e in federation.rounds_closed() if e.round == round_number]
     closer = _sender(federation, closed[0]) if closed else ""
     assert _address_or_empty(shown["closedBy"]) == closer, where
     updates = sorted(
-        (u.member, u.digest.hex(), u.cid, str(u.num_samples))
+        (u.member, "0x" + u.digest.hex(), u.cid, str(u.num_samples))
         for u in federation.updates(round_number)
     )
     assert (
@@ -258,7 +258,7 @@ def _assert_round(shown: dict[str, Any], federation: Federation, round_number: i
         )
         == updates
     ), where
-    votes = sorted((v.member, v.digest.hex()) for v in federation.votes(round_number))
+    votes = sorted((v.member, "0x" + v.digest.hex()) for v in federation.votes(round_number))
     assert (
         sorted((to_checksum_address(v["member"]), v["digest"]) for v in shown["votes"]) == votes
     ), where

@@ -48,7 +48,7 @@ class RoundMetrics:
     """
 
     round: int
-    digest: str
+    digest: bytes
     accepted: bool
     metrics: dict[str, float | None] | None  # None: the model's blob cannot be fetched
 
@@ -143,7 +143,7 @@ def evaluate_history(
     test_data: Path | None = None,
     test_seed: int = DEFAULT_TEST_SEED,
     test: Any = None,
-    scores: dict[str, dict[str, float | None] | None] | None = None,
+    scores: dict[bytes, dict[str, float | None] | None] | None = None,
 ) -> Evaluation:
     """Evaluate the genesis model and every finished round's model with the federation's task.
 
@@ -158,7 +158,7 @@ def evaluate_history(
     """
     if test is not None and test_data is not None:
         raise ConfigError("give the test data either loaded (test) or as a file (test_data)")
-    genesis = fetch_genesis(store, BlobRef.from_hex(history.genesis_digest, history.genesis_cid))
+    genesis = fetch_genesis(store, BlobRef(history.genesis_digest, history.genesis_cid))
     chosen = audit_task(genesis, task)
     seed: int | None = None
     if test is None:
@@ -179,7 +179,7 @@ def evaluate_history(
             continue
         digest = record.result_digest
         if digest not in scores:
-            ref = BlobRef.from_hex(digest, record.result_cid)
+            ref = BlobRef(digest, record.result_cid)
             try:
                 model = fetch_model(store, ref, genesis)
             except (BlobNotFound, DigestMismatch, InvalidBlob):

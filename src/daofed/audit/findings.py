@@ -11,11 +11,11 @@ class Finding:
 
     round: int
     member: str | None  # the member (or account) whose action is concerned, if any
-    digest: str
+    digest: bytes | None  # the model or update concerned; None for a commitment
     reason: str
     message: str
 
 
-def short(digest: str) -> str:
-    """Twelve hex digits name a digest in a message; the finding carries all 64."""
-    return digest[:12] + ".."
+def short(digest: bytes) -> str:
+    """Twelve hex digits name a digest in a message; the finding carries all 32 bytes."""
+    return digest.hex()[:12] + ".."

@@ -118,7 +118,7 @@ def _assemble(log: EventLog) -> History:
         deploy_block=federation.deploy_block,
         latest_block=log.to_block,
         latest_timestamp=log.to_timestamp,
-        genesis_digest=opened[0].base_digest.hex(),
+        genesis_digest=opened[0].base_digest,
         genesis_cid=opened[0].base_cid,
         rounds=rounds,
         configs=configs,
@@ -158,7 +158,7 @@ def _round(
     vote_records = tuple(vote_record(v, times) for v in votes)
     return RoundRecord(
         round=opened.round,
-        base_digest=opened.base_digest.hex(),
+        base_digest=opened.base_digest,
         base_cid=opened.base_cid,
         config_version=opened.config_version,
         rule=rule,
@@ -171,44 +171,53 @@ def _round(
         commit_reveal=opened.commit_reveal,
         opened_block=opened.block_number,
         opened_timestamp=times[opened.block_number],
-        commits=tuple(
-            CommitRecord(
-                c.member, c.commitment.hex(), c.block_number, times[c.block_number], c.tx_hash
-            )
-            for c in commits
-        ),
+        commits=tuple(commit_record(c, times) for c in commits),
         updates=tuple(update_record(u, times) for u in updates),
         votes=vote_records,
         tallies=tally(vote_records),
         outcome=ending.outcome(opened.vote_deadline),
-        accepted_digest=accepted.digest.hex() if accepted else None,
+        accepted_digest=accepted.digest if accepted else None,
         accepted_cid=accepted.cid if accepted else None,
         closed_by=ending.closed_by,
     )
 
 
+def commit_record(event: UpdateCommitted, times: Mapping[int, int]) -> CommitRecord:
+    """Turn an UpdateCommitted event into its record (``times``: block -> time)."""
+    return CommitRecord(
+        event.member,
+        event.commitment,
+        event.block_number,
+        times[event.block_number],
+        event.tx_hash,
+        event.log_index,
+    )
+
+
 def update_record(event: UpdateSubmitted, times: Mapping[int, int]) -> UpdateRecord:
-    """Turn an UpdateSubmitted event into its record (hex digest; ``times``: block -> time)."""
+    """Turn an UpdateSubmitted event into its record (``times``: block -> time)."""
     return UpdateRecord(
         event.member,
-        event.digest.hex(),
+        event.digest,
         event.cid,
         event.num_samples,
         event.block_number,
         times[event.block_number],
         event.tx_hash,
+        event.log_index,
     )
 
 
 def vote_record(event: AggregateVoted, times: Mapping[int, int]) -> VoteRecord:
-    """Turn an AggregateVoted event into its record (hex digest; ``times``: block -> time)."""
+    """Turn an AggregateVoted event into its record (``times``: block -> time)."""
     return VoteRecord(
         event.member,
-        event.digest.hex(),
+        event.digest,
         event.cid,
         event.block_number,
         times[event.block_number],
         event.tx_hash,
+        event.log_index,
     )
 
 
@@ -217,7 +226,7 @@ def tally(votes: Iterable[VoteRecord]) -> tuple[DigestTally, ...]:
 
     Most votes first, then by first vote (chain order).
     """
-    voters: dict[tuple[str, str], list[VoteRecord]] = {}
+    voters: dict[tuple[bytes, str], list[VoteRecord]] = {}
     for vote in votes:
         voters.setdefault((vote.digest, vote.cid), []).append(vote)
     ranked = sorted(voters.values(), key=lambda group: -len(group))  # stable: ties by first vote

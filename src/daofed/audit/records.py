@@ -1,9 +1,10 @@
 """A federation's history as plain frozen values, rebuilt from its contract's events.
 
-Digests are 64-character lower-case hex strings (no ``0x``) and addresses are checksummed:
-the same text a person reads in a table, greps in ``--json`` output or pastes into
-``daofed vote``. Nothing here refers back to the chain, so a history can be kept, compared
-or serialised after the node that served it is gone.
+Values keep the events' types: digests are the 32 raw bytes, addresses checksummed text,
+outcomes enums. Only output spells them (``--json`` writes a digest as ``0x`` and 64
+lower-case hex digits, see :func:`daofed.jsonable.to_jsonable`; tables shorten it).
+Nothing here refers back to the chain, so a history can be kept, compared or serialised
+after the node that served it is gone.
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ class UpdateRecord:
     """One member's committed update: what it claims to have trained, and where to fetch it."""
 
     member: str
-    digest: str
+    digest: bytes
     cid: str
     num_samples: int
     block_number: int
     timestamp: int  # of its block: when the contract saw it
     tx_hash: str
+    log_index: int
 
 
 @dataclass(frozen=True)
@@ -41,10 +43,11 @@ class CommitRecord:
     """A member's commitment to a hidden update (commit-reveal rounds)."""
 
     member: str
-    commitment: str
+    commitment: bytes
     block_number: int
     timestamp: int
     tx_hash: str
+    log_index: int
 
 
 @dataclass(frozen=True)
@@ -52,18 +55,19 @@ class VoteRecord:
     """One member's vote for an aggregate."""
 
     member: str
-    digest: str
+    digest: bytes
     cid: str
     block_number: int
     timestamp: int
     tx_hash: str
+    log_index: int
 
 
 @dataclass(frozen=True)
 class DigestTally:
     """The votes one aggregate (a digest at one CID) received in a round, and from whom."""
 
-    digest: str
+    digest: bytes
     cid: str
     votes: int
     voters: tuple[str, ...]
@@ -79,7 +83,7 @@ class RoundRecord:
     """
 
     round: int
-    base_digest: str
+    base_digest: bytes
     base_cid: str
     config_version: int
     rule: str
@@ -97,7 +101,7 @@ class RoundRecord:
     votes: tuple[VoteRecord, ...]
     tallies: tuple[DigestTally, ...]  # most votes first
     outcome: Outcome
-    accepted_digest: str | None
+    accepted_digest: bytes | None
     accepted_cid: str | None
     closed_by: str | None  # who sent the transaction that closed it (CLOSED only)
 
@@ -108,7 +112,7 @@ class RoundRecord:
         return tuple(c.member for c in self.commits if c.member not in revealed)
 
     @property
-    def result_digest(self) -> str:
+    def result_digest(self) -> bytes:
         """The model this round leaves behind: the accepted one, else its base (unchanged)."""
         return self.accepted_digest if self.accepted_digest is not None else self.base_digest
 
@@ -194,7 +198,7 @@ class History:
     deploy_block: int
     latest_block: int
     latest_timestamp: int  # "now" for the history: rounds past their deadline are expired
-    genesis_digest: str
+    genesis_digest: bytes
     genesis_cid: str
     rounds: tuple[RoundRecord, ...]
     configs: tuple[ConfigChanged, ...]

@@ -53,7 +53,7 @@ class _Act(NamedTuple):
 
     kind: str  # "commit", "update" or "vote": the tag in a finding's reason
     member: str
-    digest: str  # of the update or the aggregate voted for; "" for a commitment
+    digest: bytes | None  # of the update or the aggregate voted for; None for a commitment
     block: int
     timestamp: int
 
@@ -63,7 +63,7 @@ _VERBS = {"commit": "committed", "update": "submitted an update", "vote": "voted
 
 def _acts(record: RoundRecord) -> list[_Act]:
     return [
-        *(_Act("commit", c.member, "", c.block_number, c.timestamp) for c in record.commits),
+        *(_Act("commit", c.member, None, c.block_number, c.timestamp) for c in record.commits),
         *(_Act("update", u.member, u.digest, u.block_number, u.timestamp) for u in record.updates),
         *(_Act("vote", v.member, v.digest, v.block_number, v.timestamp) for v in record.votes),
     ]
@@ -82,7 +82,7 @@ def _sequence(record: RoundRecord, index: int, last: bool, deploy_block: int) ->
     return [_round_finding(record, "round-sequence", problem) for problem in problems]
 
 
-def _base(record: RoundRecord, digest: str, cid: str) -> list[Finding]:
+def _base(record: RoundRecord, digest: bytes, cid: str) -> list[Finding]:
     if (record.base_digest, record.base_cid) == (digest, cid):
         return []
     r = record.round
@@ -166,7 +166,7 @@ def _once(record: RoundRecord, acts: list[_Act]) -> list[Finding]:
         Finding(
             record.round,
             member,
-            "",
+            None,
             f"repeated-{kind}",
             f"round {record.round}: {member} {_VERBS[kind]} {count} times",
         )
@@ -232,7 +232,7 @@ def _quorum(record: RoundRecord) -> list[Finding]:
     if record.accepted_digest is None or record.accepted_cid is None:
         return []
     accepted = (record.accepted_digest, record.accepted_cid)
-    first: dict[str, tuple[str, str]] = {}
+    first: dict[str, tuple[bytes, str]] = {}
     for vote in record.votes:
         first.setdefault(vote.member, (vote.digest, vote.cid))
     votes = sum(first[m] == accepted for m in first if m in record.members)
@@ -256,7 +256,7 @@ def _in_force(configs: Iterable[ConfigChanged], round_number: int) -> ConfigChan
 
 
 def _round_finding(
-    record: RoundRecord, reason: str, problem: str, digest: str | None = None
+    record: RoundRecord, reason: str, problem: str, digest: bytes | None = None
 ) -> Finding:
     """Report on the round as a whole; the digest is its base unless another is named."""
     return Finding(

@@ -49,7 +49,7 @@ class RoundStatus:
     now: int
     round: int
     phase: Phase
-    base_digest: str
+    base_digest: bytes
     rule: str
     config_version: int
     quorum: int
@@ -64,7 +64,7 @@ class RoundStatus:
     updates: tuple[UpdateRecord, ...]
     tallies: tuple[DigestTally, ...]
     exclusions: tuple[Exclusion, ...] | None  # None: unknown (no store, or it failed)
-    expected_aggregate: str | None  # what honest members compute (vote phase, with store)
+    expected_aggregate: bytes | None  # what honest members compute (vote phase, with store)
     store_problem: str | None  # why exclusions are unknown, if a store was given
 
 
@@ -98,7 +98,7 @@ def read_status(
         now=now,
         round=r,
         phase=info.phase,
-        base_digest=info.base.hex,
+        base_digest=info.base.digest,
         rule=federation.rule_of(r),
         config_version=info.config_version,
         quorum=info.quorum,
@@ -124,7 +124,7 @@ def _check_updates(
     info: RoundInfo,
     submissions: list[UpdateSubmitted],
     policy: UpdatePolicy | None,
-) -> tuple[tuple[Exclusion, ...], str | None]:
+) -> tuple[tuple[Exclusion, ...], bytes | None]:
     """Aggregate the round's updates as a member would: exclusions, and the digest if final."""
     genesis = fetch_genesis(store, federation.genesis())
     result = aggregate_round(
@@ -137,5 +137,5 @@ def _check_updates(
         policy or UpdatePolicy(),
     )
     final = info.phase not in (Phase.SUBMIT, Phase.REVEAL)  # no more updates can come
-    digest = hashlib.sha256(result.blob).hexdigest() if final else None
+    digest = hashlib.sha256(result.blob).digest() if final else None
     return result.excluded, digest

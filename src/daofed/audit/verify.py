@@ -64,9 +64,9 @@ class RoundVerification:
     round: int
     verdict: Verdict
     rule: str
-    base_digest: str
-    accepted_digest: str | None
-    recomputed_digest: str | None
+    base_digest: bytes
+    accepted_digest: bytes | None
+    recomputed_digest: bytes | None
     included: tuple[str, ...]  # members whose updates the recomputed aggregate used
     exclusions: tuple[Exclusion, ...]  # updates left out, as the protocol requires
     findings: tuple[Finding, ...]
@@ -110,7 +110,7 @@ def verify_history(
     ``progress(done, total)`` is called after each round: re-fetching and re-aggregating a
     long history takes minutes, and a person watching (the explorer) wants to see it move.
     """
-    genesis = fetch_genesis(store, BlobRef.from_hex(history.genesis_digest, history.genesis_cid))
+    genesis = fetch_genesis(store, BlobRef(history.genesis_digest, history.genesis_cid))
     models = _Models(store, genesis)
     broken: dict[int, list[Finding]] = defaultdict(list)
     for finding in check_rounds(history):
@@ -136,17 +136,15 @@ class _Models:
         self.store = store
         self.genesis = genesis
         self.spec = genesis.spec
-        self._known: dict[str, Weights] = {genesis.ref.hex: genesis.weights}
+        self._known: dict[bytes, Weights] = {genesis.ref.digest: genesis.weights}
 
-    def fetch(self, digest: str, cid: str) -> Weights:
+    def fetch(self, digest: bytes, cid: str) -> Weights:
         """Return the model ``digest``; raises the store's or codec's error if unusable."""
         if digest not in self._known:
-            self._known[digest] = fetch_model(
-                self.store, BlobRef.from_hex(digest, cid), self.genesis
-            )
+            self._known[digest] = fetch_model(self.store, BlobRef(digest, cid), self.genesis)
         return self._known[digest]
 
-    def remember(self, digest: str, weights: Weights) -> None:
+    def remember(self, digest: bytes, weights: Weights) -> None:
         """Keep a model whose bytes were recomputed and matched ``digest``."""
         self._known[digest] = weights
 
@@ -186,7 +184,7 @@ def _result(
         rule=record.rule,
         base_digest=record.base_digest,
         accepted_digest=record.accepted_digest,
-        recomputed_digest=hashlib.sha256(aggregate.blob).hexdigest() if aggregate else None,
+        recomputed_digest=hashlib.sha256(aggregate.blob).digest() if aggregate else None,
         included=aggregate.included if aggregate else (),
         exclusions=aggregate.excluded if aggregate else (),
         findings=tuple(findings),
@@ -199,7 +197,7 @@ def _aggregate_findings(
     """Compare the recomputed aggregate with the accepted one, and check the accepted blob."""
     r, accepted = record.round, record.accepted_digest
     assert accepted is not None  # outcome ACCEPTED
-    recomputed = hashlib.sha256(aggregate.blob).hexdigest()
+    recomputed = hashlib.sha256(aggregate.blob).digest()
     findings = []
     if recomputed == accepted:
         models.remember(accepted, aggregate.weights)
@@ -260,7 +258,7 @@ def _accepted_blob_findings(record: RoundRecord, models: _Models) -> list[Findin
     assert record.accepted_digest is not None and record.accepted_cid is not None
     try:
         models.store.get(
-            BlobRef.from_hex(record.accepted_digest, record.accepted_cid),
+            BlobRef(record.accepted_digest, record.accepted_cid),
             max_bytes=max_global_model_size(models.spec),
         )
     except _FETCH_ERRORS as error:
@@ -298,7 +296,7 @@ def _submission(update: UpdateRecord) -> SubmittedUpdate:
     """Rebuild the submission ``aggregate_round`` takes from its record."""
     return SubmittedUpdate(
         member=update.member,
-        digest=bytes.fromhex(update.digest),
+        digest=update.digest,
         cid=update.cid,
         num_samples=update.num_samples,
     )

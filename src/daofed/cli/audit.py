@@ -26,7 +26,7 @@ from daofed.audit import (
     run_audit,
 )
 from daofed.cli.options import DEFAULT_DEPLOYMENT, DeploymentOpt, JsonOpt, RpcUrlOpt
-from daofed.cli.output import console, err_console, friendly_errors, print_json, short
+from daofed.cli.output import console, digest_text, err_console, friendly_errors, print_json
 
 ContractOpt = Annotated[
     str | None,
@@ -135,7 +135,8 @@ def _print(report: AuditReport) -> None:
     )
     pinned = report.verification.task if report.verification is not None else None
     console.print(
-        f"genesis model {history.genesis_digest}" + (f" (task {pinned})" if pinned else "")
+        f"genesis model {digest_text(history.genesis_digest)}"
+        + (f" (task {pinned})" if pinned else "")
     )
     verdicts = {r.round: r for r in report.verification.rounds} if report.verification else {}
     console.print(_rounds_table(history, verdicts))
@@ -259,9 +260,9 @@ def _proposals_table(history: History) -> Table:
     return table
 
 
-def _digest(hex_digest: str | None) -> str:
+def _digest(digest: bytes | None) -> str:
     """Eight hex digits name a digest for the eye; --json has all 64."""
-    return short(hex_digest, 8)
+    return digest_text(digest, 8)
 
 
 def _address(address: str) -> str:

@@ -43,6 +43,11 @@ def friendly_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+def digest_text(digest: bytes | None, length: int = 64) -> str:
+    """Show a digest in a table by its first ``length`` hex digits; ``--json`` has it whole."""
+    return "-" if digest is None else digest.hex()[:length]
+
+
 def short(hex_digest: str | None, length: int = 12) -> str:
     """Shorten a digest for tables; the full value is in ``--json``."""
     return "-" if hex_digest is None else hex_digest[:length]

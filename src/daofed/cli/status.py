@@ -12,7 +12,7 @@ from daofed.audit import Membership, RoundStatus, Standing, open_source, read_me
 from daofed.chain import Phase
 from daofed.cli.audit import AuditStoreOpt, ContractOpt
 from daofed.cli.options import DEFAULT_DEPLOYMENT, DeploymentOpt, JsonOpt, RpcUrlOpt
-from daofed.cli.output import console, friendly_errors, print_json, short
+from daofed.cli.output import console, digest_text, friendly_errors, print_json
 
 
 def status(
@@ -78,7 +78,7 @@ def _print_status(s: RoundStatus) -> None:
     submitted = sum(m.submitted for m in s.members)
     rows = [
         ("phase", s.phase.label),
-        ("base model", s.base_digest),
+        ("base model", digest_text(s.base_digest)),
         ("rule", f"{escape(s.rule)} (config v{s.config_version})"),
         ("quorum", f"{s.quorum} of {len(s.members)} members"),
     ]
@@ -100,7 +100,7 @@ def _print_status(s: RoundStatus) -> None:
         ("chain time", f"{s.now} (block {s.block})"),
     ]
     if s.expected_aggregate is not None:
-        rows.append(("honest aggregate", s.expected_aggregate))
+        rows.append(("honest aggregate", digest_text(s.expected_aggregate)))
     for key, value in rows:
         overview.add_row(key, value)
     console.print(overview)
@@ -116,9 +116,9 @@ def _print_status(s: RoundStatus) -> None:
         update = updates.get(m.address)
         people.add_row(
             m.address,
-            short(update.digest) if update else (hidden if m.committed else "-"),
+            digest_text(update.digest, 12) if update else (hidden if m.committed else "-"),
             str(update.num_samples) if update else "-",
-            short(votes.get(m.address)),
+            digest_text(votes.get(m.address), 12),
         )
     console.print(people)
 
@@ -128,13 +128,13 @@ def _print_status(s: RoundStatus) -> None:
         tallies.add_column("votes")
         tallies.add_column("voters", no_wrap=True)
         for t in s.tallies:
-            tallies.add_row(t.digest, f"{t.votes}/{s.quorum}", "\n".join(t.voters))
+            tallies.add_row(digest_text(t.digest), f"{t.votes}/{s.quorum}", "\n".join(t.voters))
         console.print(tallies)
     if s.exclusions:
         for e in s.exclusions:
             console.print(
-                f"[yellow]excluded[/]: update {short(e.digest)} of {e.member}: {e.reason} "
-                f"({e.message})",
+                f"[yellow]excluded[/]: update {digest_text(e.digest, 12)} of {e.member}: "
+                f"{e.reason} ({e.message})",
                 highlight=False,
             )
     elif s.exclusions is not None and s.updates:

@@ -217,7 +217,8 @@ def _templates() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["short"] = lambda digest: f"{digest[:12]}…" if digest else ""
+    env.filters["hex"] = lambda digest: to_jsonable(digest) if digest else ""  # as the API
+    env.filters["short"] = lambda digest: f"{digest.hex()[:12]}…" if digest else ""
     env.filters["addr"] = lambda address: f"{address[:6]}…{address[-4:]}" if address else ""
     env.filters["utc"] = lambda seconds: datetime.fromtimestamp(seconds, UTC).strftime(
         "%Y-%m-%d %H:%M:%S UTC"

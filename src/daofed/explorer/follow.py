@@ -52,7 +52,7 @@ class Snapshot:
     problem: str | None = None
 
 
-Scores = dict[str, dict[str, float | None] | None]
+Scores = dict[bytes, dict[str, float | None] | None]
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ class Follower:
         return evaluation, None
 
 
-def _finished_models(history: History | None) -> tuple[tuple[int, str], ...] | None:
+def _finished_models(history: History | None) -> tuple[tuple[int, bytes], ...] | None:
     """Each finished round and the model it left: the evaluation changes only with these."""
     if history is None:
         return None

@@ -494,11 +494,12 @@ def report(
         out += ["", f"### A wrong piece accepted, N = {n}", "", probability_table(n, k)]
     n, f, c = 60, 20, 3
     estimate = monte_carlo_all_colluding(n, f, c, checks)
+    exact = all_colluding(n, f, c)
     out += [
         "",
         f"Draw check: {checks:,} committees of {c} drawn by the Feistel permutation from {n} "
         f"members with {f} colluders: all colluding {estimate:.4f}, exact "
-        f"{all_colluding(n, f, c):.4f}.",
+        f"{exact:.4f} (standard error {math.sqrt(exact * (1 - exact) / checks):.4f}).",
     ]
     return "\n".join(out)
 

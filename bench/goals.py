@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bench import gas as gas_bench
 from bench.aggregation import GOAL_FRACTION
-from bench.overhead import GOAL_OVERHEAD
+from bench.overhead import GOAL_MEMBER_OVERHEAD, GOAL_OVERHEAD
 from bench.runner import BenchReport
 from bench.store import MAX_COPIES
 
@@ -89,6 +89,18 @@ def check_goals(report: BenchReport) -> tuple[GoalCheck, ...]:
                     f"{case.overhead:+.0%} wall, {case.measured.cpu_ratio - 1:+.0%} CPU",
                     met,
                     "" if met else f"{case.overhead - GOAL_OVERHEAD:.0%} points over",
+                )
+            )
+            member = case.measured.member_overhead
+            checks.append(
+                GoalCheck(
+                    f"member overhead at 10 members, 5M model <= {GOAL_MEMBER_OVERHEAD:.0%} "
+                    "(member CPU beyond training, over training CPU)",
+                    f"{member:+.1%}",
+                    member <= GOAL_MEMBER_OVERHEAD,
+                    ""
+                    if member <= GOAL_MEMBER_OVERHEAD
+                    else f"{member - GOAL_MEMBER_OVERHEAD:.1%} points over",
                 )
             )
     if report.memory is not None:

@@ -3,9 +3,11 @@
 The benchmarks need ~100k and ~5M parameter models (``--hidden``), so this entry point
 builds the same :class:`MemberAgent` as ``daofed agent run`` (the task
 ``mlp_task(ModelConfig(hidden=...))``) and runs it with the same loop
-(:func:`run_agent`), adding only instruments: the blob store, the JSON-RPC provider and
-the agent's two heavy methods record their intervals. With ``--untimed`` it adds none
-(the memory benchmark, :mod:`bench.memory`, measures the agent as it is).
+(:func:`run_agent`), adding only instruments: the blob store, the JSON-RPC provider, the
+agent's steps and heavy methods, the task's training, update decoding and the waits
+between polls record their intervals (:mod:`bench.timeline`), and every step event
+carries the process's CPU clock. With ``--untimed`` it adds none (the memory benchmark,
+:mod:`bench.memory`, measures the agent as it is).
 
 Started by :mod:`bench.overhead` and :mod:`bench.memory` as
 ``python -m bench.member``. It imports everything and loads its data first, prints
@@ -22,73 +24,134 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
-from web3 import HTTPProvider, Web3
+from web3 import HTTPProvider
 
 from bench import ROOT
 from bench.chain import bench_account
-from bench.timeline import Interval
+from bench.timeline import Interval, rpc_kind
 from daofed.agent import AgentEvent, MemberAgent, MemberSettings
 from daofed.agent.runner import RunOptions, run_agent
-from daofed.chain import Federation
+from daofed.chain import Federation, connect
 from daofed.errors import DaofedError
 from daofed.learning.builtin_tasks import mlp_task
 from daofed.learning.data import split_federated
 from daofed.learning.model import ModelConfig
-from daofed.protocol import RoundAggregate
+from daofed.protocol import RoundAggregate, Update
+from daofed.protocol import aggregate as core_aggregate
+from daofed.protocol import update as core_update
 from daofed.storage import BlobRef, BlobStore, IpfsStore, LocalStore
 
-_intervals: list[Interval] = []
+_T = TypeVar("_T")
+_intervals: list[Interval] = []  # appended to by every thread (list.append is atomic)
+_open = threading.local()  # per thread: the stack of timed calls under way
 
 
-class _Timer:
-    """Record the enclosed block as one interval of ``kind``."""
+class _Call:
+    """A timed call under way: what the calls inside it took, and the bytes it moved."""
 
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-
-    def __enter__(self) -> None:
-        self.start = time.monotonic()
-
-    def __exit__(self, *_: object) -> None:
-        _intervals.append(Interval(self.kind, self.start, time.monotonic()))
+    def __init__(self) -> None:
+        self.inner_wall = 0.0
+        self.inner_cpu = 0.0
+        self.bytes = 0
 
 
-class TimedProvider(HTTPProvider):
-    """An HTTP JSON-RPC provider that records every request it makes."""
+@contextmanager
+def timed(kind: str, method: str = "") -> Iterator[_Call]:
+    """Record the enclosed block as one interval of ``kind``, net of the timed calls inside.
 
-    def make_request(self, method: Any, params: Any) -> Any:
-        """Send the request, timing it."""
-        with _Timer("rpc"):
-            return super().make_request(method, params)
+    Wall and CPU are both measured on the calling thread, so an interval never counts
+    work another thread did meanwhile.
+    """
+    stack: list[_Call] = _open.__dict__.setdefault("stack", [])
+    call = _Call()
+    stack.append(call)
+    start, cpu = time.monotonic(), time.thread_time()
+    try:
+        yield call
+    finally:
+        end, used = time.monotonic(), time.thread_time() - cpu
+        wall = end - start
+        stack.pop()
+        if stack:
+            stack[-1].inner_wall += wall
+            stack[-1].inner_cpu += used
+        _intervals.append(
+            Interval(
+                kind, start, end, wall - call.inner_wall, used - call.inner_cpu, call.bytes, method
+            )
+        )
+
+
+def _timing(function: Callable[..., _T], kind: str) -> Callable[..., _T]:
+    def timed_call(*args: Any, **kwargs: Any) -> _T:
+        with timed(kind):
+            return function(*args, **kwargs)
+
+    return timed_call
+
+
+def instrument_core() -> None:
+    """Time the protocol core's training and decoding where the agent calls them.
+
+    They run deep inside ``local_update`` and on the agent's fetch threads, where no
+    subclass reaches: the module globals the core looks them up by are wrapped instead.
+    """
+    core_update.fit_checked = _timing(core_update.fit_checked, "train")
+    decode = core_aggregate.decode_update  # type: ignore[attr-defined]
+    core_aggregate.decode_update = _timing(decode, "decode")  # type: ignore[attr-defined]
+
+
+def instrument_provider(provider: HTTPProvider) -> None:
+    """Time every JSON-RPC call as a read or part of a transaction; count those sent.
+
+    Wrapped on the instance that ``connect`` configured (its cache, its retries), so the
+    member sends what ``daofed agent run`` sends: a call the cache answers is timed but
+    not counted, since the request never leaves the process.
+    """
+    call, send = provider.make_request, provider._make_request
+
+    def make_request(method: Any, params: Any) -> Any:
+        with timed(rpc_kind(str(method))):
+            return call(method, params)
+
+    def post(method: Any, request_data: bytes) -> bytes:
+        with timed(rpc_kind(str(method)), method=str(method)):
+            return send(method, request_data)
+
+    provider.make_request = make_request  # type: ignore[method-assign]
+    provider._make_request = post  # type: ignore[method-assign]
 
 
 class TimedStore:
-    """A BlobStore that records every put and get of the store it wraps."""
+    """A BlobStore that records every put and get of the store it wraps, with its bytes."""
 
     def __init__(self, inner: BlobStore) -> None:
         self.inner = inner
 
     def put(self, data: bytes) -> BlobRef:
         """Put through the wrapped store."""
-        with _Timer("put"):
+        with timed("upload") as call:
+            call.bytes = len(data)
             return self.inner.put(data)
 
     def locate(self, data: bytes) -> BlobRef:
-        """Locate through the wrapped store (timed as a put: IPFS hashes the bytes on the node)."""
-        with _Timer("put"):
+        """Locate through the wrapped store (timed as an upload: IPFS hashes on the node)."""
+        with timed("upload"):
             return self.inner.locate(data)
 
     def get(self, ref: BlobRef, *, max_bytes: int | None = None) -> bytes:
         """Get through the wrapped store."""
-        with _Timer("get"):
-            return self.inner.get(ref, max_bytes=max_bytes)
+        with timed("fetch") as call:
+            data = self.inner.get(ref, max_bytes=max_bytes)
+            call.bytes = len(data)
+            return data
 
     def describe(self) -> str:
         """Name the wrapped store."""
@@ -96,17 +159,31 @@ class TimedStore:
 
 
 class TimedAgent(MemberAgent):
-    """The member agent, with its training and aggregation timed."""
+    """The member agent, each step timed; its update-making and aggregation apart."""
 
-    def local_update(self, round_number: int) -> tuple[bytes, int]:
-        """Train (timed)."""
-        with _Timer("local_update"):
+    def step(self, until_round: int | None = None) -> AgentEvent:
+        """Step (timed: what no inner call accounts for is the agent's own work)."""
+        with timed("agent"):
+            return super().step(until_round)
+
+    def local_update(self, round_number: int) -> Update:
+        """Make the update (timed: what training and fetches leave is delta and encoding)."""
+        with timed("encode"):
             return super().local_update(round_number)
 
     def aggregate(self, round_number: int) -> RoundAggregate:
-        """Aggregate (timed)."""
-        with _Timer("aggregate"):
+        """Aggregate (timed: what fetches and decoding leave is the rule and encoding)."""
+        with timed("aggregate"):
             return super().aggregate(round_number)
+
+
+class TimedStop(threading.Event):
+    """The run loop's stop flag, whose waits between polls are timed as waiting."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait (timed)."""
+        with timed("waiting"):
+            return super().wait(timeout)
 
 
 def open_bench_store(spec: str) -> BlobStore:
@@ -220,12 +297,15 @@ def main() -> None:
     settings = MemberSettings(options={"epochs": args.epochs}, seed=args.seed)
     account = bench_account(args.account)
     timed = not args.untimed
-    provider = TimedProvider if timed else HTTPProvider
-    w3 = Web3(provider(args.rpc, request_kwargs={"timeout": 120}))
+    w3 = connect(args.rpc, timeout=120)
+    if timed:
+        assert isinstance(w3.provider, HTTPProvider)
+        instrument_provider(w3.provider)
     events: list[dict[str, object]] = []
 
     def record(event: AgentEvent) -> None:
-        events.append({**asdict(event), "step": event.step.value, "t": time.monotonic()})
+        moment = {"t": time.monotonic(), "cpu": time.process_time()}
+        events.append({**asdict(event), "step": event.step.value, **moment})
 
     print("ready", flush=True)
     start = json.loads(sys.stdin.readline())
@@ -233,14 +313,16 @@ def main() -> None:
     store = open_bench_store(args.store)
     agent: MemberAgent
     if timed:
+        instrument_core()
         agent = TimedAgent(federation, TimedStore(store), account, task, data, settings, record)
     else:
         agent = MemberAgent(federation, store, account, task, data, settings)
-    run_agent(
-        agent, RunOptions(poll_interval=args.poll, until_round=args.rounds), threading.Event()
-    )
+    stop = TimedStop() if timed else threading.Event()
+    started = {"t": time.monotonic(), "cpu": time.process_time()}
+    run_agent(agent, RunOptions(poll_interval=args.poll, until_round=args.rounds), stop)
     record_json = {
         "member": account.address,
+        "started": started,
         "intervals": [asdict(i) for i in _intervals],
         "events": events,
     }

@@ -56,8 +56,12 @@ def _overhead_tables(report: BenchReport) -> list[Table]:
     for column in ("model", "params", "members", "store", "daofed s", "baseline s", "ratio",
                    "overhead", "CPU ratio"):  # fmt: skip
         table.add_column(column, justify="left" if column == "model" else "right")
-    where = Table(title="Where a daofed round's time goes (member-seconds; CPU s of services)")
-    for column in ("model", "members", "store", *KINDS, "waiting", "anvil CPU", "IPFS CPU"):
+    where = Table(
+        title="Member cost account, measured round (CPU s per member, mean; member overhead"
+        " = (member CPU - training CPU) / training CPU; wall ratio = daofed wall / baseline wall)"
+    )
+    for column in ("model", "members", "store", *KINDS, "other", "CPU s", "MB up", "MB down",
+                   "RPCs", "member overhead", "wall ratio", "anvil CPU", "IPFS CPU"):  # fmt: skip
         where.add_column(column, justify="left" if column == "model" else "right")
     for case in report.overhead:
         m = case.measured
@@ -66,11 +70,19 @@ def _overhead_tables(report: BenchReport) -> list[Table]:
             f"{m.baseline_seconds:.2f}", f"{m.ratio:.2f}", f"{case.overhead:+.0%}",
             f"{m.cpu_ratio:.2f}",
         )  # fmt: skip
+        n = len(m.accounts)
         where.add_row(
             case.model,
             str(case.members),
             case.store,
-            *(f"{m.member_seconds[k]:.2f}" for k in (*KINDS, "waiting")),
+            *(f"{sum(a.cpu[k] for a in m.accounts) / n:.3f}" for k in KINDS),
+            f"{sum(a.unaccounted for a in m.accounts) / n:.3f}",
+            f"{sum(a.cpu_total for a in m.accounts) / n:.2f}",
+            f"{sum(a.uploaded for a in m.accounts) / n / 1e6:.1f}",
+            f"{sum(a.downloaded for a in m.accounts) / n / 1e6:.1f}",
+            f"{sum(sum(a.requests.values()) for a in m.accounts) / n:.0f}",
+            f"{m.member_overhead:+.1%}",
+            f"{m.ratio:.2f}",
             f"{m.cpu_seconds['anvil']:.2f}",
             f"{m.cpu_seconds['ipfs']:.2f}",
         )

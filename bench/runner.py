@@ -59,8 +59,10 @@ class BenchConfig:
             overhead_cases=(
                 ("100k", 4, "ipfs"),
                 ("100k", 10, "ipfs"),
+                ("100k", 20, "ipfs"),
                 ("5M", 4, "ipfs"),
                 ("5M", 10, "ipfs"),
+                ("5M", 20, "ipfs"),
                 ("5M", 10, "local"),  # how much of the overhead is the IPFS node's
             ),
             aggregation_model="5M",

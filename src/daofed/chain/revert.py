@@ -7,9 +7,9 @@ the rejection; here they get decoded by the ABI and worded as "what failed: what
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from functools import cache
 from typing import Any
 
-from eth.exceptions import Revert
 from eth_abi.abi import decode as abi_decode
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
@@ -189,9 +189,21 @@ def revert_data(error: BaseException) -> bytes | None:
             data = data.get("data")
         if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
             return bytes(HexBytes(data))
-        if isinstance(exc, Revert) and exc.args and isinstance(exc.args[0], bytes):
+        evm_revert = _evm_revert()
+        from_evm = evm_revert is not None and isinstance(exc, evm_revert)
+        if from_evm and exc.args and isinstance(exc.args[0], bytes):
             return exc.args[0]
     return None
+
+
+@cache
+def _evm_revert() -> type[BaseException] | None:
+    """py-evm's ``Revert``, or None without the ``demo`` extra (then nothing raises it)."""
+    try:
+        from eth.exceptions import Revert
+    except ModuleNotFoundError:
+        return None
+    return Revert
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:

@@ -10,6 +10,7 @@ test.
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -108,11 +109,23 @@ def server_results(seed: int) -> dict[str, bytes]:
     return out
 
 
+def digest(res: dict[str, bytes]) -> str:
+    """sha256 over every (key, sha256 of bytes) in sorted key order: the golden digests."""
+    h = hashlib.sha256()
+    for key in sorted(res):
+        h.update(key.encode() + b"\0" + hashlib.sha256(res[key]).digest())
+    return h.hexdigest()
+
+
 def main(out_dir: str) -> None:
     target = Path(out_dir)
     target.mkdir(parents=True, exist_ok=True)
-    for key, data in {**results(seed=2026), **server_results(seed=2026)}.items():
+    rules, servers = results(seed=2026), server_results(seed=2026)
+    for key, data in {**rules, **servers}.items():
         (target / f"{key.replace(':', '_')}.safetensors").write_bytes(data)
+    (target / "digests.json").write_text(
+        json.dumps({"results": digest(rules), "server_results": digest(servers)})
+    )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from .compression_worker import results
-from .test_determinism import _digest, _dispatch_targets, _read
+from .determinism_worker import digest
+from .test_determinism import _dispatch_targets, _read
 
 WORKER = Path(__file__).with_name("compression_worker.py")
 
@@ -48,9 +49,9 @@ def test_separate_processes_decompress_identically(tmp_path: Path) -> None:
 
 
 def test_bytes_match_the_recorded_digest() -> None:
-    digest = _digest(results(seed=2026))
-    print(f"compression golden digest: {digest}")
-    assert digest == GOLDEN
+    recorded = digest(results(seed=2026))
+    print(f"compression golden digest: {recorded}")
+    assert recorded == GOLDEN
 
 
 def test_wire_bytes_are_smaller() -> None:

@@ -93,8 +93,8 @@ def test_every_kind_is_proposed_as_the_contract_numbers_it(
     assert set(examples) == set(ProposalKind) == set(KINDS)
     for kind, value in examples.items():
         created = federation.propose(members[0], kind, value)
-        raw = federation.contract.functions.proposal(created.proposal_id).call()
-        assert raw[0] == kind.value, kind
+        stored = federation.contract.functions.proposal(created.proposal_id).call()
+        assert stored.kind == kind.value, kind
         assert (created.kind, created.value, created.data) == (
             kind,
             value,

@@ -1177,7 +1177,7 @@ class FederationMachine(RuleBasedStateMachine):
             if self._stale_view(
                 ("round", number), expected, now, r.submit_deadline, r.vote_deadline
             ):
-                assert tuple(f.roundInfo(number).call()) == expected, (number, now)
+                assert f.roundInfo(number).call()._asdict() == expected, (number, now)
             if r.outcome is not None:
                 self.unsettled.discard(number)
         if ("round", self.current) not in self.checked:
@@ -1221,25 +1221,25 @@ class FederationMachine(RuleBasedStateMachine):
         self.last_read[key] = expected
         return due
 
-    def _round_info(self, r: ModelRound, now: int) -> tuple[object, ...]:
-        """``roundInfo`` of round ``r`` as the model has it, field by field."""
+    def _round_info(self, r: ModelRound, now: int) -> dict[str, object]:
+        """``roundInfo`` of round ``r`` as the model has it, member by member."""
         accepted = self.rounds[r.number + 1].base if r.outcome is Phase.ACCEPTED else ZERO
-        return (
-            r.base.digest,
-            accepted.digest,
-            r.start,
-            r.submit_deadline,
-            r.submit_deadline,  # reveal deadline: no commit-reveal here
-            r.vote_deadline,
-            r.config_version,
-            r.quorum,
-            r.member_count,
-            0,  # commits
-            len(r.submitted),
-            False,  # commit-reveal
-            r.phase(now),
-            r.max_samples,
-        )
+        return {
+            "baseDigest": r.base.digest,
+            "acceptedDigest": accepted.digest,
+            "startTime": r.start,
+            "submitDeadline": r.submit_deadline,
+            "revealDeadline": r.submit_deadline,  # no commit-reveal here
+            "voteDeadline": r.vote_deadline,
+            "configVersion": r.config_version,
+            "quorum": r.quorum,
+            "memberCount": r.member_count,
+            "commits": 0,
+            "submissions": len(r.submitted),
+            "commitReveal": False,
+            "phase": r.phase(now),
+            "maxSamples": r.max_samples,
+        }
 
 
 FederationMachine.TestCase.settings = settings(

@@ -71,18 +71,18 @@ VOTE_GAS = 41_195  # a later vote for a (digest, CID) pair
 FIRST_VOTE_GAS = 58_295  # the first vote for a pair
 FINAL_VOTE_GAS = 145_106  # the vote that reaches quorum and opens the next round
 
-# Estimates for the committee design's new calls, from the EVM gas schedule (not measured:
-# the contract is not written). A member's transaction with its membership and phase checks
-# and one rewritten storage slot costs about a later vote. Committing pieces adds, per
-# piece, its digest as calldata (512), in the event (~300) and hashed into the member's
-# commitment (~200). Finalizing takes every piece digest as calldata (512 each, plus
-# hashing into the model's root) and, per member, reads the hash of the pieces it
-# committed (a cold slot, 2,100, and ~300 to rehash), then opens the next round like
-# today's finalizing vote.
-PIECE_COMMIT_GAS = 1_000
-ATTEST_GAS = 30_000  # 21,000 intrinsic, member and phase checks, one event with one hash
-FINALIZE_PIECE_GAS = 600
-FINALIZE_MEMBER_GAS = 2_400
+# The committee design's new calls, from the work measured on the contract sketch of
+# bench.committee_gas (python -m bench.committee_gas; the embedded chain, exact gas) plus
+# the membership and phase checks today's calls pay. Committing adds 790 to 1,210 gas per
+# digest (calldata, the event, hashing into the member's commitment; more per digest as
+# memory grows), on top of a transaction like a later vote. Finalizing costs 3,217 per
+# member (rehashing its pieces against its stored commitment) and 2,034 per piece
+# (calldata, the sha256 Merkle root) on top of today's finalizing vote, which opens the
+# next round. An attestation is an event with one hash after the usual checks.
+PIECE_COMMIT_GAS = 1_200
+ATTEST_GAS = 30_000
+FINALIZE_PIECE_GAS = 2_000
+FINALIZE_MEMBER_GAS = 3_300
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from bench import scaling
+from bench import committee_gas, scaling
 from bench.committee import (
     Draw,
     all_colluding,
@@ -176,3 +176,10 @@ def test_the_report_prints_every_table(units: scaling.UnitCosts) -> None:
     assert text.count("\n| model | N |") == 2
     assert "A wrong piece accepted, N = 1000" in text
     assert "Draw check: 200 committees" in text
+
+
+def test_the_contract_sketch_draws_and_roots_like_the_simulation() -> None:
+    gas = committee_gas.measure_sketch(members=(10,), pieces=(5, 23), commit_sizes=(1, 2))
+    assert gas.positions_match and gas.roots_match
+    assert gas.commit[2] > gas.commit[1] > 21_000
+    assert gas.finalize[10, 23] > gas.finalize[10, 5] > gas.position[10] > 21_000

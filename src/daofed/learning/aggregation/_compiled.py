@@ -38,6 +38,8 @@ _JIT: dict[str, Any] = {
 
 TILE = 1024
 """Coordinates per tile of the sort: its ``2n`` float32 rows stay in L1/L2 cache."""
+_F32_MAX = np.float32(np.finfo(np.float32).max)
+_F64_MAX = np.finfo(np.float64).max
 WIDE_TILE = 8192
 """Coordinates per tile of the weighted mean: one float64 row (64 KiB) stays in L2 cache;
 longer runs per row keep the hardware prefetcher streaming."""
@@ -62,9 +64,12 @@ def weighted_mean(addresses, weights, total, out):  # type: ignore[no-untyped-de
 
     Two rows per pass over the accumulator tile (``(acc + a) + b``: the same additions
     in the same order as one row per pass), so the tile is loaded and stored half as often.
+    Returns whether every sum is finite: with weights below 2**53 no finite float32
+    input overflows float64, so a non-finite sum means a non-finite input.
     """
     n = addresses.size
     size = out.size
+    finite = True
     acc = np.empty(WIDE_TILE, np.float64)
     for start in range(0, size, WIDE_TILE):
         m = min(WIDE_TILE, size - start)
@@ -83,7 +88,9 @@ def weighted_mean(addresses, weights, total, out):  # type: ignore[no-untyped-de
             for j in range(m):
                 acc[j] += w * np.float64(last[j])
         for j in range(m):
+            finite &= abs(acc[j]) <= _F64_MAX
             out[start + j] = np.float32(acc[j] / total) + np.float32(0.0)
+    return finite
 
 
 @numba.njit(**_JIT)
@@ -91,7 +98,8 @@ def kept_mean(addresses, network, lo, hi, out):  # type: ignore[no-untyped-def]
     """Per coordinate: sort the ``n`` values by ``network``, average sorted ``lo..hi-1``.
 
     The kept values are added in ascending order to ``+0.0`` in float64, divided once,
-    rounded to float32, and ``+0.0`` is added (canonical sign of zero).
+    rounded to float32, and ``+0.0`` is added (canonical sign of zero). Returns whether
+    every input is finite (a NaN would sort anywhere).
 
     Each wire has two rows and a comparator writes the rows its inputs are not in:
     written in place, ``x[j] = min(x[j], y[j])`` becomes a masked store of the changed
@@ -103,13 +111,16 @@ def kept_mean(addresses, network, lo, hi, out):  # type: ignore[no-untyped-def]
     side = np.zeros(n, np.intp)
     acc = np.empty(TILE, np.float64)
     count = np.float64(hi - lo)
+    finite = True
     for start in range(0, size, TILE):
         m = min(TILE, size - start)
         for i in range(n):
             row = carray(_pointer(addresses[i] + 4 * start), (m,), np.float32)
             copy = tiles[0, i]
             for j in range(m):
-                copy[j] = row[j]
+                value = row[j]
+                finite &= abs(value) <= _F32_MAX
+                copy[j] = value
         side[:] = 0
         for c in range(network.shape[0]):
             a = network[c, 0]
@@ -133,6 +144,7 @@ def kept_mean(addresses, network, lo, hi, out):  # type: ignore[no-untyped-def]
                 acc[j] += np.float64(kept[j])
         for j in range(m):
             out[start + j] = np.float32(acc[j] / count) + np.float32(0.0)
+    return finite
 
 
 @numba.njit(**_JIT)
@@ -140,11 +152,12 @@ def pair_block_sums(addresses, blocks, block, first, second, out, column):  # ty
     """Squared distances of row pairs, summed over aligned blocks by the pairwise tree.
 
     Rows hold ``blocks`` whole blocks of ``block`` (a power of two, at least 8)
-    elements; for pair ``p`` and block ``b``,
-    ``out[p, column + b]`` is the sum of ``(f64(x) - f64(y))**2`` over the block along
-    the tree of :func:`.numeric.ordered_sum`: neighbours first, then neighbouring sums.
-    Each row's block is stored transposed by eights (element ``8g + t`` at ``t * G + g``),
-    so the tree's three lowest levels are additions of whole contiguous rows.
+    elements; for pair ``p`` and block ``b``, ``out[p, column + b]`` is the sum of
+    ``(f64(x) - f64(y))**2`` over the block along the tree of
+    :func:`.numeric.ordered_sum`: neighbours first, then neighbouring sums.
+
+    Each row's block is stored transposed by eights (element ``8g + t`` at
+    ``t * G + g``), so the tree's three lowest levels are additions of contiguous rows.
     """
     n = addresses.size
     groups = block // 8
@@ -153,16 +166,10 @@ def pair_block_sums(addresses, blocks, block, first, second, out, column):  # ty
     for b in range(blocks):
         for i in range(n):
             row = carray(_pointer(addresses[i] + 4 * b * block), (block,), np.float32)
-            xt = xs[i]
-            for g in range(groups):
-                xt[g] = np.float64(row[8 * g])
-                xt[groups + g] = np.float64(row[8 * g + 1])
-                xt[2 * groups + g] = np.float64(row[8 * g + 2])
-                xt[3 * groups + g] = np.float64(row[8 * g + 3])
-                xt[4 * groups + g] = np.float64(row[8 * g + 4])
-                xt[5 * groups + g] = np.float64(row[8 * g + 5])
-                xt[6 * groups + g] = np.float64(row[8 * g + 6])
-                xt[7 * groups + g] = np.float64(row[8 * g + 7])
+            transposed = xs[i]
+            for t in range(8):
+                for g in range(groups):
+                    transposed[t * groups + g] = np.float64(row[8 * g + t])
         for p in range(first.size):
             x = xs[first[p]]
             y = xs[second[p]]

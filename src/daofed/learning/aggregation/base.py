@@ -130,7 +130,9 @@ def sorted_updates(updates: Sequence[MemberUpdate]) -> list[MemberUpdate]:
 
     Sorting here, whatever the caller did, makes every rule independent of input order.
     Checks: at least one update, no member twice, identical tensor names and shapes,
-    float32, finite.
+    float32. Finiteness is checked by the rules' loops as they read each value (a pass
+    of its own would cost as much as the aggregation); :func:`non_finite_error` then
+    names the culprit.
     """
     if not updates:
         raise LearningError("no updates to aggregate; wait for submissions or close the round")
@@ -152,9 +154,16 @@ def sorted_updates(updates: Sequence[MemberUpdate]) -> list[MemberUpdate]:
                 raise LearningError(
                     f"{what}: tensor {name!r} is {array.dtype}; deltas must be float32"
                 )
-            if not np.isfinite(array).all():
-                raise LearningError(
-                    f"{what}: tensor {name!r} has NaN or infinity; drop invalid updates "
-                    "before aggregating"
-                )
     return ordered
+
+
+def non_finite_error(updates: Sequence[MemberUpdate]) -> LearningError:
+    """Build the error naming the first update and tensor that hold NaN or infinity."""
+    for update in sorted(updates, key=lambda u: u.member.lower()):
+        for name in sorted(update.delta):
+            if not np.isfinite(update.delta[name]).all():
+                return LearningError(
+                    f"update from {update.member}: tensor {name!r} has NaN or infinity; "
+                    "drop invalid updates before aggregating"
+                )
+    return LearningError("an aggregate came out non-finite from finite updates")

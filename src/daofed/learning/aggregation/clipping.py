@@ -15,7 +15,12 @@ from typing import ClassVar
 import numpy as np
 
 from daofed.errors import LearningError
-from daofed.learning.aggregation.base import MemberUpdate, RuleWrapper, sorted_updates
+from daofed.learning.aggregation.base import (
+    MemberUpdate,
+    RuleWrapper,
+    non_finite_error,
+    sorted_updates,
+)
 from daofed.learning.aggregation.numeric import l2_norm
 from daofed.learning.weights import Weights
 
@@ -35,6 +40,8 @@ def clip_update(update: MemberUpdate, max_norm: float) -> MemberUpdate:
     """
     check_max_norm(max_norm)
     norm = l2_norm(update.delta)
+    if not math.isfinite(norm):  # finite float32 values cannot overflow the float64 norm
+        raise non_finite_error([update])
     if norm <= max_norm:
         return update
     scale = max_norm / norm

@@ -10,8 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from daofed.learning.aggregation.base import AggregationRule, MemberUpdate, sorted_updates
-from daofed.learning.aggregation.kernels import weighted_mean
+from daofed.learning.aggregation.base import (
+    AggregationRule,
+    MemberUpdate,
+    non_finite_error,
+    sorted_updates,
+)
+from daofed.learning.aggregation.kernels import NonFiniteRows, weighted_mean
 from daofed.learning.weights import Weights
 
 
@@ -25,10 +30,13 @@ def fedavg(updates: Sequence[MemberUpdate]) -> Weights:
     ordered = sorted_updates(updates)
     total = float(sum(u.num_samples for u in ordered))  # exact: integers below 2**53
     weights = [float(u.num_samples) for u in ordered]
-    return {
-        name: weighted_mean([u.delta[name] for u in ordered], weights, total)
-        for name in sorted(ordered[0].delta)
-    }
+    try:
+        return {
+            name: weighted_mean([u.delta[name] for u in ordered], weights, total)
+            for name in sorted(ordered[0].delta)
+        }
+    except NonFiniteRows:
+        raise non_finite_error(ordered) from None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ every element, so the bytes match the definition (and the golden digests of
 ``tests/learning/aggregation``) on every CPU.
 
 A *row* is one tensor of one update; the functions take the ``n`` members' rows of the
-same tensor (any shape, same size), in member order.
+same tensor (any shape, same size), in member order. They raise :class:`NonFiniteRows`
+when a row holds NaN or infinity, found while computing instead of in a pass of its own.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from daofed.learning.aggregation.sorting import selection_network
 
 Row = npt.NDArray[np.float32]
 
+
+class NonFiniteRows(ValueError):
+    """Some row holds NaN or infinity: the loops check as they read, not in a pass of their own."""
+
+
 BLOCK = 1 << 10
 """Leaves per block of the distance tree; the ``n`` rows' blocks (float64) stay in cache."""
 
@@ -37,7 +43,8 @@ def weighted_mean(rows: Sequence[Row], weights: Sequence[float], total: float) -
     """
     flats, addresses = _addresses(rows)
     out = np.empty(flats[0].size, np.float32)
-    _compiled.weighted_mean(addresses, np.asarray(weights, np.float64), float(total), out)
+    if not _compiled.weighted_mean(addresses, np.asarray(weights, np.float64), float(total), out):
+        raise NonFiniteRows
     return out.reshape(np.shape(rows[0]))
 
 
@@ -52,7 +59,8 @@ def kept_mean(rows: Sequence[Row], lo: int, hi: int) -> Row:
     if not 0 <= lo < hi <= len(flats):
         raise ValueError(f"kept positions {lo}..{hi - 1} are not within {len(flats)} rows")
     out = np.empty(flats[0].size, np.float32)
-    _compiled.kept_mean(addresses, selection_network(len(flats), lo, hi), lo, hi, out)
+    if not _compiled.kept_mean(addresses, selection_network(len(flats), lo, hi), lo, hi, out):
+        raise NonFiniteRows
     return out.reshape(np.shape(rows[0]))
 
 
@@ -93,6 +101,8 @@ def pair_distances(updates: Sequence[Sequence[Row]]) -> F64:
             _compiled.pair_block_sums(addresses, 1, block, first, second, sums, b)
     while sums.shape[1] > 1:
         sums = sums[:, 0::2] + sums[:, 1::2]
+    if not np.isfinite(sums).all():  # finite float32 inputs cannot overflow these sums
+        raise NonFiniteRows
     distances = np.zeros((n, n), np.float64)
     distances[first, second] = distances[second, first] = sums[:, 0]
     return distances

@@ -14,8 +14,13 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from daofed.errors import LearningError
-from daofed.learning.aggregation.base import AggregationRule, MemberUpdate, sorted_updates
-from daofed.learning.aggregation.kernels import pair_distances, weighted_mean
+from daofed.learning.aggregation.base import (
+    AggregationRule,
+    MemberUpdate,
+    non_finite_error,
+    sorted_updates,
+)
+from daofed.learning.aggregation.kernels import NonFiniteRows, pair_distances, weighted_mean
 from daofed.learning.weights import Weights
 
 
@@ -69,7 +74,10 @@ def multi_krum(updates: Sequence[MemberUpdate], f: int, m: int) -> Weights:
             f"multi-krum:f={f},m={m} needs at least {krum_min_updates(f, m)} updates "
             f"(n > 2f+2 and n >= m+f), got {n}; lower f or m, or wait for more members"
         )
-    scores = krum_scores(ordered, f)
+    try:
+        scores = krum_scores(ordered, f)
+    except NonFiniteRows:
+        raise non_finite_error(ordered) from None
     best = sorted(sorted(range(n), key=lambda i: (scores[i], i))[:m])
     return {
         name: weighted_mean([ordered[i].delta[name] for i in best], [1.0] * m, float(m))

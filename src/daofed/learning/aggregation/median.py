@@ -10,8 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from daofed.learning.aggregation.base import AggregationRule, MemberUpdate, sorted_updates
-from daofed.learning.aggregation.kernels import kept_mean
+from daofed.learning.aggregation.base import (
+    AggregationRule,
+    MemberUpdate,
+    non_finite_error,
+    sorted_updates,
+)
+from daofed.learning.aggregation.kernels import NonFiniteRows, kept_mean
 from daofed.learning.weights import Weights
 
 
@@ -26,10 +31,13 @@ def median(updates: Sequence[MemberUpdate]) -> Weights:
     ordered = sorted_updates(updates)
     lo = (len(ordered) - 1) // 2
     hi = len(ordered) - lo
-    return {
-        name: kept_mean([u.delta[name] for u in ordered], lo, hi)
-        for name in sorted(ordered[0].delta)
-    }
+    try:
+        return {
+            name: kept_mean([u.delta[name] for u in ordered], lo, hi)
+            for name in sorted(ordered[0].delta)
+        }
+    except NonFiniteRows:
+        raise non_finite_error(ordered) from None
 
 
 @dataclass(frozen=True)

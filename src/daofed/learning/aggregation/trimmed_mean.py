@@ -13,8 +13,13 @@ from fractions import Fraction
 from typing import ClassVar
 
 from daofed.errors import LearningError
-from daofed.learning.aggregation.base import AggregationRule, MemberUpdate, sorted_updates
-from daofed.learning.aggregation.kernels import kept_mean
+from daofed.learning.aggregation.base import (
+    AggregationRule,
+    MemberUpdate,
+    non_finite_error,
+    sorted_updates,
+)
+from daofed.learning.aggregation.kernels import NonFiniteRows, kept_mean
 from daofed.learning.weights import Weights
 
 
@@ -45,10 +50,13 @@ def trimmed_mean(updates: Sequence[MemberUpdate], beta: float) -> Weights:
     ordered = sorted_updates(updates)
     n = len(ordered)
     k = trim_count(beta, n)
-    return {
-        name: kept_mean([u.delta[name] for u in ordered], k, n - k)
-        for name in sorted(ordered[0].delta)
-    }
+    try:
+        return {
+            name: kept_mean([u.delta[name] for u in ordered], k, n - k)
+            for name in sorted(ordered[0].delta)
+        }
+    except NonFiniteRows:
+        raise non_finite_error(ordered) from None
 
 
 @dataclass(frozen=True)

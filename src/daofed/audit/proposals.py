@@ -25,7 +25,6 @@ from daofed.chain import (
     ProposalExecuted,
     ProposalState,
     ProposalVoted,
-    describe_proposal,
 )
 
 
@@ -80,7 +79,6 @@ def _record(
         proposer=created.proposer,
         kind=created.kind,
         value=created.value,
-        summary=describe_proposal(created.kind, created.value),
         round=created.round,
         vote_end=created.vote_end,
         votes_needed=created.votes_needed,

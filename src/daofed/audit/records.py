@@ -12,7 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from daofed.chain import ConfigChanged, ProposalKind, ProposalState, ProposalValue
+from daofed.chain import (
+    ConfigChanged,
+    ProposalKind,
+    ProposalState,
+    ProposalValue,
+    describe_proposal,
+)
 
 
 class Outcome(StrEnum):
@@ -157,16 +163,15 @@ class ProposalRecord:
     """A governance proposal: what it asks, who voted how, and whether it was executed.
 
     ``state`` is where it stood at the history's last block (active, defeated, succeeded,
-    executed, expired or stale). ``applies_from_round`` is the
-    first round its change governs, read from the change's own event, which the contract
-    emits just before ProposalExecuted in the execution transaction.
+    executed, expired or stale). ``applies_from_round`` is the first round its change
+    governs, read from the change's own event, which the contract emits just before
+    ProposalExecuted in the execution transaction.
     """
 
     id: int
     proposer: str
     kind: ProposalKind
     value: ProposalValue
-    summary: str  # what it does, in words ("set aggregation rule to 'median'")
     round: int  # the members of this round vote on it
     vote_end: int  # unix seconds
     votes_needed: int  # yes votes it needs: a strict majority of the members of ``round``
@@ -187,6 +192,11 @@ class ProposalRecord:
     def executed(self) -> bool:
         """Whether the proposal was executed."""
         return self.executed_block is not None
+
+    @property
+    def summary(self) -> str:
+        """What it does, in words ("set aggregation rule to 'median'")."""
+        return describe_proposal(self.kind, self.value)
 
 
 @dataclass(frozen=True)

@@ -170,10 +170,10 @@ def _whole_number(kind: ProposalKind, text: str) -> int:
 
 
 def _windows(kind: ProposalKind, text: str) -> Windows:
-    parts = text.split(",")
-    if len(parts) != 3:
-        raise ConfigError(f"{kind.label} takes {KINDS[kind].value_format}, got {text!r}")
-    submit, vote, reveal = (_whole_number(kind, part.strip()) for part in parts)
+    try:
+        submit, vote, reveal = (int(part) for part in text.split(","))
+    except ValueError:  # not three parts, or one is not a whole number
+        raise ConfigError(f"{kind.label} takes {KINDS[kind].value_format}, got {text!r}") from None
     return Windows(submit, vote, reveal)
 
 

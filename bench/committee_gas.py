@@ -181,7 +181,10 @@ def _gas(receipt: Any) -> int:
 def report(gas: SketchGas) -> str:
     """Tabulate the measured gas as Markdown, with the per-piece and per-member slopes."""
     lines = ["| call | size | gas |", "|---|---|---|"]
-    lines += [f"| commitPieces | {k} digests | {g:,} |" for k, g in sorted(gas.commit.items())]
+    lines += [
+        f"| commitPieces | {k} digest{'' if k == 1 else 's'} | {g:,} |"
+        for k, g in sorted(gas.commit.items())
+    ]
     lines += [f"| checkPosition | {n} members | {g:,} |" for n, g in sorted(gas.position.items())]
     lines += [
         f"| finalize | {n} members, {k} pieces | {g:,} |"

@@ -24,8 +24,9 @@ def _one_torch_thread() -> None:
 def anvil() -> Iterator[AnvilNode]:
     """The one anvil of the session (``node_modules/.bin``, from ``npm ci``), on a free port.
 
-    A missing anvil fails the tests with the command to run: they never skip. Whoever moves
-    its clock does it in a snapshot (`own_anvil`, `anvil_snapshot`), see ``tests/anvil.py``.
+    A missing anvil fails the tests with the command to run: they never skip. Session
+    fixtures deploy on it for good; any other test or module that moves its clock does it in
+    a snapshot (`own_anvil`, `anvil_snapshot`), see ``tests/anvil.py``.
     """
     try:
         node = AnvilNode.start()

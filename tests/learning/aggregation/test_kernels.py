@@ -13,7 +13,11 @@ import numpy as np
 import pytest
 
 from daofed.learning.aggregation import kernels, ordered_sum
-from daofed.learning.aggregation.sorting import batcher_network, selection_network
+from daofed.learning.aggregation.sorting import (
+    batcher_network,
+    leading_layer,
+    selection_network,
+)
 
 Rows = list[np.ndarray]
 
@@ -119,6 +123,16 @@ def test_selection_network_decides_the_kept_positions(n: int) -> None:
             for low, high in network:
                 wires[low], wires[high] = min(wires[low], wires[high]), max(wires[low], wires[high])
             assert wires[lo:hi] == sorted(bits)[lo:hi]
+
+
+@pytest.mark.parametrize("n", range(1, 17))
+def test_leading_layer_touches_each_wire_once(n: int) -> None:
+    network = selection_network(n, (n - 1) // 2, n - (n - 1) // 2)
+    count = leading_layer(network)
+    wires = network[:count].ravel().tolist()
+    assert len(wires) == len(set(wires))
+    if count < len(network):
+        assert set(network[count].tolist()) & set(wires)
 
 
 def test_rows_must_agree_in_size() -> None:

@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from daofed.learning.aggregation import _compiled
 from daofed.learning.aggregation.numeric import F64
-from daofed.learning.aggregation.sorting import selection_network
+from daofed.learning.aggregation.sorting import leading_layer, selection_network
 
 Row = npt.NDArray[np.float32]
 
@@ -59,7 +59,8 @@ def kept_mean(rows: Sequence[Row], lo: int, hi: int) -> Row:
     if not 0 <= lo < hi <= len(flats):
         raise ValueError(f"kept positions {lo}..{hi - 1} are not within {len(flats)} rows")
     out = np.empty(flats[0].size, np.float32)
-    if not _compiled.kept_mean(addresses, selection_network(len(flats), lo, hi), lo, hi, out):
+    network = selection_network(len(flats), lo, hi)
+    if not _compiled.kept_mean(addresses, network, leading_layer(network), lo, hi, out):
         raise NonFiniteRows
     return out.reshape(np.shape(rows[0]))
 

@@ -54,3 +54,16 @@ def selection_network(n: int, lo: int, hi: int) -> npt.NDArray[np.intp]:
     network = np.array(kept[::-1], dtype=np.intp).reshape(-1, 2)
     network.flags.writeable = False
     return network
+
+
+def leading_layer(network: npt.NDArray[np.intp]) -> int:
+    """Count the comparators at the start of ``network`` that touch each wire at most once.
+
+    They can read their inputs straight from the members' rows.
+    """
+    touched: set[int] = set()
+    for count, (low, high) in enumerate(network.tolist()):
+        if low in touched or high in touched:
+            return count
+        touched.update((low, high))
+    return len(network)

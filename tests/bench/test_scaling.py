@@ -66,6 +66,26 @@ def test_joined_pieces_are_the_whole_aggregate_bit_for_bit(spec: str) -> None:
     assert result.disputed == () and result.wrong_accepted == ()
 
 
+def test_at_the_real_piece_length_too() -> None:
+    rng = np.random.default_rng(1)
+    members = [
+        MemberUpdate(
+            f"0x{i + 1:040x}",
+            5 + i,
+            {
+                "a": rng.standard_normal((300, 400), dtype=np.float32),
+                "b": rng.standard_normal(20_000, dtype=np.float32),
+            },
+        )
+        for i in range(5)
+    ]  # 140,000 values: two full pieces and a short one
+    for spec in scaling.COORDINATE_WISE:
+        rule = parse_rule(spec)
+        result = run_round(rule, members, piece_length(), committee_size=2, seed=b"real")
+        whole = rule.aggregate(members)
+        assert encode(unflatten(result.aggregate, whole)) == encode(whole), spec
+
+
 def test_flatten_and_unflatten_are_inverse() -> None:
     delta = updates(1)[0].delta
     back = unflatten(flatten(delta), delta)

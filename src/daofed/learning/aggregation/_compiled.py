@@ -40,6 +40,8 @@ TILE = 1024
 """Coordinates per tile of the sort: its ``2n`` float32 rows stay in L1/L2 cache."""
 _F32_MAX = np.float32(np.finfo(np.float32).max)
 _F64_MAX = np.finfo(np.float64).max
+BLOCK = 1 << 10
+"""Leaves per block of the distance tree: the ``n`` rows' blocks (float64) stay in cache."""
 WIDE_TILE = 8192
 """Coordinates per tile of the weighted mean: one float64 row (64 KiB) stays in L2 cache;
 longer runs per row keep the hardware prefetcher streaming."""
@@ -169,19 +171,21 @@ def kept_mean(addresses, network, leading, lo, hi, out):  # type: ignore[no-unty
 
 
 @numba.njit(**_JIT)
-def pair_block_sums(addresses, blocks, block, first, second, out, column):  # type: ignore[no-untyped-def]
+def pair_block_sums(addresses, blocks, first, second, out, column):  # type: ignore[no-untyped-def]
     """Squared distances of row pairs, summed over aligned blocks by the pairwise tree.
 
-    Rows hold ``blocks`` whole blocks of ``block`` (a power of two, at least 8)
-    elements; for pair ``p`` and block ``b``, ``out[p, column + b]`` is the sum of
-    ``(f64(x) - f64(y))**2`` over the block along the tree of
-    :func:`.numeric.ordered_sum`: neighbours first, then neighbouring sums.
+    Rows hold ``blocks`` whole blocks of :data:`BLOCK` elements; for pair ``p`` and
+    block ``b``, ``out[p, column + b]`` is the sum of ``(f64(x) - f64(y))**2`` over the
+    block along the tree of :func:`.numeric.ordered_sum`: neighbours first, then
+    neighbouring sums.
 
     Each row's block is stored transposed by eights (element ``8g + t`` at
-    ``t * G + g``), so the tree's three lowest levels are additions of contiguous rows.
+    ``t * G + g``), so the tree's three lowest levels are additions of contiguous rows;
+    the block size is a compile-time constant, so the higher levels' short loops unroll.
     """
     n = addresses.size
-    groups = block // 8
+    block = BLOCK
+    groups = BLOCK // 8
     xs = np.empty((n, block), np.float64)
     sums = np.empty(groups, np.float64)
     for b in range(blocks):

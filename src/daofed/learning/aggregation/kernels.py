@@ -30,10 +30,6 @@ class NonFiniteRows(ValueError):
     """Some row holds NaN or infinity: the loops check as they read, not in a pass of their own."""
 
 
-BLOCK = 1 << 10
-"""Leaves per block of the distance tree; the ``n`` rows' blocks (float64) stay in cache."""
-
-
 def weighted_mean(rows: Sequence[Row], weights: Sequence[float], total: float) -> Row:
     """``f32(sum_i weights[i] * f64(row_i) / total)`` per element, then ``+ 0.0``.
 
@@ -71,9 +67,10 @@ def pair_distances(updates: Sequence[Sequence[Row]]) -> F64:
     ``updates[i]`` is update ``i``'s tensors in a fixed (sorted-name) order, taken as one
     flat vector. Each distance is :func:`.numeric.ordered_sum` of ``(f64(a) - f64(b))**2``
     over that vector: the pairwise tree over its length padded with zeros to a power of
-    two. Blocks of :data:`BLOCK` aligned leaves are subtrees of it; the loop computes each
-    block's sum for all pairs while the block's rows are in cache, and the tree over the
-    block sums finishes it.
+    two. Blocks of ``_compiled.BLOCK`` aligned leaves are subtrees of it (a shorter vector
+    is one block: its tree, then sums with zeros, which change nothing); the loop
+    computes each block's sum for all pairs while the block's rows are in cache, and the
+    tree over the block sums finishes it.
     """
     n = len(updates)
     first, second = (np.array(side, np.intp) for side in np.triu_indices(n, 1))
@@ -81,7 +78,7 @@ def pair_distances(updates: Sequence[Sequence[Row]]) -> F64:
     sizes = [t.size for t in tensors[0]] if tensors else []
     length = sum(sizes)
     padded = 1 << max(0, length - 1).bit_length()
-    block = max(8, min(BLOCK, padded))
+    block = _compiled.BLOCK
     sums = np.zeros((first.size, max(1, padded // block)), np.float64)
     start = 0
     inside: set[int] = set()
@@ -91,7 +88,7 @@ def pair_distances(updates: Sequence[Sequence[Row]]) -> F64:
             offset = inner_first * block - start
             addresses = np.array([u[k][offset:].ctypes.data for u in tensors], np.intp)
             _compiled.pair_block_sums(
-                addresses, inner_stop - inner_first, block, first, second, sums, inner_first
+                addresses, inner_stop - inner_first, first, second, sums, inner_first
             )
             inside.update(range(inner_first, inner_stop))
         start += size
@@ -99,7 +96,7 @@ def pair_distances(updates: Sequence[Sequence[Row]]) -> F64:
         if b not in inside:  # holds a tensor boundary, or the end of the vector
             rows = [_gather(u, sizes, b * block, block) for u in tensors]
             addresses = np.array([row.ctypes.data for row in rows], np.intp)
-            _compiled.pair_block_sums(addresses, 1, block, first, second, sums, b)
+            _compiled.pair_block_sums(addresses, 1, first, second, sums, b)
     while sums.shape[1] > 1:
         sums = sums[:, 0::2] + sums[:, 1::2]
     if not np.isfinite(sums).all():  # finite float32 inputs cannot overflow these sums

@@ -100,7 +100,7 @@ def test_votes_from_outsiders_and_repeated_votes_are_reported(
     governed: Governed, governed_history: History
 ) -> None:
     median, admit, stricter = governed_history.proposals
-    outsider = ProposalVoteRecord(governed.members[4].address, True, 0, 0, "0x")
+    outsider = ProposalVoteRecord(governed.members[4].address, True, 0, 0, "0x", 0)
     twice = median.votes[0]
     forged_votes = (*median.votes, outsider, twice)
     forged = dataclasses.replace(median, votes=forged_votes)

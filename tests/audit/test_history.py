@@ -70,6 +70,17 @@ def test_records_keep_where_their_events_were_emitted(scenario: Scenario, histor
             assert [(r.block_number, r.tx_hash, r.log_index, r.digest) for r in records] == where
 
 
+def test_proposal_votes_keep_where_their_events_were_emitted(
+    governed: Governed, governed_history: History
+) -> None:
+    events = governed.federation.proposal_votes()
+    assert events
+    records = [v for p in governed_history.proposals for v in p.votes]
+    assert sorted((r.block_number, r.log_index, r.tx_hash) for r in records) == sorted(
+        (e.block_number, e.log_index, e.tx_hash) for e in events
+    )
+
+
 def test_votes_are_tallied_per_digest_with_their_voters(
     scenario: Scenario, history: History
 ) -> None:

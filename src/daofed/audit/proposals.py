@@ -86,7 +86,12 @@ def _record(
         created_block=created.block_number,
         votes=tuple(
             ProposalVoteRecord(
-                v.voter, v.support, v.block_number, context.times[v.block_number], v.tx_hash
+                v.voter,
+                v.support,
+                v.block_number,
+                context.times[v.block_number],
+                v.tx_hash,
+                v.log_index,
             )
             for v in votes
         ),

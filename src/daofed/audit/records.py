@@ -156,6 +156,7 @@ class ProposalVoteRecord:
     block_number: int
     timestamp: int  # of its block: votes count only before the proposal's vote end
     tx_hash: str
+    log_index: int
 
 
 @dataclass(frozen=True)

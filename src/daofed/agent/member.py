@@ -26,6 +26,7 @@ from daofed.agent.events import AgentEvent, EventSink, Step, discard
 from daofed.agent.prefetch import Prefetcher
 from daofed.chain import Federation, Phase, RoundSnapshot, UpdateSubmitted
 from daofed.chain.commitment import derive_salt
+from daofed.chain.tx import rpc_errors
 from daofed.errors import ContractRevert, StorageError, TaskError
 from daofed.learning.aggregation import AggregationRule, parse_rule
 from daofed.learning.privacy import Adjacency, PrivacySettings, epsilon, noise_seed
@@ -126,6 +127,7 @@ class MemberAgent:
         self._genesis: Genesis | None = None  # set once this member's task is checked
         self._work = _RoundWork(0)
         self._prefetcher = Prefetcher(store)
+        self._snapshot: RoundSnapshot | None = None  # the last read, with its block
 
     @property
     def address(self) -> str:
@@ -142,8 +144,16 @@ class MemberAgent:
         return self._genesis
 
     def step(self, until_round: int | None = None) -> AgentEvent:
-        """Read the current round at one block and do what it needs from this member."""
-        return self.act(self.federation.snapshot(self.address), until_round)
+        """Read the current round at one block and do what it needs from this member.
+
+        The round is read again only when a block has been added since the last read: at
+        the same block every view gives the same answer, so an idle poll costs one request.
+        """
+        with rpc_errors(self.federation.w3, "reading the block number"):
+            block = int(self.federation.w3.eth.block_number)
+        if self._snapshot is None or self._snapshot.block != block:
+            self._snapshot = self.federation.snapshot(self.address)
+        return self.act(self._snapshot, until_round)
 
     def act(self, snapshot: RoundSnapshot, until_round: int | None = None) -> AgentEvent:
         """Do the one thing ``snapshot`` says this member owes its round, and report it.

@@ -15,15 +15,28 @@ when a row holds NaN or infinity, found while computing instead of in a pass of 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
 
-from daofed.learning.aggregation import _compiled
 from daofed.learning.aggregation.numeric import F64
 from daofed.learning.aggregation.sorting import leading_layer, selection_network
 
 Row = npt.NDArray[np.float32]
+
+
+@cache
+def _loops() -> ModuleType:
+    """Import the compiled loops on first use.
+
+    Only a process that aggregates then pays for importing numba (about a second on a
+    busy machine), not every CLI command.
+    """
+    from daofed.learning.aggregation import _compiled
+
+    return _compiled
 
 
 class NonFiniteRows(ValueError):
@@ -39,7 +52,7 @@ def weighted_mean(rows: Sequence[Row], weights: Sequence[float], total: float) -
     """
     flats, addresses = _addresses(rows)
     out = np.empty(flats[0].size, np.float32)
-    if not _compiled.weighted_mean(addresses, np.asarray(weights, np.float64), float(total), out):
+    if not _loops().weighted_mean(addresses, np.asarray(weights, np.float64), float(total), out):
         raise NonFiniteRows
     return out.reshape(np.shape(rows[0]))
 
@@ -56,7 +69,7 @@ def kept_mean(rows: Sequence[Row], lo: int, hi: int) -> Row:
         raise ValueError(f"kept positions {lo}..{hi - 1} are not within {len(flats)} rows")
     out = np.empty(flats[0].size, np.float32)
     network = selection_network(len(flats), lo, hi)
-    if not _compiled.kept_mean(addresses, network, leading_layer(network), lo, hi, out):
+    if not _loops().kept_mean(addresses, network, leading_layer(network), lo, hi, out):
         raise NonFiniteRows
     return out.reshape(np.shape(rows[0]))
 
@@ -78,7 +91,7 @@ def pair_distances(updates: Sequence[Sequence[Row]]) -> F64:
     sizes = [t.size for t in tensors[0]] if tensors else []
     length = sum(sizes)
     padded = 1 << max(0, length - 1).bit_length()
-    block = _compiled.BLOCK
+    block = _loops().BLOCK
     sums = np.zeros((first.size, max(1, padded // block)), np.float64)
     start = 0
     inside: set[int] = set()
@@ -87,7 +100,7 @@ def pair_distances(updates: Sequence[Sequence[Row]]) -> F64:
         if inner_stop > inner_first:
             offset = inner_first * block - start
             addresses = np.array([u[k][offset:].ctypes.data for u in tensors], np.intp)
-            _compiled.pair_block_sums(
+            _loops().pair_block_sums(
                 addresses, inner_stop - inner_first, first, second, sums, inner_first
             )
             inside.update(range(inner_first, inner_stop))
@@ -96,7 +109,7 @@ def pair_distances(updates: Sequence[Sequence[Row]]) -> F64:
         if b not in inside:  # holds a tensor boundary, or the end of the vector
             rows = [_gather(u, sizes, b * block, block) for u in tensors]
             addresses = np.array([row.ctypes.data for row in rows], np.intp)
-            _compiled.pair_block_sums(addresses, 1, first, second, sums, b)
+            _loops().pair_block_sums(addresses, 1, first, second, sums, b)
     while sums.shape[1] > 1:
         sums = sums[:, 0::2] + sums[:, 1::2]
     if not np.isfinite(sums).all():  # finite float32 inputs cannot overflow these sums

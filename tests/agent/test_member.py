@@ -11,7 +11,14 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from daofed.agent import AgentEvent, MemberAgent, MemberSettings, Step
-from daofed.chain import Federation, Phase, advance_time, dev_accounts, embedded_chain
+from daofed.chain import (
+    Federation,
+    Phase,
+    RoundSnapshot,
+    advance_time,
+    dev_accounts,
+    embedded_chain,
+)
 from daofed.errors import BlobNotFound
 from daofed.learning import FederatedSplit, load_digits, split_federated
 from daofed.protocol import Action, next_action
@@ -281,3 +288,24 @@ def test_a_member_fetches_peers_updates_as_they_come_and_never_its_own(
     assert sorted(watched.fetched) == sorted(updates[1:])  # each peer once, never its own
     assert [a.step().step for a in others] == [Step.VOTED, Step.VOTED]
     assert federation.phase(1) is Phase.ACCEPTED
+
+
+def test_the_round_is_read_again_only_after_a_new_block(
+    federation: Federation, make_agent: MakeAgent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent, peer = make_agent(0), make_agent(1)
+    assert agent.step().step is Step.SUBMITTED
+    reads: list[str] = []
+    snapshot = federation.snapshot
+
+    def counted(member: str) -> RoundSnapshot:
+        reads.append(member)
+        return snapshot(member)
+
+    monkeypatch.setattr(federation, "snapshot", counted)
+    assert agent.step().step is Step.WAITING  # a block was added by its own submission
+    assert agent.step().step is Step.WAITING  # none since: nothing can have changed
+    assert len(reads) == 1
+    assert peer.step().step is Step.SUBMITTED
+    assert agent.step().step is Step.WAITING
+    assert len(reads) == 3  # the peer's read, and this member's after the peer's block

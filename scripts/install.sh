@@ -64,9 +64,9 @@ mkdir -p src/daofed/explorer/static/vendor
 cp node_modules/chart.js/dist/chart.umd.min.js src/daofed/explorer/static/vendor/chart.umd.js
 ipfs_lock=tools/ipfs-node/package-lock.json
 if fresh tools/ipfs-node/node_modules/.daofed-npm "$ipfs_lock"; then
-  echo "==> test IPFS node: installed ($ipfs_lock unchanged)" >&2
+  echo "==> IPFS node (Helia): installed ($ipfs_lock unchanged)" >&2
 else
-  echo "==> npm ci in tools/ipfs-node (test IPFS node)" >&2
+  echo "==> npm ci in tools/ipfs-node (IPFS node: Helia and its Node.js 22)" >&2
   npm ci --prefix tools/ipfs-node --no-audit --no-fund --loglevel=error
   stamp tools/ipfs-node/node_modules/.daofed-npm "$ipfs_lock"
 fi

@@ -1,6 +1,6 @@
 """Communication: bytes per update and accuracy under fp16/int8 compression and local DP.
 
-Issue 6 asks for the accuracy effect and the bytes saved of each update encoding. This
+It measures the accuracy effect and the bytes saved of each update encoding. It
 runs the federated rounds in one process through the protocol core's own simulation
 (:func:`daofed.protocol.simulation.simulate`): every member makes its update exactly as
 an agent does (:func:`daofed.protocol.make_update`: train from the global model, clip and

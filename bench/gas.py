@@ -24,7 +24,7 @@ from daofed.storage import BlobRef
 from daofed.storage.ipfs import raw_cid
 
 GOAL_GAS = 60_000
-"""Issue 6: submit and vote each cost at most this much gas."""
+"""The goal: submit and vote each cost at most this much gas."""
 FULL_SIZES = (5, 50, 200)
 QUICK_SIZES = (5, 12)
 WINDOW = 3600  # seconds; long enough that no deadline passes while measuring
@@ -50,7 +50,7 @@ class GasRow:
     action: str
     members: int
     gas: Spread
-    goal: int | None  # GOAL_GAS where issue 6 sets one
+    goal: int | None  # GOAL_GAS where a goal is set
 
     @property
     def gap(self) -> float | None:

@@ -1,4 +1,4 @@
-"""Issue 6's goals, checked against what a run measured, each with its exact gap.
+"""The benchmark's goals, checked against what a run measured, each with its exact gap.
 
 A goal that is missed is not an error: the benchmark's job is to say by how much, so the
 report carries every check with the measured value, the target and the gap.

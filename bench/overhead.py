@@ -45,7 +45,7 @@ from daofed.learning.model import ModelConfig
 from daofed.protocol import genesis_blob
 
 GOAL_OVERHEAD = 0.05
-"""Issue 6: at 10 members a 5M-parameter round takes at most 5 % longer than the baseline."""
+"""The goal: at 10 members a 5M-parameter round takes at most 5 % longer than the baseline."""
 GOAL_MEMBER_OVERHEAD = 0.10
 """At 10 members with the 5M model a member spends at most 10 % more CPU than training."""
 WINDOW = 3600  # seconds: no deadline passes during a measurement; rounds end by quorum

@@ -144,7 +144,7 @@ def _scale_table(report: BenchReport) -> Table | None:
 
 
 def _goal_table(checks: tuple[GoalCheck, ...]) -> Table:
-    table = Table(title="Goals of issue 6")
+    table = Table(title="Goals")
     for column in ("goal", "measured", "met", "gap"):
         table.add_column(column)
     for check in checks:

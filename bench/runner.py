@@ -1,4 +1,4 @@
-"""Run every measurement of issue 6, full or quick, on services started here.
+"""Run every measurement, full or quick, on services started here.
 
 One anvil (gas and initcode limits lifted) and one IPFS node serve all measurements and
 are stopped at the end. ``quick`` uses small sizes so the whole run takes about a minute
@@ -52,7 +52,7 @@ class BenchConfig:
 
     @classmethod
     def full(cls) -> BenchConfig:
-        """Issue 6's sizes."""
+        """Return the full sizes, the ones docs/benchmarks.md reports."""
         return cls(
             quick=False,
             gas_sizes=gas.FULL_SIZES,

@@ -65,7 +65,7 @@ GRINDING_SEEDS = 2**16
 LINK_BITS_PER_S = 1e9
 """A 1 Gbit/s link, to turn bytes into seconds for scale."""
 
-# Gas measured on anvil after issue 10 (docs/benchmarks.md), independent of N.
+# Gas measured on anvil (docs/benchmarks.md), independent of N.
 SUBMIT_GAS = 41_265
 VOTE_GAS = 41_195  # a later vote for a (digest, CID) pair
 FIRST_VOTE_GAS = 58_295  # the first vote for a pair

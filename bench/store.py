@@ -27,7 +27,7 @@ MB = 1_000_000
 FULL_SIZES_MB = (1, 50, 200)
 QUICK_SIZES_MB = (1, 8)
 MAX_COPIES = 2.0
-"""Issue 6: a blob must not be held more than twice in memory."""
+"""The goal: a blob must not be held more than twice in memory."""
 PROBE_TIMEOUT = 900.0
 
 

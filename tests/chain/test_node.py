@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from daofed import nodeproc
 from daofed.chain import (
@@ -115,3 +116,38 @@ def test_a_node_that_exits_while_starting_is_reported_in_one_line() -> None:
     message = str(caught.value)
     assert message.startswith("anvil exited with code") and "\n" not in message
     assert "in use" in message.lower()  # anvil's own last word: the port is taken
+
+
+@pytest.mark.anvil
+def test_a_snapshot_is_read_again_when_a_restarted_node_lost_the_block_it_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """anvil restarted from its state file has no state for earlier blocks: a member whose
+    snapshot began on the old node reads it again at the new head instead of failing."""
+    state = tmp_path / "chain.json"
+    member = dev_account(1).address
+    with AnvilNode.start(state_file=state) as node:
+        w3 = node.web3()
+        federation = Federation.deploy(
+            w3,
+            dev_account(0),
+            members=[member],
+            quorum=1,
+            submit_window=60,
+            vote_window=60,
+            rule="fedavg",
+            genesis=blob("genesis"),
+        )
+        w3.provider.make_request(RPCEndpoint("evm_mine"), [])
+        before_restart = int(w3.eth.block_number) - 1
+    with AnvilNode.start(state_file=state) as again:
+        restored = Federation.at(again.web3(), federation.address)
+        again.web3().provider.make_request(RPCEndpoint("evm_mine"), [])
+        with pytest.raises(ChainError, match=r"reading \w+ failed"):
+            restored._snapshot_at(member, before_restart)
+
+        head = int(again.web3().eth.block_number)
+        heads = iter([before_restart, head, head])  # the head named before the restart, then now
+        monkeypatch.setattr(restored, "_head", lambda: next(heads))
+        snapshot = restored.snapshot(member)
+    assert (snapshot.block, snapshot.round, snapshot.is_member) == (head, 1, True)

@@ -44,13 +44,17 @@ from daofed.chain.proposals import check_max_samples, check_rule
 from daofed.chain.revert import RevertDecoder
 from daofed.chain.tx import rpc_errors, send_transaction
 from daofed.chain.values import Phase, RoundInfo, RoundSnapshot, TxResult
-from daofed.errors import ChainError, ConfigError
+from daofed.errors import ChainError, ConfigError, ContractRevert
 from daofed.storage import BlobRef
 
 ROUND_CHANGING_GAS = 400_000
 """Gas limit floor for votes and closes: the one that accepts or closes also opens the
 next round (~120k gas), which an estimate made a moment earlier may not have seen.
 Unused gas is not charged."""
+
+
+SNAPSHOT_ATTEMPTS = 3
+"""Reads of a round snapshot when the node cannot answer at the head it named (a restart)."""
 
 
 class Federation(FederationGovernance):
@@ -170,9 +174,28 @@ class Federation(FederationGovernance):
         )
 
     def snapshot(self, member: str) -> RoundSnapshot:
-        """Read what the current round needs from ``member``, all at the latest block."""
+        """Read what the current round needs from ``member``, all at the latest block.
+
+        A node may be unable to answer at the block it just named: it was restarted from a
+        state file without history, or replaced behind a load balancer. When the head has
+        moved on meanwhile, the snapshot is read again at the new head.
+        """
+        for _ in range(SNAPSHOT_ATTEMPTS - 1):
+            block = self._head()
+            try:
+                return self._snapshot_at(member, block)
+            except ContractRevert:
+                raise
+            except ChainError:
+                if self._head() == block:
+                    raise
+        return self._snapshot_at(member, self._head())
+
+    def _head(self) -> int:
         with rpc_errors(self.w3, "reading the block number"):
-            block = int(self.w3.eth.block_number)
+            return int(self.w3.eth.block_number)
+
+    def _snapshot_at(self, member: str, block: int) -> RoundSnapshot:
         me = _address(member)
         round_number = int(self._view("currentRound", block=block))
         info = self._view("roundInfo", round_number, block=block)

@@ -35,6 +35,8 @@ DEV_HD_PATH = "m/44'/60'/0'/0"  # account i is at DEV_HD_PATH/i, as in anvil and
 DEV_ACCOUNT_COUNT = 10
 DEV_BALANCE_WEI = 10_000 * 10**18  # anvil's default
 ANVIL_CHAIN_ID = 31337
+LOOPBACK = "127.0.0.1"
+EVERY_INTERFACE = "0.0.0.0"  # a bind address: listen on every interface
 
 Account.enable_unaudited_hdwallet_features()
 
@@ -167,7 +169,7 @@ def find_hardhat() -> Path:
 
 
 class LocalNode:
-    """A development chain node this process started: loopback only, stopped on exit."""
+    """A development chain node this process started, stopped on exit."""
 
     NAME = "node"
     LISTENING = re.compile(r"(127\.0\.0\.1:\d+)")  # group 1: host:port, once it listens
@@ -188,12 +190,15 @@ class LocalNode:
         """Run ``command``, wait until it prints where it listens and answers JSON-RPC there."""
         process = NodeProcess.start(cls.NAME, command, cwd=cwd, env=env, error=ChainError)
         address = process.wait_ready(line_match(cls.LISTENING), timeout=timeout, error=ChainError)
+        host, port = address.rsplit(":", 1)
+        # A node on every interface is reached on this host through loopback.
+        url = f"http://{LOOPBACK if host == EVERY_INTERFACE else host}:{port}"
         try:
-            connect(f"http://{address}")
+            connect(url)
         except BaseException:
             process.stop()
             raise
-        return cls(process, f"http://{address}")
+        return cls(process, url)
 
     def web3(self) -> Web3:
         """Connect a Web3 to this node."""
@@ -233,7 +238,7 @@ class HardhatNode(LocalNode):
         command = [
             str(binary or find_hardhat()),
             "node",
-            "--hostname", "127.0.0.1",
+            "--hostname", LOOPBACK,
             "--port", str(port),  # 0: Hardhat picks a free port and prints it
         ]  # fmt: skip
         env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true"}
@@ -241,14 +246,14 @@ class HardhatNode(LocalNode):
 
 
 class AnvilNode(LocalNode):
-    """An anvil this process started: loopback only, a free port, stopped on exit.
+    """An anvil this process started: on loopback unless told, a free port, stopped on exit.
 
     Use ``with AnvilNode.start() as node: w3 = node.web3()``. With ``state_file`` the
     chain is loaded from that file if it exists and written back to it on :meth:`stop`.
     """
 
     NAME = "anvil"
-    LISTENING = re.compile(r"Listening on (127\.0\.0\.1:\d+)")
+    LISTENING = re.compile(r"Listening on (\d+\.\d+\.\d+\.\d+:\d+)")
 
     @classmethod
     def start(
@@ -258,6 +263,7 @@ class AnvilNode(LocalNode):
         state_file: Path | None = None,
         block_time: float | None = None,
         chain_id: int = ANVIL_CHAIN_ID,
+        host: str = LOOPBACK,
         port: int = 0,
         timeout: float = 30.0,
         accounts: int = DEV_ACCOUNT_COUNT,
@@ -266,13 +272,16 @@ class AnvilNode(LocalNode):
     ) -> AnvilNode:
         """Start anvil and wait until it answers JSON-RPC (``port=0``: a free port).
 
+        ``host`` is the IPv4 address it listens on: loopback by default, since its dev
+        accounts are unlocked and their keys public; another host's members need an
+        address they can reach (``0.0.0.0``: every interface, :attr:`url` on loopback).
         It funds the first ``accounts`` dev accounts (a demo of many members needs more
         than the usual ten). ``gas_limit`` (per block) and ``code_size_limit=False`` make
         room for constructors larger than any real network takes (benchmarks).
         """
         command = [
             str(binary or find_anvil()),
-            "--host", "127.0.0.1",
+            "--host", host,
             "--port", str(port),  # 0: anvil picks a free port and prints it
             "--chain-id", str(chain_id),
             "--mnemonic", DEV_MNEMONIC,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +12,8 @@ import typer
 from daofed.chain import AnvilNode, Federation, connect, fund
 from daofed.chain.checks import MAX_SAMPLES_LIMIT, check_address
 from daofed.chain.deployment import Deployment
+from daofed.chain.node import EVERY_INTERFACE, LOOPBACK
+from daofed.cli.bind import check_bindable
 from daofed.cli.options import (
     DEFAULT_DEPLOYMENT,
     DevKeyOpt,
@@ -34,7 +35,14 @@ chain_app = typer.Typer(help="Run a local development chain (anvil).")
 
 @chain_app.command("up")
 def up(
-    port: Annotated[int, typer.Option(help="Loopback port for JSON-RPC.", min=1, max=65535)] = 8545,
+    host: Annotated[
+        str,
+        typer.Option(
+            help="IPv4 address to listen on: loopback by default (the dev keys are public); "
+            "0.0.0.0 for every interface, or one address other hosts' members reach."
+        ),
+    ] = LOOPBACK,
+    port: Annotated[int, typer.Option(help="Port for JSON-RPC.", min=1, max=65535)] = 8545,
     state: Annotated[
         Path,
         typer.Option(help="State file: loaded at start, written at stop (restarts keep it)."),
@@ -43,34 +51,24 @@ def up(
         float | None, typer.Option(help="Mine a block every N seconds (default: on each tx).")
     ] = None,
 ) -> None:
-    """Start anvil on 127.0.0.1 and keep it running until Ctrl-C (state is saved)."""
+    """Start anvil (on 127.0.0.1 unless --host) and keep it running until Ctrl-C (state saved)."""
     with friendly_errors():
-        _check_port_free(port)
+        check_bindable(host, port, busy="another chain may be running there (use it, or stop it)")
     state.parent.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     with (
         friendly_errors(),
-        AnvilNode.start(port=port, state_file=state, block_time=block_time) as node,
+        AnvilNode.start(host=host, port=port, state_file=state, block_time=block_time) as node,
     ):
-        err_console.print(f"anvil listening on {node.url} (chain id {node.web3().eth.chain_id})")
+        where = node.url
+        if host == EVERY_INTERFACE:
+            where = f"every interface, port {port} ({node.url} from this host)"
+        err_console.print(f"anvil listening on {where} (chain id {node.web3().eth.chain_id})")
         err_console.print(f"state file: {state}; dev keys: `--dev 0..9`; stop with Ctrl-C")
         stop.wait()
     err_console.print("anvil stopped, state saved")
-
-
-def _check_port_free(port: int) -> None:
-    """Refuse a port something already listens on, before anvil says so in its own words."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # only a listener blocks
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError as error:
-            raise ConfigError(
-                f"cannot listen on 127.0.0.1:{port} ({error.strerror or error}): another chain "
-                "may be running there (use it, or stop it), or choose another port with --port"
-            ) from None
 
 
 @chain_app.command("fund")

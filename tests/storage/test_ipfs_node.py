@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import random
 import shutil
@@ -96,6 +97,106 @@ def test_pin_rm_then_add_again(api: httpx.Client) -> None:
     assert "not pinned" in not_pinned.json()["Message"]
     assert api.post("/pin/add", params={"arg": cid}).json()["Pins"] == [cid]
     assert api.post("/pin/rm", params={"arg": cid}).status_code == 200
+
+
+def gc(api: httpx.Client) -> set[str]:
+    """Run `repo/gc` and return the CIDs it says it removed."""
+    response = api.post("/repo/gc")
+    response.raise_for_status()
+    lines = [json.loads(line) for line in response.text.splitlines() if line]
+    assert all(set(line) == {"Key"} for line in lines), lines  # no Error lines
+    return {line["Key"]["/"] for line in lines}
+
+
+def readable_offline(api: httpx.Client, cid: str) -> bytes | None:
+    """The blob from this node's own blocks, or None if any is missing."""
+    response = api.post("/cat", params={"arg": cid, "offline": "true"})
+    if response.status_code != 200:
+        assert "not found locally" in response.json()["Message"]
+        return None
+    return response.content
+
+
+def test_pin_ls_answers_as_kubo(api: httpx.Client) -> None:
+    pinned = str(add(api, b"pinned " + os.urandom(16), cid_version=1)["Hash"])
+    v0 = str(add(api, b"pinned v0 " + os.urandom(16))["Hash"])
+    one = api.post("/pin/ls", params={"arg": pinned, "type": "recursive"})
+    assert one.json() == {"Keys": {pinned: {"Type": "recursive"}}}
+    every = api.post("/pin/ls", params={"type": "recursive"}).json()["Keys"]
+    assert every[pinned] == {"Type": "recursive"}
+    assert every[v0] == {"Type": "recursive"}  # listed as pinned: CIDv0 stays v0
+
+    api.post("/pin/rm", params={"arg": pinned}).raise_for_status()
+    gone = api.post("/pin/ls", params={"arg": pinned, "type": "recursive"})
+    assert gone.status_code == 500
+    assert gone.json() == {
+        "Message": f"path '/ipfs/{pinned}' is not pinned",
+        "Code": 0,
+        "Type": "error",
+    }
+    assert pinned not in api.post("/pin/ls", params={"type": "recursive"}).json()["Keys"]
+
+
+def test_gc_removes_unpinned_blobs_and_keeps_pinned_ones(api: httpx.Client) -> None:
+    small = os.urandom(1000)
+    large = random.Random(11).randbytes(5 * CHUNK + 17)  # 6 leaves under a root
+    kept_small = str(add(api, small, cid_version=1)["Hash"])
+    kept_large = str(add(api, large)["Hash"])
+    loose = os.urandom(3 * CHUNK)
+    unpinned = api.post("/add", params={"pin": "false"}, files={"file": ("blob", loose)})
+    loose_cid = str(unpinned.json()["Hash"])
+    assert readable_offline(api, loose_cid) == loose
+
+    removed = gc(api)
+    assert loose_cid in removed and len(removed) >= 4  # the root and its 3 leaves
+    assert kept_small not in removed and kept_large not in removed
+    assert readable_offline(api, loose_cid) is None
+    assert readable_offline(api, kept_small) == small
+    assert readable_offline(api, kept_large) == large  # every leaf kept, not just the root
+    assert gc(api) == set()  # nothing left to remove
+
+    api.post("/pin/rm", params={"arg": kept_large}).raise_for_status()
+    assert kept_large in gc(api)
+    assert readable_offline(api, kept_large) is None
+    assert readable_offline(api, kept_small) == small
+
+
+def test_gc_keeps_a_block_shared_with_a_pinned_blob(api: httpx.Client) -> None:
+    """A block reached twice by one pin and once by another counts each pin once."""
+    leaf = os.urandom(CHUNK)
+    both = str(add(api, leaf + leaf)["Hash"])  # two links to one leaf
+    alone = str(add(api, leaf)["Hash"])  # that leaf on its own, in CIDv0
+    api.post("/pin/rm", params={"arg": both}).raise_for_status()
+    removed = gc(api)
+    assert both in removed and alone not in removed
+    assert readable_offline(api, alone) == leaf
+
+    add(api, leaf + leaf)  # pinned again, then the other pin goes: the leaf is still needed
+    api.post("/pin/rm", params={"arg": alone}).raise_for_status()
+    assert alone not in gc(api)
+    assert readable_offline(api, both) == leaf + leaf
+    api.post("/pin/rm", params={"arg": both}).raise_for_status()
+    assert {both, alone} <= gc(api)  # no pin left: no mark left either
+
+
+def test_id_lists_every_listen_address_with_the_peer_id() -> None:
+    with IpfsNode.start(swarm=("/ip4/0.0.0.0/tcp/0",)) as node:
+        answer = httpx.post(f"{node.api_url}/api/v0/id", timeout=30).json()
+    peer, addresses = answer["ID"], answer["Addresses"]
+    assert addresses and all(address.endswith(f"/p2p/{peer}") for address in addresses)
+    hosts = {address.split("/")[2] for address in addresses}
+    assert "0.0.0.0" not in hosts  # the wildcard is expanded to the interfaces, as Kubo does
+    assert {"127.0.0.1", *interface_addresses()} <= hosts
+
+
+def interface_addresses() -> set[str]:
+    """This host's IPv4 address on its default route (none if it has no route)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # UDP: picks the route, sends nothing
+        except OSError:
+            return set()
+        return {probe.getsockname()[0]}
 
 
 def test_missing_blob_is_reported_at_once(api: httpx.Client) -> None:

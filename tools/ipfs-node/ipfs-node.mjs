@@ -20,20 +20,24 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { withBitswap } from '@helia/bitswap'
 import { withLibp2pLight } from '@helia/libp2p'
+import { depthFirstWalker } from '@helia/utils'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { FsBlockstore } from 'blockstore-fs'
 import Busboy from 'busboy'
+import * as cborg from 'cborg'
 import { FsDatastore } from 'datastore-fs'
 import { createHeliaLight } from 'helia'
+import { Key } from 'interface-datastore'
 import { exporter } from 'ipfs-unixfs-exporter'
 import { importFile } from 'ipfs-unixfs-importer'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced } from 'ipfs-unixfs-importer/layout'
 import { CID } from 'multiformats/cid'
 import { base32 } from 'multiformats/bases/base32'
+import { base36 } from 'multiformats/bases/base36'
 import { base58btc } from 'multiformats/bases/base58'
 
 const USAGE = 'usage: ipfs-node.mjs --repo DIR [--api-host HOST] [--api-port PORT] ' +
@@ -81,6 +85,8 @@ const routes = {
   '/api/v0/cat': cat,
   '/api/v0/pin/add': pinAdd,
   '/api/v0/pin/rm': pinRm,
+  '/api/v0/pin/ls': pinLs,
+  '/api/v0/repo/gc': repoGc,
   '/api/v0/block/stat': blockStat,
   '/api/v0/id': id,
   '/api/v0/version': version,
@@ -269,6 +275,10 @@ function cidText (cid, query) {
 }
 
 async function add (query, request, response, signal) {
+  await sharingGcLock(() => addFiles(query, request, response, signal))
+}
+
+async function addFiles (query, request, response, signal) {
   const options = importOptions(query)
   const onlyHash = flag(query, 'only-hash', false)
   const pin = flag(query, 'pin', true) && !onlyHash
@@ -340,16 +350,45 @@ async function pinned (cid, options) {
     if (error.name !== 'NotFoundError') throw error
   }
   try {
-    for await (const _ of helia.pins.add(cid, options)) { /* walks and marks the DAG */ } // eslint-disable-line no-unused-vars
+    // the CID's version goes with the pin: Helia keys pins by CIDv1, pin/ls answers as pinned
+    const metadata = { cidVersion: cid.version }
+    for await (const _ of helia.pins.add(cid, { ...options, metadata })) { /* walks and marks the DAG */ } // eslint-disable-line no-unused-vars
   } catch (error) {
     if (error.name !== 'AlreadyPinnedError') throw error
+  }
+}
+
+/**
+ * Remove the pin on `cid` and its mark on every block under it, once per block.
+ *
+ * Not `helia.pins.rm` (Helia 7.1.15): it decrements a block's count once per link to it,
+ * so a DAG that repeats a block (identical chunks) unmarks it below other pins' claims,
+ * and it keeps the removed root in the block's `pinnedBy` instead of the others, so a
+ * later re-pin is not counted; gc then deletes blocks another pin still needs. This
+ * writes Helia's own records (datastore keys and CBOR layout of helia/dist/src/pins.js,
+ * pinned by package-lock.json) with `pinnedBy` as the truth.
+ */
+async function unpinned (cid, options) {
+  const pin = await helia.pins.get(cid, options)
+  await helia.datastore.delete(new Key(`/pin/${cid.toV1().toString(base36)}`), options)
+  const walker = depthFirstWalker()({ blockstore: helia.blockstore, getCodec: helia.getCodec })
+  const seen = new Set()
+  for await (const node of walker.walk(cid, { ...options, depth: pin.depth })) {
+    const key = new Key(`/pinned-block/${base36.encode(node.block.cid.multihash.bytes)}`)
+    if (seen.has(key.toString())) continue
+    seen.add(key.toString())
+    const marks = cborg.decode(await helia.datastore.get(key, options))
+    marks.pinnedBy = marks.pinnedBy.filter(root => !CID.decode(root).toV1().equals(cid.toV1())) // v0 or v1
+    marks.pinCount = marks.pinnedBy.length
+    if (marks.pinCount === 0) await helia.datastore.delete(key, options)
+    else await helia.datastore.put(key, cborg.encode(marks), options)
   }
 }
 
 async function pinAdd (query, request, response, signal) {
   const cid = cidArg(query)
   const options = fetching(query, signal)
-  await fetched(cid, options, () => pinned(cid, options))
+  await sharingGcLock(() => fetched(cid, options, () => pinned(cid, options)))
   reply(response, { Pins: [cid.toString()] })
 }
 
@@ -361,8 +400,44 @@ async function pinRm (query, request, response, signal) {
     if (error.name === 'NotFoundError') throw new KuboError('not pinned or pinned indirectly')
     throw error
   }
-  for await (const _ of helia.pins.rm(cid, { signal, offline: true })) { /* unmarks the DAG */ } // eslint-disable-line no-unused-vars
+  await unpinned(cid, { signal, offline: true })
   reply(response, { Pins: [cid.toString()] })
+}
+
+/** Kubo's `pin ls`: recursive pins only, the one kind this node makes. */
+async function pinLs (query, request, response, signal) {
+  const type = query.get('type') ?? 'all'
+  if (type !== 'recursive') throw new KuboError(`this node lists recursive pins only (type=recursive), not type=${type}`, 1)
+  const Keys = {}
+  if (query.has('arg')) {
+    const cid = cidArg(query)
+    try {
+      await helia.pins.get(cid, { signal })
+    } catch (error) {
+      if (error.name !== 'NotFoundError') throw error
+      throw new KuboError(`path '/ipfs/${cid}' is not pinned`) // Kubo writes the path it resolved
+    }
+    Keys[cid.toString()] = { Type: 'recursive' }
+  } else {
+    for await (const pin of helia.pins.ls({ signal })) {
+      const cid = pin.metadata?.cidVersion === 0 ? pin.cid.toV0() : pin.cid
+      Keys[cid.toString()] = { Type: 'recursive' }
+    }
+  }
+  reply(response, { Keys })
+}
+
+/** Kubo's `repo gc`: delete every block no pin reaches; one NDJSON line per deleted block. */
+async function repoGc (query, request, response, signal) {
+  response.writeHead(200, { 'Content-Type': 'application/json', 'X-Chunked-Output': '1', Trailer: 'X-Stream-Error' })
+  await holdingGcLock(() => helia.gc({
+    signal,
+    onProgress: event => {
+      if (event.type === 'helia:gc:deleted') response.write(JSON.stringify({ Key: { '/': event.detail.toString() } }) + '\n')
+      if (event.type === 'helia:gc:error') response.write(JSON.stringify({ Error: event.detail.message }) + '\n')
+    }
+  }))
+  response.end()
 }
 
 async function blockStat (query, request, response, signal) {
@@ -420,6 +495,40 @@ async function swarmPeers (query, request, response) {
     Direction: connection.direction === 'inbound' ? 1 : 2
   }))
   reply(response, { Peers: peers.length > 0 ? peers : null }) // Kubo sends null for none
+}
+
+// --- Kubo's GC lock: add and pin/add share it, gc holds it alone -----------------------
+// Without it, gc could run between an add's block writes and its pin and delete them.
+
+let sharers = 0
+let gcDone = null // settles when the running gc ends
+let sharersGone = null // resolved when the last sharer leaves, while a gc waits
+
+async function sharingGcLock (work) {
+  while (gcDone !== null) await gcDone
+  sharers++
+  try {
+    return await work()
+  } finally {
+    if (--sharers === 0) sharersGone?.resolve()
+  }
+}
+
+async function holdingGcLock (work) {
+  while (gcDone !== null) await gcDone
+  const done = Promise.withResolvers()
+  gcDone = done.promise
+  try {
+    if (sharers > 0) {
+      sharersGone = Promise.withResolvers()
+      await sharersGone.promise
+      sharersGone = null
+    }
+    return await work()
+  } finally {
+    gcDone = null
+    done.resolve()
+  }
 }
 
 // --- the repo's owner ----------------------------------------------------------------

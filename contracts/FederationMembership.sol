@@ -48,7 +48,12 @@ abstract contract FederationMembership is IFederation {
     /// and their sum over a round stay exact in the float64 arithmetic of the aggregation.
     uint64 public constant MAX_SAMPLES_LIMIT = 2 ** 53 - 1;
 
+    /// @notice The longest node address list a member may publish, in bytes (a TCP
+    /// multiaddr with its peer id takes about 80).
+    uint256 public constant MAX_NODE_ADDRESSES_LENGTH = 1024;
+
     mapping(address account => Member) private _members;
+    mapping(address account => string) private _nodeAddresses;
     address[] private _accounts; // by index, append-only
     uint32 private _memberCount; // members of the coming rounds
 
@@ -74,6 +79,23 @@ abstract contract FederationMembership is IFederation {
         assembly ("memory-safe") {
             mstore(result, n) // shrink to the members found
         }
+    }
+
+    /// @inheritdoc IFederation
+    function setNodeAddresses(string calldata addresses) external {
+        Member storage m = _members[msg.sender];
+        uint64 round = currentRound();
+        if (m.fromRound == 0 || m.untilRound <= round) revert NotMember(msg.sender, round);
+        if (bytes(addresses).length > MAX_NODE_ADDRESSES_LENGTH) {
+            revert NodeAddressesTooLong(bytes(addresses).length);
+        }
+        _nodeAddresses[msg.sender] = addresses;
+        emit NodeAddressesSet(msg.sender, addresses);
+    }
+
+    /// @inheritdoc IFederation
+    function nodeAddresses(address account) external view returns (string memory) {
+        return _nodeAddresses[account];
     }
 
     /// @inheritdoc IFederation

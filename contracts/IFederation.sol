@@ -127,6 +127,12 @@ interface IFederation {
     /// @notice `account` is no longer a member from round `fromRound` on.
     event MemberRemoved(address indexed account, uint64 fromRound);
 
+    /**
+     * @notice `account` published where its IPFS node listens: `addresses` is a space-separated
+     * list of libp2p multiaddrs, each ending in `/p2p/<peer id>` (empty: withdrawn).
+     */
+    event NodeAddressesSet(address indexed account, string addresses);
+
     /// @notice Config `version` holds these parameters; rounds opened from `fromRound` on use it.
     event ConfigChanged(
         uint32 indexed version,
@@ -161,6 +167,9 @@ interface IFederation {
 
     /// @notice `member` has already voted in round `round`.
     error AlreadyVoted(uint64 round, address member);
+
+    /// @notice Node addresses may take at most 1,024 bytes; these take `length`.
+    error NodeAddressesTooLong(uint256 length);
 
     /// @notice A digest must be the sha256 of some bytes, never zero.
     error ZeroDigest();
@@ -326,6 +335,20 @@ interface IFederation {
 
     /// @notice The members of round `round`, in order of first admission. For off-chain use: loops.
     function members(uint64 round) external view returns (address[] memory);
+
+    /**
+     * @notice Publish where the caller's IPFS node listens, so the other members' nodes and
+     * auditors can connect to it and exchange blobs with no central server.
+     * @dev Requires: caller is a member of the current round or admitted to a coming one, and
+     * `addresses` takes at most {MAX_NODE_ADDRESSES_LENGTH} bytes. Not validated further: a
+     * member's own bad entry only makes its own blobs harder to reach. Emits {NodeAddressesSet}.
+     * @param addresses the node's libp2p multiaddrs, space-separated, each with its
+     * `/p2p/<peer id>`; empty to withdraw.
+     */
+    function setNodeAddresses(string calldata addresses) external;
+
+    /// @notice Where `account`'s IPFS node listens, as it last published (empty: never).
+    function nodeAddresses(address account) external view returns (string memory);
 
     /// @notice How many members the rounds opened from now on will have.
     function memberCount() external view returns (uint32);

@@ -6,11 +6,13 @@ for the rounds: pending removals, re-admissions, snapshots, and the member list.
 
 from __future__ import annotations
 
+import pytest
 from eth_account.signers.local import LocalAccount
 
 from daofed.chain import Federation, ProposalKind
+from daofed.errors import ConfigError, ContractRevert
 
-from .conftest import accept_round, enact
+from .conftest import accept_round, check, enact
 
 
 def test_re_adding_before_the_removal_takes_effect_cancels_it(
@@ -63,3 +65,44 @@ def test_a_running_round_keeps_its_snapshot_through_several_changes(
     accept_round(federation, members, 1)
     second = federation.round_info(2)
     assert (second.member_count, second.quorum, second.config_version) == (4, 4, 2)
+
+
+NODE = "/ip4/10.0.0.1/tcp/4001/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo"
+
+
+def test_members_publish_node_addresses_for_as_long_as_they_are_members(
+    federation: Federation, members: list[LocalAccount], outsider: LocalAccount
+) -> None:
+    federation.set_node_addresses(members[0], [NODE, "/ip4/10.0.0.2/tcp/4001"])
+    assert federation.node_addresses(members[0].address) == (NODE, "/ip4/10.0.0.2/tcp/4001")
+    assert federation.node_addresses(members[1].address) == ()
+    with pytest.raises(ContractRevert) as refused:
+        federation.set_node_addresses(outsider, [NODE])
+    check(refused, "NotMember", account=outsider.address, round=1)
+
+    # an admitted account may publish before its first round; a removed one stays listed
+    # in the events but may publish no more once its last round has ended
+    enact(federation, members, ProposalKind.ADD_MEMBER, outsider.address)
+    federation.set_node_addresses(outsider, [NODE])
+    enact(federation, members, ProposalKind.REMOVE_MEMBER, members[0].address)
+    federation.set_node_addresses(members[0], [NODE])  # still a member of round 1
+    accept_round(federation, members, 1)
+    with pytest.raises(ContractRevert) as removed:
+        federation.set_node_addresses(members[0], [])
+    check(removed, "NotMember", account=members[0].address, round=2)
+    federation.set_node_addresses(members[1], [NODE])
+    federation.set_node_addresses(members[1], [])  # withdrawn
+    assert federation.node_announcements() == {
+        members[0].address: (NODE,),
+        outsider.address: (NODE,),
+    }
+
+
+def test_the_client_refuses_node_addresses_the_contract_would(
+    federation: Federation, members: list[LocalAccount]
+) -> None:
+    with pytest.raises(ConfigError, match="without spaces"):
+        federation.set_node_addresses(members[0], ["/ip4/10.0.0.1/tcp/1 /ip4/10.0.0.2/tcp/1"])
+    with pytest.raises(ConfigError, match="1024 the contract keeps"):
+        federation.set_node_addresses(members[0], [NODE] * 20)
+    assert federation.node_addresses(members[0].address) == ()

@@ -368,6 +368,38 @@ describe("Federation", function () {
     });
   });
 
+  describe("node addresses", function () {
+    const NODE = "/ip4/10.0.0.1/tcp/4001/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo";
+
+    it("lets a member publish, replace and withdraw its node's multiaddrs", async function () {
+      const { federation, members } = await loadFixture(deployPlain);
+      const [m1] = members;
+      await expect(federation.connect(m1).setNodeAddresses(NODE))
+        .to.emit(federation, "NodeAddressesSet")
+        .withArgs(m1.address, NODE);
+      expect(await federation.nodeAddresses(m1.address)).to.equal(NODE);
+      const two = `${NODE} /ip6/::1/tcp/4001/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo`;
+      await federation.connect(m1).setNodeAddresses(two);
+      expect(await federation.nodeAddresses(m1.address)).to.equal(two);
+      await expect(federation.connect(m1).setNodeAddresses(""))
+        .to.emit(federation, "NodeAddressesSet")
+        .withArgs(m1.address, "");
+      expect(await federation.nodeAddresses(m1.address)).to.equal("");
+    });
+
+    it("refuses outsiders and lists longer than the bound", async function () {
+      const { federation, members, outsider } = await loadFixture(deployPlain);
+      await expect(federation.connect(outsider).setNodeAddresses(NODE))
+        .to.be.revertedWithCustomError(federation, "NotMember")
+        .withArgs(outsider.address, 1);
+      const bound = await federation.MAX_NODE_ADDRESSES_LENGTH();
+      await federation.connect(members[0]).setNodeAddresses("x".repeat(Number(bound)));
+      await expect(federation.connect(members[0]).setNodeAddresses("x".repeat(Number(bound) + 1)))
+        .to.be.revertedWithCustomError(federation, "NodeAddressesTooLong")
+        .withArgs(bound + 1n);
+    });
+  });
+
   describe("commit-reveal", function () {
     it("hides updates until every member committed, then reveals them", async function () {
       const { federation, members } = await loadFixture(deployHidden);

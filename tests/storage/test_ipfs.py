@@ -152,6 +152,15 @@ def test_kubo_not_found_is_blob_not_found_without_retrying(kubo: FakeKubo) -> No
     assert len(kubo.calls("cat")) == 1
 
 
+def test_kubos_own_timeout_bounds_the_search_and_means_nobody_provides_it(kubo: FakeKubo) -> None:
+    """Kubo waits for a CID as long as told; the client tells it, scaled to the blob's size."""
+    kubo.on("cat", kubo_error("context deadline exceeded"))
+    with IpfsStore(kubo.url, find_timeout=2.0) as store, pytest.raises(BlobNotFound):
+        store.get(REF, max_bytes=3_000_000)
+    assert kubo.calls("cat")[0].params["timeout"] == ["5.000s"]  # 2 s + 3 MB at 1 MB/s
+    assert len(kubo.calls("cat")) == 1
+
+
 def test_other_kubo_errors_are_storage_errors_without_retrying(kubo: FakeKubo) -> None:
     kubo.on("pin/add", kubo_error('invalid path "xyz": invalid cid'))
     with store_at(kubo.url) as store, pytest.raises(StorageError) as caught:

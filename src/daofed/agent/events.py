@@ -16,6 +16,7 @@ class Step(StrEnum):
     """The things an agent can do (or decide not to do) in one step."""
 
     WAITING = "waiting"
+    PEERED = "peered"  # connected to the members' IPFS nodes for a new round
     COMMITTED = "committed"
     SUBMITTED = "submitted"
     EXCLUDED = "excluded"

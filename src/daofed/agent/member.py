@@ -17,20 +17,23 @@ their updates as they are submitted (:class:`~daofed.agent.prefetch.Prefetcher`)
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
 from daofed.agent.events import AgentEvent, EventSink, Step, discard
 from daofed.agent.prefetch import Prefetcher
+from daofed.agent.retention import Retention
 from daofed.chain import Federation, Phase, RoundSnapshot, UpdateSubmitted
 from daofed.chain.commitment import derive_salt
 from daofed.chain.tx import rpc_errors
 from daofed.errors import ContractRevert, StorageError, TaskError
 from daofed.learning.aggregation import AggregationRule, parse_rule
+from daofed.learning.aggregation.server import max_global_model_size
 from daofed.learning.privacy import Adjacency, PrivacySettings, epsilon, noise_seed
 from daofed.learning.task import Scalar, Task
+from daofed.peering import announced_addresses, connect_members, publish
 from daofed.protocol import (
     Action,
     Genesis,
@@ -48,6 +51,7 @@ from daofed.protocol import (
     next_action,
 )
 from daofed.storage import BlobRef, BlobStore, Weights
+from daofed.storage.ipfs import IpfsStore
 from daofed.storage.store import sha256_digest
 
 
@@ -60,6 +64,7 @@ class MemberSettings:
     seed: int = 0
     auto_vote: bool = True
     privacy: PrivacySettings | None = None  # local DP of the update (clip + Gaussian noise)
+    announce: tuple[str, ...] = ()  # multiaddrs to publish for its IPFS node (default: its own)
 
 
 LOST_RACES = frozenset(
@@ -84,6 +89,7 @@ class _RoundWork:
     round: int
     previous_aggregate: bytes | None = None
     rule: AggregationRule | None = None
+    base_ref: BlobRef | None = None
     base: Weights | None = None
     update: bytes | None = None
     delta: Weights | None = None
@@ -127,6 +133,8 @@ class MemberAgent:
         self._genesis: Genesis | None = None  # set once this member's task is checked
         self._work = _RoundWork(0)
         self._prefetcher = Prefetcher(store)
+        self._retention = Retention(store)
+        self._announced = False  # node addresses published (or found current) on chain
         self._snapshot: RoundSnapshot | None = None  # the last read, with its block
 
     @property
@@ -168,8 +176,7 @@ class MemberAgent:
         if until_round is not None and round_number > until_round:
             return self._emit(Step.DONE, until_round, "target round ended")
         if self._work.round != round_number:
-            self._work = self._work.next_round(round_number)
-            self._prefetcher.clear()
+            self._enter_round(snapshot)
         action = next_action(snapshot)
         if action is not Action.WAIT:
             _ = self.genesis  # stop before any work if this member's task is not the federation's
@@ -186,6 +193,29 @@ class MemberAgent:
         if snapshot.submitted and snapshot.phase in (Phase.SUBMIT, Phase.REVEAL):
             self._prefetch(snapshot)
         return self._emit(Step.WAITING, round_number, _waiting(snapshot))
+
+    def _enter_round(self, snapshot: RoundSnapshot) -> None:
+        """Drop the last round's work and, on an IPFS node, prepare the node for this round.
+
+        A member publishes its node's addresses (once per process, when they changed),
+        connects to the members' nodes and releases what the ended rounds held
+        (:mod:`daofed.agent.retention`), keeping the round's base.
+        """
+        round_number = snapshot.round
+        self._work = self._work.next_round(round_number)
+        self._prefetcher.clear()
+        if not (self._retention.active and isinstance(self.store, IpfsStore)):
+            return
+        base = self._work.base_ref = self.federation.round_info(round_number).base
+        self._retention.release(round_number, keep=base)
+        published = ""
+        if snapshot.is_member and not self._announced:
+            addresses = announced_addresses(self.store, self.settings.announce)
+            if publish(self.federation, self.account, addresses):
+                published = f"published node addresses {' '.join(addresses)}; "
+            self._announced = True
+        peered = connect_members(self.federation, self.store, round_number)
+        self._emit(Step.PEERED, round_number, published + peered.summary(), **asdict(peered))
 
     def aggregate(self, round_number: int) -> RoundAggregate:
         """Return this member's aggregate of a round (kept for the current round only)."""
@@ -277,13 +307,15 @@ class MemberAgent:
         work = self._work
         if work.round == round_number and work.base is not None:
             return work.base
-        ref = self.federation.round_info(round_number).base
-        own = work.previous_aggregate if work.round == round_number else None
+        current = work.round == round_number
+        ref = (current and work.base_ref) or self.federation.round_info(round_number).base
+        own = work.previous_aggregate if current else None
         if own is not None and sha256_digest(own) == ref.digest:
             base = decode_model(own, self.genesis)
         else:
             base = fetch_model(self.store, ref, self.genesis)
-        if work.round == round_number:
+        self._retention.keep(ref, max_bytes=max_global_model_size(self.genesis.spec))
+        if current:
             work.base, work.previous_aggregate = base, None
         return base
 
@@ -476,6 +508,14 @@ class MemberAgent:
                     digest=exclusion.digest.hex(),
                 )
             work.aggregate_ref = self.store.put(result.blob)
+            if self._retention.active:
+                own = None if work.update_ref is None else work.update_ref.digest
+                verified = [
+                    event.ref
+                    for event in self.federation.updates(round_number)
+                    if event.member in result.included and event.digest != own
+                ]
+                self._retention.hold(round_number, [*verified, work.aggregate_ref])
         return work.aggregate_ref
 
     def _close(self, round_number: int) -> AgentEvent:

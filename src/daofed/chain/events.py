@@ -141,6 +141,14 @@ class MemberRemoved(ChainEvent):
 
 
 @dataclass(frozen=True)
+class NodeAddressesSet(ChainEvent):
+    """``account`` published its IPFS node's multiaddrs (space-separated; empty: withdrawn)."""
+
+    account: str
+    addresses: str
+
+
+@dataclass(frozen=True)
 class ConfigChanged(ChainEvent):
     """Config ``version`` holds these parameters, for the rounds opened from ``from_round`` on."""
 

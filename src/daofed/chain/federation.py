@@ -34,6 +34,7 @@ from daofed.chain.events import (
     MemberAdded,
     MemberRemoved,
     ModelAccepted,
+    NodeAddressesSet,
     RoundClosed,
     RoundOpened,
     UpdateCommitted,
@@ -46,6 +47,9 @@ from daofed.chain.tx import rpc_errors, send_transaction
 from daofed.chain.values import Phase, RoundInfo, RoundSnapshot, TxResult
 from daofed.errors import ChainError, ConfigError, ContractRevert
 from daofed.storage import BlobRef
+
+MAX_NODE_ADDRESSES_LENGTH = 1024
+"""The contract's bound on a member's published node addresses, in bytes."""
 
 ROUND_CHANGING_GAS = 400_000
 """Gas limit floor for votes and closes: the one that accepts or closes also opens the
@@ -272,6 +276,10 @@ class Federation(FederationGovernance):
         """Return the aggregation rule spec of round ``round_number``."""
         return str(self._view("ruleOf", _round(round_number)))
 
+    def node_addresses(self, account: str) -> tuple[str, ...]:
+        """Return the multiaddrs ``account`` last published for its IPFS node (none: never)."""
+        return tuple(str(self._view("nodeAddresses", _address(account))).split())
+
     # -- transactions ------------------------------------------------------------------
 
     def submit_update(
@@ -325,6 +333,24 @@ class Federation(FederationGovernance):
         return self._send(
             account, call, f"closing round {round_number}", gas_floor=ROUND_CHANGING_GAS
         )
+
+    def set_node_addresses(self, account: LocalAccount, addresses: Sequence[str]) -> TxResult:
+        """Publish where ``account``'s IPFS node listens (no addresses: withdraw).
+
+        Each address is one multiaddr with no whitespace (they are stored space-separated).
+        """
+        if any(not address or address.split() != [address] for address in addresses):
+            raise ConfigError(
+                f"node addresses must be multiaddrs without spaces, got {list(addresses)!r}"
+            )
+        joined = " ".join(addresses)
+        if len(joined.encode()) > MAX_NODE_ADDRESSES_LENGTH:
+            raise ConfigError(
+                f"node addresses take {len(joined.encode())} bytes, more than the "
+                f"{MAX_NODE_ADDRESSES_LENGTH} the contract keeps: publish fewer addresses"
+            )
+        call = self.contract.functions.setNodeAddresses(joined)
+        return self._send(account, call, "publishing this member's node addresses")
 
     # -- events ------------------------------------------------------------------------
 
@@ -392,6 +418,15 @@ class Federation(FederationGovernance):
             *self.events(MemberRemoved),
         ]
         return sorted(changes, key=_chain_order)
+
+    def node_announcements(self) -> dict[str, tuple[str, ...]]:
+        """Return every account's latest published node addresses, by checksum address.
+
+        From the events, so accounts that were members once (and may still hold old blobs)
+        are found too; an account that withdrew its addresses is left out.
+        """
+        latest = {event.account: event.addresses for event in self.events(NodeAddressesSet)}
+        return {account: tuple(text.split()) for account, text in latest.items() if text}
 
     def config_changes(self) -> list[ConfigChanged]:
         """Return every config version, oldest first."""

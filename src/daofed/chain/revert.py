@@ -81,6 +81,10 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"{a['member']} already voted in round {a['round']}: "
         "each member votes once; wait for the other members"
     ),
+    "NodeAddressesTooLong": lambda a: (
+        f"node addresses of {a['length']} bytes are refused: publish at most 1,024 bytes "
+        "(fewer multiaddrs)"
+    ),
     "ZeroDigest": lambda a: "the digest is zero: give the sha256 of the stored bytes",
     "EmptyCid": lambda a: "the CID is empty: give the locator the blob store returned",
     "InvalidSampleCount": lambda a: (

@@ -33,6 +33,7 @@ from daofed.errors import ConfigError, DaofedError, TaskError
 from daofed.learning import DEFAULT_TASK, load_task
 from daofed.learning.privacy import PrivacySettings, epsilon
 from daofed.protocol import UpdatePolicy, check_task, fetch_genesis
+from daofed.storage.ipfs import IpfsStore
 
 agent_app = typer.Typer(help="Run a member agent.")
 
@@ -94,6 +95,13 @@ def run(
         float | None, typer.Option(help="Exclude updates whose L2 norm exceeds this.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of this member's training.")] = 0,
+    announce: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="With an IPFS store: a multiaddr where the other members reach this "
+            "member's node (repeat; default: the node's own non-loopback addresses).",
+        ),
+    ] = None,
     dp_clip: Annotated[
         float | None,
         typer.Option(help="Local DP: clip each update to this L2 norm (with --dp-noise)."),
@@ -126,6 +134,8 @@ def run(
         options = fit_options(fit_config, epochs=epochs)
         account = unlock(keystore, password_file, dev)
         opened = session(deployment, rpc_url, store)
+        if announce and not isinstance(opened.store, IpfsStore):
+            raise ConfigError("--announce needs an IPFS store (--store ipfs:http://HOST:5001)")
         member_task = load_task(task)
         # the task must build the federation's model: checked before any data is read
         genesis = fetch_genesis(opened.store, opened.federation.genesis())
@@ -142,6 +152,7 @@ def run(
                 seed=seed,
                 auto_vote=not manual_vote,
                 privacy=privacy,
+                announce=tuple(announce or ()),
             ),
             on_event=StepLog(quiet),
             genesis=genesis,

@@ -27,6 +27,8 @@ from daofed.audit import (
 )
 from daofed.cli.options import DEFAULT_DEPLOYMENT, DeploymentOpt, JsonOpt, RpcUrlOpt
 from daofed.cli.output import console, digest_text, err_console, friendly_errors, print_json
+from daofed.peering import connect_all
+from daofed.storage.ipfs import IpfsStore
 
 ContractOpt = Annotated[
     str | None,
@@ -106,6 +108,10 @@ def audit(
     with friendly_errors():
         source = open_source(deployment=deployment, rpc_url=rpc_url, contract=contract, store=store)
         needs_store = verify or plot is not None or task is not None or test_data is not None
+        if needs_store and isinstance(source.store, IpfsStore):
+            peered = connect_all(source.federation, source.store)
+            if not json_output:
+                err_console.print(f"IPFS: {peered.summary()}", highlight=False)
         working = err_console.status("auditing the federation's history")
         with nullcontext() if json_output else working:
             report = run_audit(

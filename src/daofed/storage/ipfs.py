@@ -76,11 +76,21 @@ def raw_cid(digest: bytes) -> str:
     return "b" + base64.b32encode(prefix + digest).decode("ascii").lower().rstrip("=")
 
 
+FIND_TIMEOUT = 20.0
+"""Seconds a node may look for a blob among its peers before the answer is "not found"."""
+SLOWEST_TRANSFER = 1_000_000
+"""Bytes per second a fetch is allowed at the least, on top of the find timeout."""
+
+
 class IpfsStore:
     """A BlobStore on a Kubo node; the locator of a blob is its CID.
 
     ``timeout`` bounds every network wait (connect, each read, each write) in seconds;
-    ``retry`` says how often a request that failed on the way is tried.
+    ``retry`` says how often a request that failed on the way is tried. ``find_timeout``
+    bounds how long the node looks for a blob among its peers (passed as Kubo's
+    ``timeout``), so a blob nobody provides is BlobNotFound, never a hang: a fetch of up to
+    ``max_bytes`` gets ``find_timeout`` plus the time to move them at 1 MB/s. Keep it
+    below ``timeout``: a node may say nothing while it looks.
     """
 
     def __init__(
@@ -88,12 +98,17 @@ class IpfsStore:
         api_url: str = "http://127.0.0.1:5001",
         *,
         timeout: float = 30.0,
+        find_timeout: float = FIND_TIMEOUT,
         retry: RetryPolicy = RETRY,
     ) -> None:
-        if timeout <= 0:
-            raise ConfigError(f"an IPFS client timeout of {timeout} s is invalid: use > 0")
+        if timeout <= 0 or find_timeout <= 0:
+            raise ConfigError(
+                f"IPFS client timeouts of {timeout} s (requests) and {find_timeout} s "
+                "(finding a blob) are invalid: use > 0"
+            )
         self._url = _http_url(api_url)
         self._timeout = timeout
+        self._find_timeout = find_timeout
         self._retry = retry
         # trust_env=False: the node is usually on loopback, and a proxy from the
         # environment would only get in the way of reaching it.
@@ -147,7 +162,7 @@ class IpfsStore:
         arrive; the node is also asked for at most ``max_bytes + 1`` bytes.
         """
         cid = _cid_of(ref)
-        params = {"arg": cid}
+        params = {"arg": cid, "timeout": self._fetch_timeout(max_bytes)}
         if max_bytes is not None:
             params["length"] = str(max_bytes + 1)
         source = f"{self.describe()} (CID {cid})"
@@ -169,10 +184,49 @@ class IpfsStore:
 
         return self._run("cat", params, read, subject=f"blob {cid}")
 
-    def pin(self, ref: BlobRef) -> None:
-        """Keep the blob on this node (fetching it from the network if needed)."""
+    def pin(self, ref: BlobRef, *, max_bytes: int | None = None) -> None:
+        """Keep the blob on this node, fetching it from its peers if needed.
+
+        ``max_bytes`` (the blob's largest valid size) sets how long the fetch may take.
+        """
         cid = _cid_of(ref)
-        self._run("pin/add", {"arg": cid}, _discard, subject=f"blob {cid}")
+        params = {"arg": cid, "timeout": self._fetch_timeout(max_bytes)}
+        self._run("pin/add", params, _discard, subject=f"blob {cid}")
+
+    def is_pinned(self, ref: BlobRef) -> bool:
+        """Tell whether this node keeps the blob for good (a recursive pin)."""
+        cid = _cid_of(ref)
+        try:
+            self._call("pin/ls", {"arg": cid, "type": "recursive"}, _discard)
+        except _NodeRefusalError as refusal:
+            if "not pinned" in refusal.node_message:
+                return False
+            raise self._refusal_error("pin/ls", f"blob {cid}", refusal.node_message) from None
+        return True
+
+    def collect_garbage(self) -> int:
+        """Drop every block no pin keeps (``repo/gc``); return how many were removed."""
+        return self._run("repo/gc", {}, _removed_blocks, subject="its unpinned blocks")
+
+    def connect(self, address: str) -> None:
+        """Connect this node to the peer at ``address`` (a multiaddr ending in ``/p2p/ID``).
+
+        Raises StorageError with the node's reason if it cannot (the peer is down or
+        unreachable): a peer that cannot be reached is a fact to report, not a failure of
+        this node.
+        """
+        params = {"arg": address, "timeout": f"{self._find_timeout:g}s"}
+        try:
+            self._call("swarm/connect", params, _discard)
+        except _NodeRefusalError as refusal:
+            raise StorageError(
+                f"{self.describe()} could not connect to {address}: {refusal.node_message}"
+            ) from None
+
+    def peers(self) -> frozenset[str]:
+        """Return the peer ids this node is connected to."""
+        answer = self._run("swarm/peers", {}, _json_object, subject="its peers")
+        return frozenset(str(peer.get("Peer", "")) for peer in answer.get("Peers") or ())
 
     def unpin(self, ref: BlobRef) -> None:
         """Let the node's garbage collector drop the blob; fine if it was not pinned."""
@@ -276,6 +330,11 @@ class IpfsStore:
                 "searching the network for a CID nobody provides.)"
             ) from None
 
+    def _fetch_timeout(self, max_bytes: int | None) -> str:
+        """Kubo's ``timeout`` for a fetch of at most ``max_bytes`` (a Go duration)."""
+        seconds = self._find_timeout + (max_bytes or 0) / SLOWEST_TRANSFER
+        return f"{seconds:.3f}s"
+
     def _failure(self, error: BaseException) -> str:
         """Say in a few words how one attempt failed."""
         if isinstance(error, httpx.TimeoutException):
@@ -286,7 +345,7 @@ class IpfsStore:
 
     def _refusal_error(self, command: str, subject: str, node_message: str) -> StorageError:
         lowered = node_message.lower()
-        if "not found" in lowered or "could not find" in lowered:
+        if any(words in lowered for words in _NOT_FOUND):
             return BlobNotFound(
                 f"{self.describe()} does not have {subject} ({node_message}); the member "
                 "who published it may be offline, or it was never added"
@@ -302,6 +361,10 @@ class _NodeRefusalError(StorageError):
     def __init__(self, node_message: str) -> None:
         super().__init__(node_message)
         self.node_message = node_message
+
+
+_NOT_FOUND = ("not found", "could not find", "deadline exceeded")
+"""How nodes say no peer provided a blob in time: Helia's words, then Kubo's for a timeout."""
 
 
 def _kubo_error(body: bytes) -> str | None:
@@ -340,6 +403,20 @@ def _added_cid(response: httpx.Response) -> str:
     if not cid:
         raise StorageError(f"{response.url} answered add without a CID; is it a Kubo RPC API?")
     return cid
+
+
+def _removed_blocks(response: httpx.Response) -> int:
+    """Count the blocks ``repo/gc`` removed (one JSON object per line; errors raise)."""
+    removed = 0
+    for line in response.read().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("Error"):
+            raise StorageError(f"{response.url} failed garbage collection: {entry['Error']}")
+        removed += isinstance(entry, dict) and "Key" in entry
+    return removed
 
 
 def _discard(response: httpx.Response) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from bench import BenchConfig, check_goals
 from bench.gas import SUBMIT, VOTE_FINAL
+from bench.store import BITSWAP
 from tests.bench.conftest import ScriptRun, run_script
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.ipfs]
@@ -36,7 +37,7 @@ def test_quick_bench_measures_every_part_correctly(quick_run: ScriptRun) -> None
     assert all(r.gb_per_s > 0 and len(r.digest) == 64 for r in report.aggregation.rules)
 
     assert report.store is not None
-    assert {row.backend for row in report.store.rows} == {"local", "ipfs"}
+    assert {row.backend for row in report.store.rows} == {"local", "ipfs", BITSWAP}
     assert all(row.put_copies >= 1 and row.get_copies >= 1 for row in report.store.rows)
 
     (case,) = report.overhead

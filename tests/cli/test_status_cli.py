@@ -39,17 +39,22 @@ def test_status_table_without_a_store(cli_federation: CliFederation) -> None:
 
 
 def test_members_json_and_table(cli_federation: CliFederation) -> None:
+    scenario = cli_federation.scenario
+    node = "/ip4/10.77.0.13/tcp/4001/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo"
+    scenario.federation.set_node_addresses(scenario.members[-1], [node])
     as_json = runner.invoke(app, ["members", *cli_federation.target(), "--json"])
     assert as_json.exit_code == 0, as_json.output
     membership = json.loads(as_json.stdout)
     assert membership["round"] == 4
-    addresses = [m.address for m in cli_federation.scenario.members]
+    addresses = [m.address for m in scenario.members]
     assert [m["address"] for m in membership["members"]] == addresses
     assert {m["standing"] for m in membership["members"]} == {"member"}
+    assert [m["node_addresses"] for m in membership["members"]] == [[], [], [node]]
 
     table = runner.invoke(app, ["members", *cli_federation.target()])
     assert table.exit_code == 0
     assert all(address in table.stdout for address in addresses)
+    assert "10.77.0.13:4001" in table.stdout
 
 
 def test_status_of_a_missing_deployment_file_says_what_to_do() -> None:

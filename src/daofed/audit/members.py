@@ -34,6 +34,7 @@ class MemberInfo:
     until_round: int | None  # first round it is no longer a member of; None: open-ended
     submitted: bool  # in the current round
     voted: bool  # in the current round
+    node_addresses: tuple[str, ...]  # where its IPFS node listens, as it last published
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def read_members(federation: Federation) -> Membership:
                 until_round=None if span.open_ended else span.until_round,
                 submitted=in_round and federation.has_submitted(current, span.account),
                 voted=in_round and federation.has_voted(current, span.account),
+                node_addresses=federation.node_addresses(span.account),
             )
         )
     return Membership(current, tuple(infos))

@@ -168,3 +168,17 @@ def _print_members(membership: Membership) -> None:
         )
     console.print(table)
     console.print("rounds: first-last round of membership (open-ended when no last round)")
+    nodes = [m for m in membership.members if m.node_addresses]
+    if nodes:
+        console.print("IPFS nodes, as the members published them (full multiaddrs in --json):")
+        for m in nodes:
+            console.print(f"  {m.address}  {' '.join(map(_host_port, m.node_addresses))}")
+
+
+def _host_port(multiaddr: str) -> str:
+    """Shorten ``/ip4/10.0.0.1/tcp/4001/p2p/12D3…`` to ``10.0.0.1:4001`` for a table."""
+    parts = multiaddr.split("/")
+    if len(parts) >= 5 and parts[1] in ("ip4", "ip6", "dns", "dns4", "dns6"):
+        host = f"[{parts[2]}]" if parts[1] == "ip6" else parts[2]
+        return f"{host}:{parts[4]}"
+    return multiaddr

@@ -16,7 +16,7 @@ Only IPFS stores take part: the local store has no network.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from eth_account.signers.local import LocalAccount
 
@@ -33,10 +33,13 @@ class PeeringReport:
 
     connected: tuple[str, ...] = ()  # accounts whose node this one is now connected to
     unreachable: dict[str, str] = field(default_factory=dict)  # account -> why
+    published: tuple[str, ...] = ()  # this member's addresses, when this call published them
 
     def summary(self) -> str:
         """One line for a log: ``connected to 3 members' nodes; unreachable: 0xab… (why)``."""
         text = f"connected to {len(self.connected)} members' IPFS nodes"
+        if self.published:
+            text = f"published node addresses {' '.join(self.published)}; {text}"
         if self.unreachable:
             text += "; unreachable: " + "; ".join(
                 f"{account} ({why})" for account, why in self.unreachable.items()
@@ -79,6 +82,27 @@ def publish(federation: Federation, account: LocalAccount, addresses: Sequence[s
         return False
     federation.set_node_addresses(account, addresses)
     return True
+
+
+def join(
+    federation: Federation,
+    store: IpfsStore,
+    account: LocalAccount,
+    announce: Sequence[str] = (),
+) -> PeeringReport:
+    """Bring a member's node into the federation's swarm, as an agent does at each round.
+
+    A member of the current or the next round publishes its node's addresses when they
+    changed (see :func:`announced_addresses` for ``announce``); then the node dials the
+    nodes the current round's members published.
+    """
+    round_number = federation.current_round()
+    published: tuple[str, ...] = ()
+    if any(federation.is_member(account.address, r) for r in (round_number, round_number + 1)):
+        addresses = announced_addresses(store, announce)
+        if publish(federation, account, addresses):
+            published = addresses
+    return replace(connect_members(federation, store, round_number), published=published)
 
 
 def connect(store: IpfsStore, nodes: Mapping[str, Sequence[str]]) -> PeeringReport:

@@ -33,7 +33,7 @@ from daofed.learning.aggregation import AggregationRule, parse_rule
 from daofed.learning.aggregation.server import max_global_model_size
 from daofed.learning.privacy import Adjacency, PrivacySettings, epsilon, noise_seed
 from daofed.learning.task import Scalar, Task
-from daofed.peering import announced_addresses, connect_members, publish
+from daofed.peering import join
 from daofed.protocol import (
     Action,
     Genesis,
@@ -134,7 +134,6 @@ class MemberAgent:
         self._work = _RoundWork(0)
         self._prefetcher = Prefetcher(store)
         self._retention = Retention(store)
-        self._announced = False  # node addresses published (or found current) on chain
         self._snapshot: RoundSnapshot | None = None  # the last read, with its block
 
     @property
@@ -176,7 +175,7 @@ class MemberAgent:
         if until_round is not None and round_number > until_round:
             return self._emit(Step.DONE, until_round, "target round ended")
         if self._work.round != round_number:
-            self._enter_round(snapshot)
+            self._enter_round(round_number)
         action = next_action(snapshot)
         if action is not Action.WAIT:
             _ = self.genesis  # stop before any work if this member's task is not the federation's
@@ -194,28 +193,21 @@ class MemberAgent:
             self._prefetch(snapshot)
         return self._emit(Step.WAITING, round_number, _waiting(snapshot))
 
-    def _enter_round(self, snapshot: RoundSnapshot) -> None:
+    def _enter_round(self, round_number: int) -> None:
         """Drop the last round's work and, on an IPFS node, prepare the node for this round.
 
-        A member publishes its node's addresses (once per process, when they changed),
-        connects to the members' nodes and releases what the ended rounds held
-        (:mod:`daofed.agent.retention`), keeping the round's base.
+        It releases what the ended rounds held (:mod:`daofed.agent.retention`), keeping the
+        round's base, publishes the node's addresses if they changed, and connects to the
+        members' nodes (:func:`daofed.peering.join`).
         """
-        round_number = snapshot.round
         self._work = self._work.next_round(round_number)
         self._prefetcher.clear()
         if not (self._retention.active and isinstance(self.store, IpfsStore)):
             return
         base = self._work.base_ref = self.federation.round_info(round_number).base
         self._retention.release(round_number, keep=base)
-        published = ""
-        if snapshot.is_member and not self._announced:
-            addresses = announced_addresses(self.store, self.settings.announce)
-            if publish(self.federation, self.account, addresses):
-                published = f"published node addresses {' '.join(addresses)}; "
-            self._announced = True
-        peered = connect_members(self.federation, self.store, round_number)
-        self._emit(Step.PEERED, round_number, published + peered.summary(), **asdict(peered))
+        peered = join(self.federation, self.store, self.account, self.settings.announce)
+        self._emit(Step.PEERED, round_number, peered.summary(), **asdict(peered))
 
     def aggregate(self, round_number: int) -> RoundAggregate:
         """Return this member's aggregate of a round (kept for the current round only)."""

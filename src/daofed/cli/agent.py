@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from eth_account.signers.local import LocalAccount
 from rich.markup import escape
 
 from daofed.agent import AgentEvent, MemberAgent, MemberSettings, Step
@@ -29,10 +30,13 @@ from daofed.cli.options import (
     unlock,
 )
 from daofed.cli.output import err_console, friendly_errors, limit_torch_threads
-from daofed.errors import ConfigError, DaofedError, TaskError
+from daofed.errors import BlobNotFound, ConfigError, DaofedError, TaskError
 from daofed.learning import DEFAULT_TASK, load_task
 from daofed.learning.privacy import PrivacySettings, epsilon
-from daofed.protocol import UpdatePolicy, check_task, fetch_genesis
+from daofed.peering import join
+from daofed.protocol import Genesis, UpdatePolicy, check_task, fetch_genesis
+from daofed.protocol.genesis import MAX_GENESIS_BYTES
+from daofed.session import FederationSession
 from daofed.storage.ipfs import IpfsStore
 
 agent_app = typer.Typer(help="Run a member agent.")
@@ -138,7 +142,9 @@ def run(
             raise ConfigError("--announce needs an IPFS store (--store ipfs:http://HOST:5001)")
         member_task = load_task(task)
         # the task must build the federation's model: checked before any data is read
-        genesis = fetch_genesis(opened.store, opened.federation.genesis())
+        genesis = _first_genesis(opened, account, tuple(announce or ()), poll, stop, quiet)
+        if genesis is None:
+            return
         check_task(member_task, genesis)
         agent = MemberAgent(
             opened.federation,
@@ -166,6 +172,42 @@ def run(
         run_agent(agent, RunOptions(poll_interval=poll, until_round=rounds), stop)
     if not quiet:
         err_console.print("agent stopped")
+
+
+def _first_genesis(
+    opened: FederationSession,
+    account: LocalAccount,
+    announce: tuple[str, ...],
+    poll: float,
+    stop: threading.Event,
+    quiet: bool,
+) -> Genesis | None:
+    """Fetch the genesis model; on IPFS, join the members' swarm first and wait for it.
+
+    A member's own node holds nothing at first: the genesis comes from the node of the
+    member who deployed, once that member's agent has published where its node is. Until
+    then this waits (None if stopped meanwhile) instead of failing.
+    """
+    ref = opened.federation.genesis()
+    if not isinstance(opened.store, IpfsStore):
+        return fetch_genesis(opened.store, ref)
+    said = ""
+    while not stop.is_set():
+        peered = join(opened.federation, opened.store, account, announce)
+        try:
+            opened.store.pin(ref, max_bytes=MAX_GENESIS_BYTES)  # kept for good, as every model
+        except BlobNotFound:
+            waiting = (
+                f"{peered.summary()}; none of them holds the genesis model {ref.locator} yet: "
+                "waiting for the deploying member's agent to publish its node"
+            )
+            if not quiet and waiting != said:
+                err_console.print(f"[yellow]{escape(waiting)}[/]", highlight=False)
+            said = waiting
+            stop.wait(max(poll, 5.0))
+        else:
+            return fetch_genesis(opened.store, ref)
+    return None
 
 
 def _load_data(task: str, load: Callable[[Path], Any], path: Path) -> Any:

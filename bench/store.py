@@ -23,8 +23,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from bench import ROOT
 from bench.stats import time_best
 from bench.store_probe import blob
@@ -163,10 +161,6 @@ def measure_stores(
 def peer_node(holder_api_url: str) -> Iterator[IpfsNode]:
     """Start a second IPFS node, swarm-connected to the one at ``holder_api_url``."""
     with IpfsStore(holder_api_url) as holder, IpfsNode.start() as node:
-        address = holder.info().addresses[0]
-        connected = httpx.post(
-            f"{node.api_url}/api/v0/swarm/connect", params={"arg": address}, timeout=60.0
-        )
-        if connected.status_code != 200:
-            raise StorageError(f"benchmark nodes could not connect: {connected.text.strip()}")
+        with IpfsStore(node.api_url) as fetcher:
+            fetcher.connect(holder.info().addresses[0])
         yield node

@@ -97,7 +97,11 @@ def deploy(
         "http://127.0.0.1:8545"
     ),
     store: Annotated[
-        str, typer.Option(help="Shared blob store: local:/dir or ipfs:http://127.0.0.1:5001.")
+        str,
+        typer.Option(
+            help="Where the genesis model goes: local:/dir, or the deployer's own IPFS node "
+            "(ipfs:http://127.0.0.1:5001; members fetch it from there by bitswap)."
+        ),
     ] = "local:.daofed/blobs",
     submit_window: Annotated[int, typer.Option(help="Seconds members have to submit.")] = 600,
     vote_window: Annotated[int, typer.Option(help="Seconds members have to vote.")] = 600,

@@ -142,6 +142,10 @@ class PrivateNetwork:
 
     def close(self) -> None:
         """Stop every process in the hosts, then delete veths, namespaces and the bridge."""
+        for host in self.hosts:  # all asked at once: each may take seconds to stop
+            for process in host.processes:
+                if process.poll() is None:
+                    process.terminate()
         for host in self.hosts:
             host.stop_processes()
         for host in self.hosts:

@@ -10,107 +10,23 @@ IPFS node and run at the same time (the disturbed test comes first in this file 
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from daofed.chain import AnvilNode, Federation, connect, dev_account
-from daofed.chain.deployment import Deployment
-from daofed.chain.keystore import write_keystore
 from daofed.storage import IpfsStore
 from daofed.storage.ipfs_node import IpfsNode
+from tests.e2e.processes import Federated, daofed, write_keystores
 
 MEMBERS = 4
 ROUNDS = 3
-PASSWORD = "correct horse battery staple"
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.ipfs]
-
-
-def daofed(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI in a subprocess, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "daofed", *args],
-        cwd=cwd,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "DAOFED_PASSWORD": PASSWORD, "PYTHONUNBUFFERED": "1"}
-
-
-@dataclass
-class Federated:
-    """One deployed federation and its member processes."""
-
-    root: Path
-    keystores: list[Path]
-    data: Path  # the members' data files, from ``daofed data split``
-    agents: dict[int, subprocess.Popen[bytes]]
-
-    @property
-    def deployment(self) -> Deployment:
-        return Deployment.load(self.root / "daofed.toml")
-
-    def log(self, member: int) -> Path:
-        return self.root / f"agent-{member}.jsonl"
-
-    def events(self, member: int) -> list[dict[str, object]]:
-        lines = self.log(member).read_text().splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
-
-    def start_agent(self, member: int) -> None:
-        with (
-            self.log(member).open("ab") as out,
-            (self.root / f"agent-{member}.err").open("ab") as err,
-        ):
-            self.agents[member] = subprocess.Popen(
-                [
-                    sys.executable, "-m", "daofed", "agent", "run",
-                    "--keystore", str(self.keystores[member]),
-                    "--data", str(self.data / f"member-{member + 1}.npz"),
-                    "--rounds", str(ROUNDS), "--poll", "0.2", "--epochs", "2",
-                ],
-                cwd=self.root, env=_env(), stdout=out, stderr=err,
-            )  # fmt: skip
-
-    def wait_for(self, predicate: Callable[[], bool], what: str, timeout: float = 240) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            crashed = {m: p.returncode for m, p in self.agents.items() if p.poll() not in (None, 0)}
-            if crashed or time.monotonic() > deadline:
-                raise AssertionError(
-                    f"{what}: agents exited {crashed} or timed out\n{self.stderr()}"
-                )
-            time.sleep(0.2)
-
-    def wait_all(self) -> None:
-        self.wait_for(lambda: all(p.poll() == 0 for p in self.agents.values()), "all agents finish")
-
-    def stderr(self) -> str:
-        return "\n".join(
-            f"--- member {m}:\n" + (self.root / f"agent-{m}.err").read_text()[-1500:]
-            for m in range(MEMBERS)
-        )
-
-    def stop(self) -> None:
-        for process in self.agents.values():
-            if process.poll() is None:
-                process.kill()
-                process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -121,13 +37,8 @@ def ipfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsNode]:
 
 @pytest.fixture(scope="module")
 def keystores(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """Encrypted keystores of the dev accounts 1..MEMBERS, as ``daofed account import`` writes.
-
-    Written in this process (tests/cli runs the command itself): four more CLI processes
-    would each spend seconds importing daofed.
-    """
-    directory = tmp_path_factory.mktemp("keystore")
-    return [write_keystore(dev_account(m + 1), PASSWORD, directory).path for m in range(MEMBERS)]
+    """Encrypted keystores of the dev accounts 1..MEMBERS, one per member process."""
+    return write_keystores(tmp_path_factory.mktemp("keystore"), MEMBERS)
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +58,8 @@ def deploy(
         "--store", f"ipfs:{ipfs.api_url}", "--submit-window", "300", "--vote-window", "300",
         "--dev", "0", cwd=root,
     )  # fmt: skip
-    return Federated(root, keystores, data, {})
+    options = ("--rounds", str(ROUNDS), "--poll", "0.2", "--epochs", "2")
+    return Federated(root, keystores, data, {}, options)
 
 
 def accepted_digests(federated: Federated) -> list[str]:

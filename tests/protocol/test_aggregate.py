@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from daofed.chain import UpdateSubmitted
+from daofed.errors import BlobNotFound
 from daofed.learning import ModelConfig, model_spec
 from daofed.learning.aggregation import l2_norm, parse_rule
 from daofed.protocol import UpdatePolicy, aggregate_round
@@ -93,3 +94,21 @@ def test_held_updates_are_not_fetched_and_give_the_same_aggregate(tmp_path: Path
     bounded = UpdatePolicy(max_norm=0.5 * l2_norm(deltas[0]))
     result = aggregate_round(1, base, submissions, store, spec, rule, bounded, held=held)
     assert [e.reason for e in result.excluded] == ["norm-bound", "norm-bound"]
+
+
+def test_a_held_sender_fault_excludes_without_fetching_again(tmp_path: Path) -> None:
+    """A blob a prefetch found missing is excluded at once, not searched for a second time."""
+    store = CountingStore(tmp_path)
+    spec = model_spec(ModelConfig())
+    base = DIGITS.initial_weights(0)
+    deltas = [{name: np.full_like(value, 0.01 * i) for name, value in base.items()} for i in (1, 2)]
+    submissions = [submission(i, encode(delta), store) for i, delta in enumerate(deltas, 1)]
+    missing = BlobNotFound("no connected peer provided it within 20 s")
+    held = {submissions[0].digest: missing}
+    rule = parse_rule("fedavg")
+    result = aggregate_round(1, base, submissions, store, spec, rule, UpdatePolicy(), held=held)
+    assert store.fetched == [submissions[1].digest]
+    assert [(e.member, e.reason, e.message) for e in result.excluded] == [
+        (submissions[0].member, "missing-blob", str(missing))
+    ]
+    assert result.included == (submissions[1].member,)

@@ -3,16 +3,18 @@
 A member that has submitted waits for the others. Every update that appears on chain
 meanwhile is fetched, verified and decoded by a small thread pool, so when the vote
 phase opens only the last ones remain. It is only a cache: the aggregation takes what it
-holds and fetches the rest itself, so a failed prefetch (a store down, a bad blob) costs
-just the retry there, and an agent restarted after a kill starts with it empty.
+holds (updates, and the sender's faults it found: a bad or missing blob) and fetches the
+rest itself, so a prefetch that failed for this member's own reasons (its store down)
+costs just the retry there, and an agent restarted after a kill starts with it empty.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from daofed.errors import StorageError
 from daofed.learning.compression import Compression
-from daofed.protocol.aggregate import FETCH_WORKERS, fetch_delta
+from daofed.protocol.aggregate import FETCH_WORKERS, SENDER_FAULTS, fetch_delta
 from daofed.storage import BlobRef, BlobStore, ModelSpec, Weights
 
 
@@ -35,17 +37,22 @@ class Prefetcher:
             fetch_delta, self._store, ref, spec, compression
         )
 
-    def held(self) -> dict[bytes, Weights]:
-        """Wait for the fetches under way; return the decoded updates by digest.
+    def held(self) -> dict[bytes, Weights | StorageError]:
+        """Wait for the fetches under way; return by digest what each found.
 
-        Failed fetches are left out: the aggregation fetches those again and decides
-        whether the sender is at fault (excluded) or the store is (retried later).
+        A decoded update, or the sender's fault the fetch found (the aggregation excludes
+        it without fetching again: a blob nobody provides costs one search, not two).
+        Fetches that failed for this member's own reasons (its store down) are left out:
+        the aggregation fetches those again.
         """
-        return {
-            digest: fetch.result()
-            for digest, fetch in self._fetches.items()
-            if fetch.exception() is None
-        }
+        found: dict[bytes, Weights | StorageError] = {}
+        for digest, fetch in self._fetches.items():
+            error = fetch.exception()
+            if error is None:
+                found[digest] = fetch.result()
+            elif isinstance(error, SENDER_FAULTS):
+                found[digest] = error
+        return found
 
     def clear(self) -> None:
         """Forget every fetch (a new round opened); those not started yet never run."""

@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from daofed.errors import BlobNotFound, DigestMismatch, InvalidBlob
+from daofed.errors import BlobNotFound, DigestMismatch, InvalidBlob, StorageError
 from daofed.learning.aggregation import AggregationRule, MemberUpdate, l2_norm
 from daofed.learning.aggregation.server import split_server_state
 from daofed.learning.compression import Compression, compressed_spec, decode_update
@@ -94,6 +94,9 @@ class RoundAggregate:
 FETCH_WORKERS = 4
 """Updates fetched at once: enough to keep a store busy while the last ones decode."""
 
+SENDER_FAULTS: tuple[type[StorageError], ...] = (InvalidBlob, DigestMismatch, BlobNotFound)
+"""What a fetch of an update can find that is the sender's fault: a reason to exclude it."""
+
 _REASONS: dict[type[Exception], str] = {
     DigestMismatch: "wrong-digest",
     BlobNotFound: "missing-blob",
@@ -134,7 +137,7 @@ def aggregate_round(
     rule: AggregationRule,
     policy: UpdatePolicy,
     *,
-    held: Mapping[bytes, Weights] | None = None,
+    held: Mapping[bytes, Weights | StorageError] | None = None,
     workers: int = FETCH_WORKERS,
 ) -> RoundAggregate:
     """Aggregate a round's valid updates onto ``base`` under ``rule``.
@@ -146,7 +149,9 @@ def aggregate_round(
     ``held`` maps the sha256 of an update's bytes to its decoded delta, for updates the
     caller already has (a member's own, the peers' it fetched while waiting): a submission
     with that digest is taken from there, not fetched and decoded again, and the policy
-    is checked on it all the same. The others are fetched ``workers`` at a time.
+    is checked on it all the same. It may instead map to what a fetch already found wrong
+    (one of SENDER_FAULTS), so a blob nobody provides is not searched for a second time. The
+    others are fetched ``workers`` at a time.
 
     Bad or missing bytes are the submitting member's fault and are excluded, never fatal:
     the round goes on with the honest updates. A store that cannot be reached is *not* a
@@ -159,6 +164,8 @@ def aggregate_round(
 
     def load(submission: Submission) -> MemberUpdate:
         delta = known.get(submission.digest)
+        if isinstance(delta, StorageError):
+            raise delta
         if delta is None:
             ref = BlobRef(digest=submission.digest, locator=submission.cid)
             delta = fetch_delta(store, ref, spec, rule.compression)
@@ -173,7 +180,7 @@ def aggregate_round(
     for submission, loaded in zip(ordered, loading, strict=True):
         try:
             included.append(loaded.result())
-        except (InvalidBlob, DigestMismatch, BlobNotFound) as error:
+        except SENDER_FAULTS as error:
             reason = error.reason if isinstance(error, InvalidBlob) else _REASONS[type(error)]
             excluded.append(Exclusion(submission.member, submission.digest, reason, str(error)))
     if len(included) >= rule.min_updates:

@@ -19,4 +19,4 @@ echo "==> slither (static analysis of contracts/; fails on any medium or high fi
 HARDHAT_DISABLE_TELEMETRY_PROMPT=true .venv/tools/slither/bin/slither .
 bash scripts/wheel-check.sh
 echo "==> pytest" >&2
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest --durations=30 "$@"

@@ -5,18 +5,20 @@
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+step() { echo "==> $1 (at ${SECONDS} s)" >&2; }  # the elapsed time shows each step's cost
 bash scripts/install.sh
-echo "==> ruff" >&2
+step "ruff"
 .venv/bin/ruff check src tests scripts examples bench
-echo "==> mypy" >&2
+step "mypy"
 .venv/bin/mypy
-echo "==> hardhat (compile offline with solc-js, Solidity-side tests)" >&2
+step "hardhat (compile offline with solc-js, Solidity-side tests)"
 bash scripts/hardhat-test.sh
-echo "==> slither (static analysis of contracts/; fails on any medium or high finding)" >&2
+step "slither (static analysis of contracts/; fails on any medium or high finding)"
 # Settings in slither.config.json: through the Hardhat project (pinned solc-js, offline),
 # `hardhat compile --force` without `hardhat clean --global`, fail_on medium. Low and
 # informational findings are printed and reviewed in docs/security.md; nothing is excluded.
 HARDHAT_DISABLE_TELEMETRY_PROMPT=true .venv/tools/slither/bin/slither .
+step "wheel check"
 bash scripts/wheel-check.sh
-echo "==> pytest" >&2
+step "pytest"
 exec .venv/bin/python -m pytest --durations=30 "$@"

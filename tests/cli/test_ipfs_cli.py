@@ -3,23 +3,23 @@ a signal with nothing left behind, and one-line errors before anything starts.""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from daofed.cli.app import app
 from daofed.storage import IpfsStore
+from tests.e2e.processes import read_document
 
 pytestmark = pytest.mark.ipfs
 runner = CliRunner()
@@ -65,21 +65,9 @@ def ipfs_up(*args: str) -> Iterator[subprocess.Popen[str]]:
         process.communicate()
 
 
-def read_json(process: subprocess.Popen[str]) -> dict[str, object]:
+def read_json(process: subprocess.Popen[str]) -> dict[str, Any]:
     """Read the one JSON document ``--json`` prints once the node is up."""
-    assert process.stdout is not None
-    text = ""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            _, err = process.communicate()
-            raise AssertionError(f"ipfs up exited {process.returncode}: {err}")
-        text += line
-        if line.rstrip() == "}":
-            document: dict[str, object] = json.loads(text)
-            return document
-    raise AssertionError(f"no JSON within {START_TIMEOUT} s: {text}")
+    return read_document(process, "ipfs up", START_TIMEOUT)
 
 
 def read_stderr_until(process: subprocess.Popen[str], marker: str) -> str:

@@ -15,12 +15,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from daofed.chain import dev_account
 from daofed.chain.deployment import Deployment
 from daofed.chain.keystore import write_keystore
 
 PASSWORD = "correct horse battery staple"
+MEMBERS = 4
+"""Members of the end-to-end federations (the keystores and data files of conftest.py)."""
 
 
 def env() -> dict[str, str]:
@@ -39,6 +42,25 @@ def daofed(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         check=True,
         timeout=300,
     )
+
+
+def read_document(process: subprocess.Popen[str], what: str, timeout: float) -> dict[str, Any]:
+    """Read the one JSON document a long-running ``--json`` command prints once it is up.
+
+    ``what`` names the command in the failure; the process is left running.
+    """
+    assert process.stdout is not None
+    text = ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            raise AssertionError(f"{what} exited {process.wait()} before its JSON: {text}")
+        text += line
+        if line.rstrip() == "}":
+            document: dict[str, Any] = json.loads(text)
+            return document
+    raise AssertionError(f"{what} printed no JSON within {timeout} s: {text}")
 
 
 def write_keystores(directory: Path, members: int) -> list[Path]:

@@ -32,24 +32,11 @@ from daofed.chain import AnvilNode, Federation, connect, dev_account
 from daofed.peering import announced_addresses, connect_all
 from daofed.storage import IpfsStore
 from daofed.storage.ipfs_node import IpfsNode
-from tests.e2e.processes import Federated, daofed, write_keystores
+from tests.e2e.processes import MEMBERS, Federated, daofed
 
-MEMBERS = 4
 QUORUM = 3  # the members left when one member's node is down or its blob is missing
 WAIT = 120.0  # seconds any one wait of this file may take
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.ipfs]
-
-
-@pytest.fixture(scope="module")
-def keystores(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    return write_keystores(tmp_path_factory.mktemp("keystore"), MEMBERS)
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("data")
-    daofed("data", "split", "--members", str(MEMBERS), "--out-dir", "data", cwd=root)
-    return root / "data"
 
 
 @pytest.fixture
@@ -72,8 +59,8 @@ def deploy(
 ) -> Federated:
     """Deploy from the first member's node (it holds the genesis model) with a quorum of 3.
 
-    The other members' nodes dial it once, as a member told where the genesis model is
-    would: an agent fetches the genesis before it dials the members' nodes on chain.
+    The other members' agents find that node on chain once the first member's agent has
+    published it, and fetch the genesis model from it.
     """
     members = [arg for m in range(MEMBERS) for arg in ("-m", dev_account(m + 1).address)]
     daofed(
@@ -81,11 +68,6 @@ def deploy(
         "--store", f"ipfs:{nodes[0].api_url}", "--submit-window", "300", "--vote-window", "300",
         "--dev", "0", cwd=root,
     )  # fmt: skip
-    with IpfsStore(nodes[0].api_url) as deployer:
-        genesis_node = announced_addresses(deployer)[0]
-    for node in nodes[1:]:
-        with IpfsStore(node.api_url) as store:
-            store.connect(genesis_node)
     return Federated(root, keystores, data, {}, ("--rounds", "1", "--poll", "0.2", "--epochs", "1"))
 
 

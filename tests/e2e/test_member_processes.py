@@ -22,9 +22,8 @@ import pytest
 from daofed.chain import AnvilNode, Federation, connect, dev_account
 from daofed.storage import IpfsStore
 from daofed.storage.ipfs_node import IpfsNode
-from tests.e2e.processes import Federated, daofed, write_keystores
+from tests.e2e.processes import MEMBERS, Federated, daofed
 
-MEMBERS = 4
 ROUNDS = 3
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.ipfs]
 
@@ -33,20 +32,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.ipfs]
 def ipfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsNode]:
     with IpfsNode.start(tmp_path_factory.mktemp("ipfs-repo")) as node:
         yield node
-
-
-@pytest.fixture(scope="module")
-def keystores(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """Encrypted keystores of the dev accounts 1..MEMBERS, one per member process."""
-    return write_keystores(tmp_path_factory.mktemp("keystore"), MEMBERS)
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The members' data files, split once for both runs (the split is seeded)."""
-    root = tmp_path_factory.mktemp("data")
-    daofed("data", "split", "--members", str(MEMBERS), "--out-dir", "data", cwd=root)
-    return root / "data"
 
 
 def deploy(

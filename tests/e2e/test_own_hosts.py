@@ -29,6 +29,7 @@ from daofed.learning import DEFAULT_TASK, Dataset, load_task, save_member_file, 
 from daofed.session import abi_version
 from daofed.storage import IpfsStore
 from tests import federations
+from tests.e2e.processes import read_document
 from tests.netns import Host, PrivateNetwork, private_network, require_netns
 
 MEMBERS = 4
@@ -98,18 +99,8 @@ def start_nodes(hosts: list[Host], root: Path) -> list[Node]:
 
 
 def _described(host: Host, process: subprocess.Popen[str]) -> Node:
-    assert process.stdout is not None
-    text = ""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            raise AssertionError(f"ipfs up on {host.address} exited {process.wait()}")
-        text += line
-        if line.rstrip() == "}":
-            said: dict[str, Any] = json.loads(text)
-            return Node(host, process, said["api_url"], said["peer_id"], tuple(said["addresses"]))
-    raise AssertionError(f"ipfs up on {host.address} said nothing in {START_TIMEOUT} s: {text}")
+    said = read_document(process, f"ipfs up on {host.address}", START_TIMEOUT)
+    return Node(host, process, said["api_url"], said["peer_id"], tuple(said["addresses"]))
 
 
 def test_members_on_their_own_hosts_complete_rounds_and_an_auditor_fetches_every_blob(

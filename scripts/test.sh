@@ -21,4 +21,6 @@ HARDHAT_DISABLE_TELEMETRY_PROMPT=true .venv/tools/slither/bin/slither .
 step "wheel check"
 bash scripts/wheel-check.sh
 step "pytest"
-exec .venv/bin/python -m pytest --durations=30 "$@"
+# Two workers (pytest-xdist): the end-to-end tests spend much of their time waiting on
+# chains, nodes and agents, so two overlap well even on two cores.
+exec .venv/bin/python -m pytest -n 2 --durations=30 "$@"

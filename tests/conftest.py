@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,10 @@ from daofed.chain import AnvilNode
 from daofed.errors import ConfigError
 from tests.anvil import lasting, reverted
 from tests.audit.governed import Governed, build_governed
+
+# pytest-xdist starts its workers with COLUMNS=80, and rich fixes a console's width to
+# COLUMNS when the console is made (daofed's, at import): CLI tests set it per invocation.
+os.environ.pop("COLUMNS", None)
 
 
 @pytest.fixture(autouse=True, scope="session")

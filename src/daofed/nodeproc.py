@@ -30,6 +30,18 @@ from daofed.errors import ConfigError, DaofedError
 _T = TypeVar("_T")
 STOP_TIMEOUT = 10.0  # seconds a program gets to stop cleanly (write its state) before SIGKILL
 _POLL = 0.05  # seconds between readiness probes
+LOOPBACK = "127.0.0.1"
+"""Where the services daofed starts listen unless told otherwise."""
+EVERY_INTERFACE = "0.0.0.0"
+"""The bind address of every interface."""
+
+
+def reach_host(bind: str) -> str:
+    """Return where a client on this host reaches a service bound to ``bind``.
+
+    A service on every interface is reached through loopback.
+    """
+    return LOOPBACK if bind == EVERY_INTERFACE else bind
 
 
 def checkout_root() -> Path | None:

@@ -51,7 +51,6 @@ from daofed.protocol import (
     next_action,
 )
 from daofed.storage import BlobRef, BlobStore, Weights
-from daofed.storage.ipfs import IpfsStore
 from daofed.storage.store import sha256_digest
 
 
@@ -202,11 +201,12 @@ class MemberAgent:
         """
         self._work = self._work.next_round(round_number)
         self._prefetcher.clear()
-        if not (self._retention.active and isinstance(self.store, IpfsStore)):
+        node = self._retention.node
+        if node is None:
             return
         base = self._work.base_ref = self.federation.round_info(round_number).base
         self._retention.release(round_number, keep=base)
-        peered = join(self.federation, self.store, self.account, self.settings.announce)
+        peered = join(self.federation, node, self.account, self.settings.announce)
         self._emit(Step.PEERED, round_number, peered.summary(), **asdict(peered))
 
     def aggregate(self, round_number: int) -> RoundAggregate:
@@ -500,7 +500,7 @@ class MemberAgent:
                     digest=exclusion.digest.hex(),
                 )
             work.aggregate_ref = self.store.put(result.blob)
-            if self._retention.active:
+            if self._retention.node is not None:
                 own = None if work.update_ref is None else work.update_ref.digest
                 verified = [
                     event.ref

@@ -33,9 +33,9 @@ class Retention:
         self._round_pins: dict[int, list[BlobRef]] = {}  # released when the round ends
 
     @property
-    def active(self) -> bool:
-        """Whether the store has pins to manage (an IPFS node)."""
-        return self._node is not None
+    def node(self) -> IpfsStore | None:
+        """The member's IPFS node, whose pins this manages (None: a store without pins)."""
+        return self._node
 
     def keep(self, ref: BlobRef, *, max_bytes: int | None = None) -> None:
         """Keep ``ref`` for good (an accepted model), fetching it from peers if needed."""

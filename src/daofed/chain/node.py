@@ -26,7 +26,14 @@ from web3.types import RPCEndpoint
 from daofed.chain.tx import network_reason
 from daofed.errors import ChainError, ConfigError, RpcUnavailable
 from daofed.extras import require
-from daofed.nodeproc import NodeProcess, checkout_root, find_program, line_match
+from daofed.nodeproc import (
+    LOOPBACK,
+    NodeProcess,
+    checkout_root,
+    find_program,
+    line_match,
+    reach_host,
+)
 from daofed.retry import RETRY, RetryPolicy
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
@@ -35,8 +42,6 @@ DEV_HD_PATH = "m/44'/60'/0'/0"  # account i is at DEV_HD_PATH/i, as in anvil and
 DEV_ACCOUNT_COUNT = 10
 DEV_BALANCE_WEI = 10_000 * 10**18  # anvil's default
 ANVIL_CHAIN_ID = 31337
-LOOPBACK = "127.0.0.1"
-EVERY_INTERFACE = "0.0.0.0"  # a bind address: listen on every interface
 
 Account.enable_unaudited_hdwallet_features()
 
@@ -192,7 +197,7 @@ class LocalNode:
         address = process.wait_ready(line_match(cls.LISTENING), timeout=timeout, error=ChainError)
         host, port = address.rsplit(":", 1)
         # A node on every interface is reached on this host through loopback.
-        url = f"http://{LOOPBACK if host == EVERY_INTERFACE else host}:{port}"
+        url = f"http://{reach_host(host)}:{port}"
         try:
             connect(url)
         except BaseException:

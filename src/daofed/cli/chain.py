@@ -12,7 +12,6 @@ import typer
 from daofed.chain import AnvilNode, Federation, connect, fund
 from daofed.chain.checks import MAX_SAMPLES_LIMIT, check_address
 from daofed.chain.deployment import Deployment
-from daofed.chain.node import EVERY_INTERFACE, LOOPBACK
 from daofed.cli.bind import check_bindable
 from daofed.cli.options import (
     DEFAULT_DEPLOYMENT,
@@ -26,6 +25,7 @@ from daofed.cli.options import (
 from daofed.cli.output import console, err_console, friendly_errors, print_json
 from daofed.errors import ConfigError
 from daofed.learning import DEFAULT_TASK, load_task
+from daofed.nodeproc import EVERY_INTERFACE, LOOPBACK
 from daofed.protocol import genesis_blob
 from daofed.session import abi_version
 from daofed.storage import open_store

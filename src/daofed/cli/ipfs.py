@@ -24,8 +24,9 @@ from daofed.cli.bind import check_bindable
 from daofed.cli.options import JsonOpt
 from daofed.cli.output import err_console, friendly_errors, print_json
 from daofed.errors import StoreUnavailable
+from daofed.nodeproc import EVERY_INTERFACE, LOOPBACK
 from daofed.storage import IpfsStore
-from daofed.storage.ipfs_node import LOOPBACK, IpfsNode
+from daofed.storage.ipfs_node import IpfsNode
 
 ipfs_app = typer.Typer(help="Run this member's IPFS node.")
 
@@ -89,7 +90,7 @@ def up(
             )
             sys.stdout.flush()  # a pipe would hold it until the node stops
         else:
-            where = "every interface" if api_host == "0.0.0.0" else api_host
+            where = "every interface" if api_host == EVERY_INTERFACE else api_host
             err_console.print(f"{node.kind} IPFS node up: RPC API on {where}, {node.api_url}")
             err_console.print(f"agents use: --store {store_spec}")
             err_console.print(f"peer id: {info.peer_id}")

@@ -32,7 +32,7 @@ from typing import Literal
 import httpx
 
 from daofed.errors import StoreUnavailable
-from daofed.nodeproc import NodeProcess, checkout_root
+from daofed.nodeproc import LOOPBACK, NodeProcess, checkout_root, reach_host
 
 NodeKind = Literal["kubo", "helia"]
 
@@ -42,7 +42,6 @@ _INSTALL_HINT = (
     "checkout (Helia), or use the local store instead"
 )
 _START_TIMEOUT = 60.0
-LOOPBACK = "127.0.0.1"
 SWARM_LOOPBACK = "/ip4/127.0.0.1/tcp/0"
 """libp2p's default listen address: loopback TCP, a free port."""
 _LISTENING = re.compile(
@@ -80,7 +79,7 @@ class IpfsNode:
     @property
     def _reach_host(self) -> str:
         """Where a client on this host reaches the API (0.0.0.0 binds loopback too)."""
-        return LOOPBACK if self.host == "0.0.0.0" else self.host
+        return reach_host(self.host)
 
     @classmethod
     def start(

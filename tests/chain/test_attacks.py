@@ -21,7 +21,7 @@ from daofed.chain import (
 from daofed.chain.checks import EXECUTION_PERIOD
 from daofed.chain.commitment import update_commitment
 
-from .conftest import blob, wait_until
+from .conftest import accept_round, blob, enact, wait_until
 from .raw import raw_call
 
 SALT = b"\x07" * 32
@@ -184,3 +184,37 @@ def test_a_majority_of_the_remaining_members_recovers_from_a_lost_key(anvil_snap
         federation.vote_aggregate(member, 2, blob("agg2"))
     assert federation.phase(2) is Phase.ACCEPTED
     assert raw_call(federation, lost, "submitUpdate", 3, blob("x").digest, "x", 1) is not None
+
+
+# -- node addresses ------------------------------------------------------------------
+
+
+def test_node_addresses_take_only_a_current_members_own_bounded_entry(
+    anvil_snapshot: Web3, members: list[LocalAccount], outsider: LocalAccount
+) -> None:
+    """Past the client's checks: an outsider, an oversized entry and a member removed after
+    its last round are refused by the contract itself; an entry is the sender's own, and
+    the contract stores whatever bytes a member sends (spaces and all), so readers must
+    treat it as untrusted text."""
+    federation = deploy(anvil_snapshot, members, quorum=3)
+    node = "/ip4/10.0.0.1/tcp/4001/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo"
+
+    refused = raw_call(federation, outsider, "setNodeAddresses", node)
+    assert refused is not None and refused.error == "NotMember"
+    oversized = raw_call(federation, members[0], "setNodeAddresses", "x" * 1025)
+    assert oversized is not None and oversized.error == "NodeAddressesTooLong"
+    assert oversized.args_by_name == {"length": 1025}
+    assert federation.node_addresses(members[0].address) == ()
+
+    odd = f"{node}  \t{node}"  # the client joins with single spaces; the contract stores any text
+    assert raw_call(federation, members[0], "setNodeAddresses", odd) is None
+    assert federation.node_addresses(members[0].address) == (node, node)
+    assert federation.node_addresses(members[1].address) == ()  # nobody writes another's entry
+
+    enact(federation, members, ProposalKind.REMOVE_MEMBER, members[2].address)
+    assert raw_call(federation, members[2], "setNodeAddresses", node) is None  # still round 1's
+    accept_round(federation, members, 1)
+    late = raw_call(federation, members[2], "setNodeAddresses", "")
+    assert late is not None and late.error == "NotMember"
+    assert late.args_by_name == {"account": members[2].address, "round": 2}
+    assert federation.node_addresses(members[2].address) == (node,)

@@ -74,6 +74,7 @@ from daofed.chain import (
     MemberAdded,
     MemberRemoved,
     ModelAccepted,
+    NodeAddressesSet,
     Phase,
     ProposalCreated,
     ProposalExecuted,
@@ -94,6 +95,7 @@ from daofed.chain import (
 )
 from daofed.chain.checks import MAX_PERIOD, MAX_RULE_LENGTH, MAX_SAMPLES_LIMIT
 from daofed.chain.events import from_log
+from daofed.chain.federation import MAX_NODE_ADDRESSES_LENGTH
 from daofed.chain.proposals import check_value
 from daofed.chain.revert import RevertDecoder
 from daofed.chain.tx import send_transaction
@@ -172,6 +174,9 @@ clock_moves = st.one_of(
     ),
 )
 mined = st.booleans()  # a predicted revert is also sent as a mined transaction
+node_address_lengths = st.sampled_from(
+    [0, 1, 81, MAX_NODE_ADDRESSES_LENGTH, MAX_NODE_ADDRESSES_LENGTH + 1]
+)  # each side of the bound
 # 0: no such proposal; 1 the latest, 2 the one before ...; 7: the next id
 proposal_picks = st.integers(0, 7)
 # per account of the pool: yes, no or no vote; about two proposals in three carry
@@ -236,7 +241,7 @@ Revert = tuple[str, dict[str, object]]
 SETTLED = {ProposalState.EXECUTED, ProposalState.DEFEATED, ProposalState.STALE}
 EVENT_KINDS: list[type[ChainEvent]] = [
     RoundOpened, UpdateSubmitted, AggregateVoted, ModelAccepted, RoundClosed, ProposalCreated,
-    ProposalVoted, ProposalExecuted, ConfigChanged, MemberAdded, MemberRemoved,
+    ProposalVoted, ProposalExecuted, ConfigChanged, MemberAdded, MemberRemoved, NodeAddressesSet,
 ]  # fmt: skip
 _ABI_EVENTS = Web3().eth.contract(abi=load_artifact("Federation").abi).events
 _BY_TOPIC = {HexBytes(_ABI_EVENTS[k.__name__].topic): k for k in EVENT_KINDS}
@@ -432,6 +437,7 @@ class FederationMachine(RuleBasedStateMachine):
         self.unsettled: set[int] = set()  # rounds whose views may still change
         self.checked: set[tuple[object, ...]] = set()  # views checked once for good
         self.last_read: dict[tuple[str, int], object] = {}  # view -> the model's answer then
+        self.node_log: list[tuple[str, str]] = []  # (account, addresses) of each publication
 
     # -- setup -----------------------------------------------------------------------
 
@@ -568,6 +574,15 @@ class FederationMachine(RuleBasedStateMachine):
             return error
         if account in self.rounds[number].voted:
             return "AlreadyVoted", {"round": number, "member": account}
+        return None
+
+    def _predict_node_addresses(self, account: str, length: int) -> Revert | None:
+        """``setNodeAddresses``: a member of the current or a coming round, a bounded entry."""
+        m = self.accounts.get(account)
+        if m is None or m.until_round <= self.current:
+            return "NotMember", {"account": account, "round": self.current}
+        if length > MAX_NODE_ADDRESSES_LENGTH:
+            return "NodeAddressesTooLong", {"length": length}
         return None
 
     def _predict_close(self, number: int, now: int) -> Revert | None:
@@ -957,6 +972,28 @@ class FederationMachine(RuleBasedStateMachine):
 
     # -- clock rules -----------------------------------------------------------------
 
+    # -- node addresses --------------------------------------------------------------
+
+    @rule(caller=callers, length=node_address_lengths, force=mined)
+    def publish_node(self, caller: int, length: int, force: bool) -> None:
+        """Anyone publishes node addresses of ``length`` bytes (0: withdraws its own)."""
+        account = self._caller(caller)
+        text = (f"/ip4/10.0.0.{caller}/tcp/4001 " * (length // 20 + 1))[:length].strip()
+        text += "x" * (length - len(text))  # exactly ``length`` bytes, spaces inside
+        expected = self._predict_node_addresses(account.address, length)
+        call = self.fed.contract.functions.setNodeAddresses(text)
+        if expected is not None:
+
+            def send() -> object:
+                if length <= MAX_NODE_ADDRESSES_LENGTH:
+                    return self.fed.set_node_addresses(account, text.split())
+                return send_transaction(self.w3, account, call, DECODER, what="publishing")
+
+            self._expect_revert(account, call, send, expected, force)
+            return
+        self._transact(account, call)
+        self.node_log.append((account.address, text))
+
     @rule(move=clock_moves)
     def advance(self, move: ClockMove) -> None:
         """Move the clock: some seconds on, or to a second or two of a deadline (if ahead).
@@ -1158,6 +1195,8 @@ class FederationMachine(RuleBasedStateMachine):
             ("added" if isinstance(e, MemberAdded) else "removed", e.account, e.from_round)
             for e in membership
         ] == self.membership_log
+        published = [(e.account, e.addresses) for e in history[NodeAddressesSet]]
+        assert published == self.node_log
 
     @invariant()
     def views_follow_the_model(self) -> None:
@@ -1201,6 +1240,12 @@ class FederationMachine(RuleBasedStateMachine):
         if ("proposal", len(self.proposals) + 1) not in self.checked:
             assert self.fed.proposal_state(len(self.proposals) + 1) is ProposalState.NONE
             self.checked.add(("proposal", len(self.proposals) + 1))
+
+        published = dict(self.node_log)  # each account's latest
+        for account in [*POOL, OUTSIDER]:
+            text = published.get(account.address, "")
+            if self._stale_view(("node", int(account.address, 16)), text, now):
+                assert f.nodeAddresses(account.address).call() == text
 
         governed = ("governed", len(self.configs), len(self.membership_log), self.current)
         if governed not in self.checked:

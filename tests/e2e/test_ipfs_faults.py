@@ -71,6 +71,18 @@ def deploy(
     return Federated(root, keystores, data, {}, ("--rounds", "1", "--poll", "0.2", "--epochs", "1"))
 
 
+@pytest.fixture
+def federated(
+    tmp_path: Path, own_anvil: AnvilNode, nodes: list[IpfsNode], keystores: list[Path], data: Path
+) -> Iterator[Federated]:
+    """The deployed federation; its agents are stopped after the test, failed or not."""
+    running = deploy(tmp_path, own_anvil, nodes, keystores, data)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
 def start(federated: Federated, member: int, node: IpfsNode) -> None:
     federated.start_agent(member, "--store", f"ipfs:{node.api_url}")
 
@@ -121,110 +133,94 @@ def detail(event: dict[str, object]) -> dict[str, object]:
 
 
 def test_an_update_is_aggregated_after_its_authors_node_died(
-    tmp_path: Path,
-    own_anvil: AnvilNode,
-    nodes: list[IpfsNode],
-    keystores: list[Path],
-    data: Path,
+    federated: Federated, nodes: list[IpfsNode]
 ) -> None:
     victim, late = 3, 2  # the late member starts after the victim's node is gone
-    federated = deploy(tmp_path, own_anvil, nodes, keystores, data)
     federation = chain(federated)
-    try:
-        for member in (0, 1, victim):
-            start(federated, member, nodes[member])
-        federated.wait_for(
-            lambda: bool(steps(federated, victim, "submitted")), "the victim submits", WAIT
-        )
-        cid = str(detail(steps(federated, victim, "submitted")[0])["cid"])
-        federated.wait_for(
-            lambda: any(holds(nodes[m], cid) for m in (0, 1)), "a peer fetches its update", WAIT
-        )
-        holders = [m for m in (0, 1) if holds(nodes[m], cid)]
-        os.kill(nodes[victim].pid or 0, signal.SIGKILL)
-        killed = time.monotonic()
-        start(federated, late, nodes[late])
-        round_accepted, seen = accepted_watching(federated, federation, killed)
-        federated.wait_for(round_accepted, "round 1 is accepted", WAIT)
-        print(
-            f"\nnode of member {victim} killed; held by member(s) {holders}; round 1 accepted "
-            f"{time.monotonic() - killed:.1f} s later (member {late} started after the kill); "
-            f"first events after the kill, in s: {seen}"
-        )
+    for member in (0, 1, victim):
+        start(federated, member, nodes[member])
+    federated.wait_for(
+        lambda: bool(steps(federated, victim, "submitted")), "the victim submits", WAIT
+    )
+    cid = str(detail(steps(federated, victim, "submitted")[0])["cid"])
+    federated.wait_for(
+        lambda: any(holds(nodes[m], cid) for m in (0, 1)), "a peer fetches its update", WAIT
+    )
+    holders = [m for m in (0, 1) if holds(nodes[m], cid)]
+    os.kill(nodes[victim].pid or 0, signal.SIGKILL)
+    killed = time.monotonic()
+    start(federated, late, nodes[late])
+    round_accepted, seen = accepted_watching(federated, federation, killed)
+    federated.wait_for(round_accepted, "round 1 is accepted", WAIT)
+    print(
+        f"\nnode of member {victim} killed; held by member(s) {holders}; round 1 accepted "
+        f"{time.monotonic() - killed:.1f} s later (member {late} started after the kill); "
+        f"first events after the kill, in s: {seen}"
+    )
 
-        federated.wait_all(WAIT)  # the victim's agent too: it ends cleanly, never crashes
-        accepted = federation.round_info(1).accepted
-        assert accepted is not None
-        for member in (0, 1, late):
-            assert not steps(federated, member, "excluded"), federated.events(member)
-            voted = [detail(e) for e in steps(federated, member, "voted")]
-            assert [(v["digest"], v["included"]) for v in voted] == [(accepted.hex, MEMBERS)]
-        assert holds(nodes[late], cid)  # fetched from a peer: its author's node was gone
-        outage = [
-            str(e["message"])
-            for e in steps(federated, victim, "error")
-            if detail(e)["error"] == "StoreUnavailable"
-        ]
-        assert outage and all(nodes[victim].api_url in message for message in outage)
-        assert "retrying" in outage[0]
-        assert not steps(federated, victim, "voted")
+    federated.wait_all(WAIT)  # the victim's agent too: it ends cleanly, never crashes
+    accepted = federation.round_info(1).accepted
+    assert accepted is not None
+    for member in (0, 1, late):
+        assert not steps(federated, member, "excluded"), federated.events(member)
+        voted = [detail(e) for e in steps(federated, member, "voted")]
+        assert [(v["digest"], v["included"]) for v in voted] == [(accepted.hex, MEMBERS)]
+    assert holds(nodes[late], cid)  # fetched from a peer: its author's node was gone
+    outage = [
+        str(e["message"])
+        for e in steps(federated, victim, "error")
+        if detail(e)["error"] == "StoreUnavailable"
+    ]
+    assert outage and all(nodes[victim].api_url in message for message in outage)
+    assert "retrying" in outage[0]
+    assert not steps(federated, victim, "voted")
 
-        # an audit from the late member's node recomputes the round with the victim's update
-        with IpfsStore(nodes[late].api_url) as store:
-            connect_all(federation, store)  # the victim's node is unreachable: reported
-            report = run_audit(federation, store, verify=True, evaluate=False)
-        assert report.ok and report.verification is not None
-        verified = report.verification.rounds[0]
-        assert verified.verdict is Verdict.VERIFIED
-        everyone = [dev_account(m + 1).address for m in range(MEMBERS)]
-        assert sorted(verified.included) == sorted(everyone)  # the victim's included
-    finally:
-        federated.stop()
+    # an audit from the late member's node recomputes the round with the victim's update
+    with IpfsStore(nodes[late].api_url) as store:
+        connect_all(federation, store)  # the victim's node is unreachable: reported
+        report = run_audit(federation, store, verify=True, evaluate=False)
+    assert report.ok and report.verification is not None
+    verified = report.verification.rounds[0]
+    assert verified.verdict is Verdict.VERIFIED
+    everyone = [dev_account(m + 1).address for m in range(MEMBERS)]
+    assert sorted(verified.included) == sorted(everyone)  # the victim's included
 
 
 def test_a_blob_nobody_holds_is_excluded_as_missing(
-    tmp_path: Path,
-    own_anvil: AnvilNode,
-    nodes: list[IpfsNode],
-    keystores: list[Path],
-    data: Path,
+    federated: Federated, nodes: list[IpfsNode]
 ) -> None:
     liar = 3  # submits from the test, not from an agent
     honest = (0, 1, 2)
-    federated = deploy(tmp_path, own_anvil, nodes, keystores, data)
     federation = chain(federated)
     account = dev_account(liar + 1)
-    try:
-        for member in honest:
-            start(federated, member, nodes[member])
-        with IpfsStore(nodes[liar].api_url) as store:
-            federation.set_node_addresses(account, announced_addresses(store))  # dialled, too
-            ref = store.locate(os.urandom(4096))  # hashed, never added: no node holds it
-        federated.wait_for(
-            lambda: all(steps(federated, m, "submitted") for m in honest),
-            "the honest members submit",
-            WAIT,
-        )
-        federation.submit_update(account, 1, ref, 100)
-        submitted = time.monotonic()  # the last submission: the vote phase opens
-        round_accepted, seen = accepted_watching(federated, federation, submitted)
-        federated.wait_for(round_accepted, "round 1 is accepted", WAIT)
-        print(
-            f"\nround 1 accepted {time.monotonic() - submitted:.1f} s after the missing "
-            "blob was submitted (the last submission, which opened the vote phase); first "
-            f"events since, in s: {seen}"
-        )
+    for member in honest:
+        start(federated, member, nodes[member])
+    with IpfsStore(nodes[liar].api_url) as store:
+        federation.set_node_addresses(account, announced_addresses(store))  # dialled, too
+        ref = store.locate(os.urandom(4096))  # hashed, never added: no node holds it
+    federated.wait_for(
+        lambda: all(steps(federated, m, "submitted") for m in honest),
+        "the honest members submit",
+        WAIT,
+    )
+    federation.submit_update(account, 1, ref, 100)
+    submitted = time.monotonic()  # the last submission: the vote phase opens
+    round_accepted, seen = accepted_watching(federated, federation, submitted)
+    federated.wait_for(round_accepted, "round 1 is accepted", WAIT)
+    print(
+        f"\nround 1 accepted {time.monotonic() - submitted:.1f} s after the missing "
+        "blob was submitted (the last submission, which opened the vote phase); first "
+        f"events since, in s: {seen}"
+    )
 
-        federated.wait_all(WAIT)
-        accepted = federation.round_info(1).accepted
-        assert accepted is not None
-        for member in honest:
-            [excluded] = [detail(e) for e in steps(federated, member, "excluded")]
-            assert excluded["excluded_member"] == account.address
-            assert excluded["reason"] == "missing-blob"
-            assert excluded["digest"] == ref.hex
-            voted = [detail(e) for e in steps(federated, member, "voted")]
-            assert [(v["digest"], v["included"]) for v in voted] == [(accepted.hex, len(honest))]
-        assert not any(holds(node, ref.locator) for node in nodes)
-    finally:
-        federated.stop()
+    federated.wait_all(WAIT)
+    accepted = federation.round_info(1).accepted
+    assert accepted is not None
+    for member in honest:
+        [excluded] = [detail(e) for e in steps(federated, member, "excluded")]
+        assert excluded["excluded_member"] == account.address
+        assert excluded["reason"] == "missing-blob"
+        assert excluded["digest"] == ref.hex
+        voted = [detail(e) for e in steps(federated, member, "voted")]
+        assert [(v["digest"], v["included"]) for v in voted] == [(accepted.hex, len(honest))]
+    assert not any(holds(node, ref.locator) for node in nodes)

@@ -11,7 +11,7 @@ from daofed.errors import BlobNotFound
 from daofed.learning import ModelConfig, model_spec
 from daofed.learning.aggregation import l2_norm, parse_rule
 from daofed.protocol import UpdatePolicy, aggregate_round
-from daofed.storage import BlobRef, LocalStore, encode
+from daofed.storage import BlobRef, LocalStore, Weights, encode
 from tests.federations import DIGITS
 
 
@@ -74,39 +74,43 @@ class CountingStore(LocalStore):
         return super().get(ref, max_bytes=max_bytes)
 
 
+SPEC = model_spec(ModelConfig())
+
+
+def two_updates(store: LocalStore) -> tuple[Weights, list[Weights], list[UpdateSubmitted]]:
+    """The digits model, two small deltas of it, and their submissions (blobs in ``store``)."""
+    base = DIGITS.initial_weights(0)
+    deltas = [{name: np.full_like(value, 0.01 * i) for name, value in base.items()} for i in (1, 2)]
+    return base, deltas, [submission(i, encode(delta), store) for i, delta in enumerate(deltas, 1)]
+
+
 def test_held_updates_are_not_fetched_and_give_the_same_aggregate(tmp_path: Path) -> None:
     """A held delta replaces the fetch of its digest; the policy still applies to it."""
     store = CountingStore(tmp_path)
-    spec = model_spec(ModelConfig())
-    base = DIGITS.initial_weights(0)
-    deltas = [{name: np.full_like(value, 0.01 * i) for name, value in base.items()} for i in (1, 2)]
-    submissions = [submission(i, encode(delta), store) for i, delta in enumerate(deltas, 1)]
+    base, deltas, submissions = two_updates(store)
     rule = parse_rule("fedavg")
-    fetched = aggregate_round(1, base, submissions, store, spec, rule, UpdatePolicy())
+    fetched = aggregate_round(1, base, submissions, store, SPEC, rule, UpdatePolicy())
     assert sorted(store.fetched) == sorted(s.digest for s in submissions)
 
     store.fetched.clear()
     held = {submissions[0].digest: deltas[0]}
-    result = aggregate_round(1, base, submissions, store, spec, rule, UpdatePolicy(), held=held)
+    result = aggregate_round(1, base, submissions, store, SPEC, rule, UpdatePolicy(), held=held)
     assert store.fetched == [submissions[1].digest]
     assert result.blob == fetched.blob
 
     bounded = UpdatePolicy(max_norm=0.5 * l2_norm(deltas[0]))
-    result = aggregate_round(1, base, submissions, store, spec, rule, bounded, held=held)
+    result = aggregate_round(1, base, submissions, store, SPEC, rule, bounded, held=held)
     assert [e.reason for e in result.excluded] == ["norm-bound", "norm-bound"]
 
 
 def test_a_held_sender_fault_excludes_without_fetching_again(tmp_path: Path) -> None:
     """A blob a prefetch found missing is excluded at once, not searched for a second time."""
     store = CountingStore(tmp_path)
-    spec = model_spec(ModelConfig())
-    base = DIGITS.initial_weights(0)
-    deltas = [{name: np.full_like(value, 0.01 * i) for name, value in base.items()} for i in (1, 2)]
-    submissions = [submission(i, encode(delta), store) for i, delta in enumerate(deltas, 1)]
+    base, _, submissions = two_updates(store)
     missing = BlobNotFound("no connected peer provided it within 20 s")
     held = {submissions[0].digest: missing}
     rule = parse_rule("fedavg")
-    result = aggregate_round(1, base, submissions, store, spec, rule, UpdatePolicy(), held=held)
+    result = aggregate_round(1, base, submissions, store, SPEC, rule, UpdatePolicy(), held=held)
     assert store.fetched == [submissions[1].digest]
     assert [(e.member, e.reason, e.message) for e in result.excluded] == [
         (submissions[0].member, "missing-blob", str(missing))

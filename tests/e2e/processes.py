@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from daofed.chain import dev_account
+from daofed.chain import Federation, connect, dev_account
 from daofed.chain.deployment import Deployment
 from daofed.chain.keystore import write_keystore
 
@@ -63,6 +63,18 @@ def read_document(process: subprocess.Popen[str], what: str, timeout: float) -> 
     raise AssertionError(f"{what} printed no JSON within {timeout} s: {text}")
 
 
+def deploy_members(root: Path, rpc_url: str, store: str, quorum: int) -> None:
+    """``daofed deploy`` of the dev accounts 1..MEMBERS in ``root``, with 300 s windows.
+
+    The dev account 0 pays; the genesis model goes to ``store``.
+    """
+    members = [arg for m in range(MEMBERS) for arg in ("-m", dev_account(m + 1).address)]
+    daofed(
+        "deploy", *members, "--quorum", str(quorum), "--rpc-url", rpc_url, "--store", store,
+        "--submit-window", "300", "--vote-window", "300", "--dev", "0", cwd=root,
+    )  # fmt: skip
+
+
 def write_keystores(directory: Path, members: int) -> list[Path]:
     """Encrypted keystores of the dev accounts 1..members, as ``daofed account import`` writes.
 
@@ -89,6 +101,12 @@ class Federated:
     @property
     def deployment(self) -> Deployment:
         return Deployment.load(self.root / "daofed.toml")
+
+    def federation(self) -> Federation:
+        """The deployed contract, through the RPC URL its deployment file names."""
+        deployment = self.deployment
+        w3 = connect(deployment.rpc_url)
+        return Federation.at(w3, deployment.contract, deployment.deploy_block)
 
     def log(self, member: int) -> Path:
         return self.root / f"agent-{member}.jsonl"

@@ -28,11 +28,11 @@ import httpx
 import pytest
 
 from daofed.audit import Verdict, run_audit
-from daofed.chain import AnvilNode, Federation, connect, dev_account
+from daofed.chain import AnvilNode, Federation, dev_account
 from daofed.peering import announced_addresses, connect_all
 from daofed.storage import IpfsStore
 from daofed.storage.ipfs_node import IpfsNode
-from tests.e2e.processes import MEMBERS, Federated, daofed
+from tests.e2e.processes import MEMBERS, Federated, deploy_members
 
 QUORUM = 3  # the members left when one member's node is down or its blob is missing
 WAIT = 120.0  # seconds any one wait of this file may take
@@ -62,12 +62,7 @@ def deploy(
     The other members' agents find that node on chain once the first member's agent has
     published it, and fetch the genesis model from it.
     """
-    members = [arg for m in range(MEMBERS) for arg in ("-m", dev_account(m + 1).address)]
-    daofed(
-        "deploy", *members, "--quorum", str(QUORUM), "--rpc-url", anvil.url,
-        "--store", f"ipfs:{nodes[0].api_url}", "--submit-window", "300", "--vote-window", "300",
-        "--dev", "0", cwd=root,
-    )  # fmt: skip
+    deploy_members(root, anvil.url, f"ipfs:{nodes[0].api_url}", QUORUM)
     return Federated(root, keystores, data, {}, ("--rounds", "1", "--poll", "0.2", "--epochs", "1"))
 
 
@@ -85,11 +80,6 @@ def federated(
 
 def start(federated: Federated, member: int, node: IpfsNode) -> None:
     federated.start_agent(member, "--store", f"ipfs:{node.api_url}")
-
-
-def chain(federated: Federated) -> Federation:
-    deployment = federated.deployment
-    return Federation.at(connect(deployment.rpc_url), deployment.contract, deployment.deploy_block)
 
 
 def holds(node: IpfsNode, cid: str) -> bool:
@@ -136,7 +126,7 @@ def test_an_update_is_aggregated_after_its_authors_node_died(
     federated: Federated, nodes: list[IpfsNode]
 ) -> None:
     victim, late = 3, 2  # the late member starts after the victim's node is gone
-    federation = chain(federated)
+    federation = federated.federation()
     for member in (0, 1, victim):
         start(federated, member, nodes[member])
     federated.wait_for(
@@ -191,7 +181,7 @@ def test_a_blob_nobody_holds_is_excluded_as_missing(
 ) -> None:
     liar = 3  # submits from the test, not from an agent
     honest = (0, 1, 2)
-    federation = chain(federated)
+    federation = federated.federation()
     account = dev_account(liar + 1)
     for member in honest:
         start(federated, member, nodes[member])

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from daofed.chain import AnvilNode, Federation, connect, dev_account
+from daofed.chain import AnvilNode
 from daofed.storage import IpfsStore
 from daofed.storage.ipfs_node import IpfsNode
-from tests.e2e.processes import MEMBERS, Federated, daofed
+from tests.e2e.processes import MEMBERS, Federated, deploy_members
 
 ROUNDS = 3
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.ipfs]
@@ -37,22 +37,13 @@ def ipfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsNode]:
 def deploy(
     root: Path, anvil: AnvilNode, ipfs: IpfsNode, keystores: list[Path], data: Path
 ) -> Federated:
-    members = [arg for m in range(MEMBERS) for arg in ("-m", dev_account(m + 1).address)]
-    daofed(
-        "deploy", *members, "--quorum", str(MEMBERS), "--rpc-url", anvil.url,
-        "--store", f"ipfs:{ipfs.api_url}", "--submit-window", "300", "--vote-window", "300",
-        "--dev", "0", cwd=root,
-    )  # fmt: skip
+    deploy_members(root, anvil.url, f"ipfs:{ipfs.api_url}", MEMBERS)
     options = ("--rounds", str(ROUNDS), "--poll", "0.2", "--epochs", "2")
     return Federated(root, keystores, data, {}, options)
 
 
 def accepted_digests(federated: Federated) -> list[str]:
-    deployment = federated.deployment
-    federation = Federation.at(
-        connect(deployment.rpc_url), deployment.contract, deployment.deploy_block
-    )
-    return [event.ref.hex for event in federation.accepted()]
+    return [event.ref.hex for event in federated.federation().accepted()]
 
 
 def voted_digests(federated: Federated, member: int) -> dict[int, str]:
@@ -110,10 +101,7 @@ def test_sigkill_ipfs_outage_and_chain_restart_end_with_the_same_digests(
             # A restart shorter than the retry policy's waits goes unnoticed; one that is
             # noticed is named.
             assert all(anvil.url in m for m in by_kind["RpcUnavailable"])
-            deployment = federated.deployment
-            federation = Federation.at(
-                connect(deployment.rpc_url), deployment.contract, deployment.deploy_block
-            )
+            federation = federated.federation()
             per_member_round: dict[tuple[str, int], int] = defaultdict(int)
             for round_number in range(1, ROUNDS + 1):
                 for update in federation.updates(round_number):
@@ -163,10 +151,7 @@ def test_four_member_processes_complete_three_rounds(
     undisturbed.wait_all()
     digests = accepted_digests(undisturbed)
     assert len(digests) == ROUNDS
-    deployment = undisturbed.deployment
-    federation = Federation.at(
-        connect(deployment.rpc_url), deployment.contract, deployment.deploy_block
-    )
+    federation = undisturbed.federation()
     with IpfsStore(ipfs.api_url) as store:
         for event in federation.accepted():
             store.get(event.ref)  # raises DigestMismatch unless IPFS holds exactly these bytes

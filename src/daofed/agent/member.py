@@ -97,6 +97,7 @@ class _RoundWork:
     num_examples: int = 0
     task_failure: str | None = None
     aggregate: RoundAggregate | None = None
+    aggregated: tuple[UpdateSubmitted, ...] = ()  # the submissions ``aggregate`` was made of
     aggregate_ref: BlobRef | None = None
     seen_block: int | None = None
 
@@ -217,10 +218,11 @@ class MemberAgent:
         held = self._prefetcher.held() if work.round == round_number else {}
         if work.round == round_number and work.delta is not None and work.update_ref is not None:
             held[work.update_ref.digest] = work.delta
+        submissions = tuple(self.federation.updates(round_number))
         result = aggregate_round(
             round_number,
             self._base(round_number),
-            self.federation.updates(round_number),
+            submissions,
             self.store,
             self.genesis.spec,
             self._rule(round_number),
@@ -228,7 +230,7 @@ class MemberAgent:
             held=held,
         )
         if work.round == round_number:
-            work.aggregate = result
+            work.aggregate, work.aggregated = result, submissions
         return result
 
     def local_update(self, round_number: int) -> Update:
@@ -504,7 +506,7 @@ class MemberAgent:
                 own = None if work.update_ref is None else work.update_ref.digest
                 verified = [
                     event.ref
-                    for event in self.federation.updates(round_number)
+                    for event in work.aggregated
                     if event.member in result.included and event.digest != own
                 ]
                 self._retention.hold(round_number, [*verified, work.aggregate_ref])

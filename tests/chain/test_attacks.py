@@ -136,7 +136,8 @@ def test_an_older_config_proposal_goes_stale_and_cannot_undo_a_newer_one(
     for proposal in (older, newer, member_change):
         for member in members[:3]:
             federation.vote_proposal(member, proposal.proposal_id, True)
-    wait_until(federation, newer.vote_end)
+    # the latest voting end: proposals made in later blocks may end a second later
+    wait_until(federation, max(p.vote_end for p in (older, newer, member_change)))
     assert older.config_version == newer.config_version == 1
 
     federation.execute_proposal(outsider, newer.proposal_id)  # config v2: quorum 4

@@ -1,0 +1,57 @@
+"""The masks that hide each update: pairwise masks that cancel in the sum, and a self mask.
+
+A pairwise mask is a keystream both members of a pair can compute (from their X25519
+shared secret); the lower address adds it, the higher one subtracts it, so it vanishes
+from the sum. The self mask (from a random seed) keeps an update hidden even when a
+dropped peer's pairwise masks are removed. The keystream generator is AES-256-CTR from
+``cryptography`` over a 32-byte key derived per pair and round; the key is never reused,
+so the fixed zero nonce is safe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from numpy.typing import NDArray
+
+from daofed.secagg.context import Context, address_bytes, normalize
+from daofed.secagg.keys import agree, derive
+
+_ZERO_NONCE = bytes(16)
+_LITTLE_U64 = np.dtype("<u8")
+
+
+def pairwise_key(
+    context: Context, own_private: bytes, own: str, peer: str, peer_public: bytes
+) -> bytes:
+    """Key of the mask between ``own`` and ``peer``: both compute it, from either side."""
+    low, high = sorted((normalize(own), normalize(peer)))
+    info = context.label() + b"mask" + address_bytes(low) + address_bytes(high)
+    return derive(agree(own_private, peer_public, peer), info)
+
+
+def self_key(context: Context, member: str, seed: bytes) -> bytes:
+    """Key of ``member``'s self mask, from its 16-byte round seed."""
+    return derive(seed, context.label() + b"self" + address_bytes(member))
+
+
+def sign(member: str, peer: str) -> int:
+    """+1 if ``member`` adds the pair's mask (its address is lower), -1 if it subtracts."""
+    return 1 if normalize(member) < normalize(peer) else -1
+
+
+def keystream(key: bytes, length: int) -> NDArray[Any]:
+    """``length`` pseudo-random uint64 values: the AES-256-CTR keystream of ``key``."""
+    encryptor = Cipher(algorithms.AES(key), modes.CTR(_ZERO_NONCE)).encryptor()
+    return np.frombuffer(encryptor.update(bytes(8 * length)), dtype=_LITTLE_U64)
+
+
+def apply(vector: NDArray[Any], key: bytes, direction: int) -> None:
+    """Add (``direction`` 1) or subtract (-1) the keystream of ``key``, modulo 2^64, in place."""
+    stream = keystream(key, vector.size)
+    if direction > 0:
+        np.add(vector, stream, out=vector)
+    else:
+        np.subtract(vector, stream, out=vector)

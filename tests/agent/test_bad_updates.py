@@ -203,7 +203,7 @@ def check_round(f: Federated, reasons: dict[str, str]) -> None:
         assert all(e.message for e in result.excluded)
         reported = [e for e in f.events if e.member == agent.address and e.step is Step.EXCLUDED]
         assert {str(e.detail["excluded_member"]): e.detail["reason"] for e in reported} == reasons
-        submitted = {s.member: s.digest.hex() for s in f.federation.updates(1)}
+        submitted = {s.member: s.digest for s in f.federation.updates(1)}
         assert all(
             e.detail["digest"] == submitted[str(e.detail["excluded_member"])] for e in reported
         )

@@ -80,7 +80,7 @@ def test_a_round_is_accepted_with_every_members_digest(
     digests = {e.detail["digest"] for e in voted}
     assert len(digests) == 1
     info = federation.round_info(1)
-    assert info.accepted is not None and info.accepted.hex in digests
+    assert info.accepted is not None and info.accepted.digest in digests
     assert federation.current_round() == 2
     assert federation.round_info(2).base.digest == info.accepted.digest
 
@@ -103,9 +103,7 @@ def test_retraining_after_a_crash_reproduces_the_same_update(make_agent: MakeAge
     events: list[AgentEvent] = []
     make_agent(0, events=events).step()
     retrained = make_agent(0).local_update(1).blob
-    assert BlobRef.from_hex(str(events[0].detail["digest"])) == BlobRef.from_hex(
-        hashlib.sha256(retrained).hexdigest()
-    )
+    assert events[0].detail["digest"] == hashlib.sha256(retrained).digest()
 
 
 def test_manual_vote_leaves_the_vote_to_a_person(
@@ -121,9 +119,9 @@ def test_manual_vote_leaves_the_vote_to_a_person(
     for agent in agents[1:]:
         agent.step()
     assert federation.phase(1) is Phase.VOTE  # unanimity needs the person's vote
-    digest = waiting.detail["digest"]
-    assert isinstance(digest, str)
-    federation.vote_aggregate(agents[0].account, 1, BlobRef.from_hex(digest))
+    digest, cid = waiting.detail["digest"], waiting.detail["cid"]
+    assert isinstance(digest, bytes) and isinstance(cid, str)
+    federation.vote_aggregate(agents[0].account, 1, BlobRef(digest, cid))
     assert federation.phase(1) is Phase.ACCEPTED
 
 
@@ -215,7 +213,7 @@ def test_a_committed_update_is_published_only_at_its_reveal(
     assert [agent.step().step for agent in agents] == [Step.COMMITTED] * MEMBERS
     assert federation.phase(1) is Phase.REVEAL
     committed = [
-        BlobRef.from_hex(str(e.detail["digest"]), str(e.detail["cid"]))
+        BlobRef(bytes(e.detail["digest"]), str(e.detail["cid"]))
         for e in events
         if e.step is Step.COMMITTED
     ]
@@ -246,7 +244,7 @@ def test_commit_reveal_round_survives_a_restart_between_commit_and_reveal(
     assert [agent(i).step().step for i in range(MEMBERS)] == [Step.COMMITTED] * MEMBERS
     assert federation.phase(1) is Phase.REVEAL
     assert federation.updates(1) == []  # nothing revealed yet: nothing to copy
-    committed = [BlobRef.from_hex(str(e.detail["digest"])) for e in events]
+    committed = [BlobRef(bytes(e.detail["digest"]), str(e.detail["cid"])) for e in events]
     # fresh agents (as after a restart) retrain, re-derive their salts, publish and reveal
     assert [agent(i).step().step for i in range(MEMBERS)] == [Step.SUBMITTED] * MEMBERS
     assert [update.ref for update in federation.updates(1)] == committed
@@ -284,11 +282,11 @@ def test_a_member_fetches_peers_updates_as_they_come_and_never_its_own(
     watched.fetching.clear()
     assert first.step().step is Step.WAITING  # sees the peer's update: fetches it meanwhile
     assert watched.fetching.wait(30)
-    assert watched.fetched == [bytes.fromhex(str(peer.detail["digest"]))]
+    assert watched.fetched == [peer.detail["digest"]]
 
     last = others[1].step()
     assert first.step().step is Step.VOTED
-    updates = [bytes.fromhex(str(e.detail["digest"])) for e in (own, peer, last)]
+    updates = [e.detail["digest"] for e in (own, peer, last)]
     assert sorted(watched.fetched) == sorted(updates[1:])  # each peer once, never its own
     assert [a.step().step for a in others] == [Step.VOTED, Step.VOTED]
     assert federation.phase(1) is Phase.ACCEPTED

@@ -102,8 +102,8 @@ class ServerHistory:
     genesis: Genesis
     members: list[LocalAccount]
     configs: list[dict[int, dict[str, object]]]  # per member: round -> its fit config
-    voted: dict[int, list[str]]  # round -> the digests the members' VOTED events name
-    restarted: str  # the digest the restarted member voted for in round CARRIED
+    voted: dict[int, list[bytes]]  # round -> the digests the members' VOTED events name
+    restarted: bytes  # the digest the restarted member voted for in round CARRIED
 
     def accepted_blob(self, round_number: int) -> bytes:
         (accepted,) = [a for a in self.federation.accepted() if a.round == round_number]
@@ -134,8 +134,8 @@ def history(own_anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> S
         MemberAgent(federation, store, account, task, share.train, SETTINGS)
         for account, task, share in zip(members, tasks, split.members, strict=True)
     ]
-    voted: dict[int, list[str]] = {}
-    restarted = ""
+    voted: dict[int, list[bytes]] = {}
+    restarted = b""
     for round_number, (rule, proposed) in enumerate(SCHEDULE, start=1):
         assert federation.current_round() == round_number
         assert federation.rule_of(round_number) == rule
@@ -151,7 +151,7 @@ def history(own_anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> S
             )
         events = [agent.step() for agent in agents]
         assert [e.step for e in events] == [Step.VOTED] * MEMBERS, [e.message for e in events]
-        voted[round_number] = [str(e.detail["digest"]) for e in events]
+        voted[round_number] = [bytes(e.detail["digest"]) for e in events]
         if round_number == CARRIED:
             restarted = voted[round_number][2]
     return ServerHistory(
@@ -191,7 +191,7 @@ def test_rounds_switch_optimizer_by_proposal_and_carry_state(history: ServerHist
     previous: Weights = history.genesis.weights
     for a, optimizer in zip(accepted, OPTIMIZERS, strict=True):
         # unanimous: every member computed the same bytes and voted for them
-        assert history.voted[a.round] == [a.digest.hex()] * MEMBERS
+        assert history.voted[a.round] == [a.digest] * MEMBERS
         votes = federation.votes(a.round)
         assert sorted(v.member for v in votes) == sorted(m.address for m in history.members)
         assert {v.digest for v in votes} == {a.digest}
@@ -203,7 +203,7 @@ def test_rounds_switch_optimizer_by_proposal_and_carry_state(history: ServerHist
         previous = weights
 
     # the restarted member read round 3's moments from the fetched base
-    assert history.restarted == accepted[CARRIED - 1].digest.hex()
+    assert history.restarted == accepted[CARRIED - 1].digest
     adam = [decode_model(history.accepted_blob(r), history.genesis) for r in (3, 4)]
     moments = [name for name in adam[0] if name.startswith("@server/fedadam/")]
     assert any(not np.array_equal(adam[0][name], adam[1][name]) for name in moments)

@@ -154,7 +154,7 @@ def test_an_update_is_aggregated_after_its_authors_node_died(
     for member in (0, 1, late):
         assert not steps(federated, member, "excluded"), federated.events(member)
         voted = [detail(e) for e in steps(federated, member, "voted")]
-        assert [(v["digest"], v["included"]) for v in voted] == [(accepted.hex, MEMBERS)]
+        assert [(v["digest"], v["included"]) for v in voted] == [("0x" + accepted.hex, MEMBERS)]
     assert holds(nodes[late], cid)  # fetched from a peer: its author's node was gone
     outage = [
         str(e["message"])
@@ -210,7 +210,7 @@ def test_a_blob_nobody_holds_is_excluded_as_missing(
         [excluded] = [detail(e) for e in steps(federated, member, "excluded")]
         assert excluded["excluded_member"] == account.address
         assert excluded["reason"] == "missing-blob"
-        assert excluded["digest"] == ref.hex
+        assert excluded["digest"] == "0x" + ref.hex
         voted = [detail(e) for e in steps(federated, member, "voted")]
-        assert [(v["digest"], v["included"]) for v in voted] == [(accepted.hex, len(honest))]
+        assert [(v["digest"], v["included"]) for v in voted] == [("0x" + accepted.hex, len(honest))]
     assert not any(holds(node, ref.locator) for node in nodes)

@@ -43,7 +43,7 @@ def deploy(
 
 
 def accepted_digests(federated: Federated) -> list[str]:
-    return [event.ref.hex for event in federated.federation().accepted()]
+    return ["0x" + event.ref.hex for event in federated.federation().accepted()]
 
 
 def voted_digests(federated: Federated, member: int) -> dict[int, str]:

@@ -130,7 +130,7 @@ def test_members_on_their_own_hosts_complete_rounds_and_an_auditor_fetches_every
                 for e in events(home)
                 if e["step"] == "voted"
             }
-            assert voted == {e.round: e.ref.hex for e in accepted}, f"member {m + 1}"
+            assert voted == {e.round: "0x" + e.ref.hex for e in accepted}, f"member {m + 1}"
 
         # Every member's node is connected to the others, over the bridge only.
         peer_ids = {node.peer_id for node in member_nodes}

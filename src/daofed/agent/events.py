@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
+from daofed.jsonable import to_jsonable
+
 
 class Step(StrEnum):
     """The things an agent can do (or decide not to do) in one step."""
@@ -30,7 +32,11 @@ class Step(StrEnum):
 
 @dataclass(frozen=True)
 class AgentEvent:
-    """One step of one member in one round; ``detail`` holds step-specific fields."""
+    """One step of one member in one round; ``detail`` holds step-specific fields.
+
+    Digests and commitments in ``detail`` are bytes; :meth:`to_json` spells them as every
+    ``--json`` does (``0x`` and 64 lower-case hex characters).
+    """
 
     step: Step
     round: int
@@ -40,7 +46,8 @@ class AgentEvent:
 
     def to_json(self) -> str:
         """One log line; keys are stable so scripts can grep and parse them."""
-        return json.dumps(asdict(self), sort_keys=True, default=str)
+        record = {**asdict(self), "step": self.step.value}
+        return json.dumps(to_jsonable(record), sort_keys=True, default=str)
 
 
 EventSink = Callable[[AgentEvent], None]

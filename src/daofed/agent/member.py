@@ -391,8 +391,8 @@ class MemberAgent:
             Step.COMMITTED,
             round_number,
             f"committed to update {ref.hex[:12]} (unpublished until the reveal)",
-            commitment=commitment.hex(),
-            digest=ref.hex,
+            commitment=commitment,
+            digest=ref.digest,
             cid=ref.locator,
         )
 
@@ -440,7 +440,7 @@ class MemberAgent:
             round_number,
             f"{verb} update {ref.hex[:12]} ({num_samples} samples)"
             + (f", DP epsilon {privacy['dp_epsilon']:.3g}" if privacy else ""),
-            digest=ref.hex,
+            digest=ref.digest,
             cid=ref.locator,
             num_samples=num_samples,
             **privacy,
@@ -464,7 +464,7 @@ class MemberAgent:
     def _aggregate_and_vote(self, round_number: int) -> AgentEvent:
         ref = self._aggregate_ref(round_number)
         detail = {
-            "digest": ref.hex,
+            "digest": ref.digest,
             "cid": ref.locator,
             "included": len(self.aggregate(round_number).included),
         }
@@ -499,7 +499,7 @@ class MemberAgent:
                     f"excluded update of {exclusion.member}: {exclusion.message}",
                     excluded_member=exclusion.member,
                     reason=exclusion.reason,
-                    digest=exclusion.digest.hex(),
+                    digest=exclusion.digest,
                 )
             work.aggregate_ref = self.store.put(result.blob)
             if self._retention.node is not None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from eth_account.signers.local import LocalAccount
 
-from daofed.chain import Federation
+from daofed.chain import Federation, NodeAddressesSet
 from daofed.errors import ConfigError, StorageError
 from daofed.storage.ipfs import IpfsStore
 
@@ -73,36 +73,59 @@ def announced_addresses(store: IpfsStore, announce: Sequence[str] = ()) -> tuple
     return tuple(remote or own)
 
 
-def publish(federation: Federation, account: LocalAccount, addresses: Sequence[str]) -> bool:
-    """Put ``addresses`` in ``account``'s member record unless they are there already.
+class NodeDirectory:
+    """Where each account's node listens, from the ``NodeAddressesSet`` events.
 
-    Returns whether a transaction was sent (a restarted agent sends none).
+    Accounts that were members once are listed too: they may still hold old blobs. Each
+    :meth:`refresh` reads only the blocks it has not read yet, so a member entering a round
+    makes one log query, however many members publish, instead of a call per member.
     """
-    if federation.node_addresses(account.address) == tuple(addresses):
-        return False
-    federation.set_node_addresses(account, addresses)
-    return True
+
+    def __init__(self, federation: Federation) -> None:
+        self._federation = federation
+        self._next_block = federation.deploy_block
+        self._addresses: dict[str, tuple[str, ...]] = {}
+
+    def refresh(self) -> dict[str, tuple[str, ...]]:
+        """Read the new events; return every published node by checksum address.
+
+        An account that withdrew its addresses is left out.
+        """
+        head = self._federation.block_number()
+        if head >= self._next_block:
+            for event in self._federation.events(
+                NodeAddressesSet, from_block=self._next_block, to_block=head
+            ):
+                self._addresses[event.account] = tuple(event.addresses.split())
+            self._next_block = head + 1
+        return {account: found for account, found in self._addresses.items() if found}
 
 
 def join(
     federation: Federation,
     store: IpfsStore,
     account: LocalAccount,
+    directory: NodeDirectory,
     announce: Sequence[str] = (),
 ) -> PeeringReport:
     """Bring a member's node into the federation's swarm, as an agent does at each round.
 
     A member of the current or the next round publishes its node's addresses when they
-    changed (see :func:`announced_addresses` for ``announce``); then the node dials the
-    nodes the current round's members published.
+    differ from what it last published (see :func:`announced_addresses` for
+    ``announce``; a restarted agent sends nothing); then the node dials the nodes the
+    current round's members published.
     """
     round_number = federation.current_round()
+    nodes = directory.refresh()
     published: tuple[str, ...] = ()
     if any(federation.is_member(account.address, r) for r in (round_number, round_number + 1)):
         addresses = announced_addresses(store, announce)
-        if publish(federation, account, addresses):
+        if nodes.get(account.address, ()) != addresses:
+            federation.set_node_addresses(account, addresses)
             published = addresses
-    return replace(connect_members(federation, store, round_number), published=published)
+    members = federation.members(round_number)
+    report = connect(store, {member: nodes[member] for member in members if member in nodes})
+    return replace(report, published=published)
 
 
 def connect(store: IpfsStore, nodes: Mapping[str, Sequence[str]]) -> PeeringReport:
@@ -138,20 +161,12 @@ def connect(store: IpfsStore, nodes: Mapping[str, Sequence[str]]) -> PeeringRepo
     return PeeringReport(tuple(connected), unreachable)
 
 
-def connect_members(federation: Federation, store: IpfsStore, round_number: int) -> PeeringReport:
-    """Dial the nodes of the members of ``round_number`` (those that published any)."""
-    nodes = {
-        member: federation.node_addresses(member) for member in federation.members(round_number)
-    }
-    return connect(store, {account: found for account, found in nodes.items() if found})
-
-
 def connect_all(federation: Federation, store: IpfsStore) -> PeeringReport:
     """Dial the node of every account that ever published one (an auditor's view).
 
     Former members' nodes are dialled too: they may hold the blobs of earlier rounds.
     """
-    return connect(store, federation.node_announcements())
+    return connect(store, NodeDirectory(federation).refresh())
 
 
 def _peer_id(addresses: Sequence[str]) -> str | None:

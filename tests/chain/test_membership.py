@@ -11,6 +11,7 @@ from eth_account.signers.local import LocalAccount
 
 from daofed.chain import Federation, ProposalKind
 from daofed.errors import ConfigError, ContractRevert
+from daofed.peering import NodeDirectory
 
 from .conftest import accept_round, check, enact
 
@@ -73,8 +74,10 @@ NODE = "/ip4/10.0.0.1/tcp/4001/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9k
 def test_members_publish_node_addresses_for_as_long_as_they_are_members(
     federation: Federation, members: list[LocalAccount], outsider: LocalAccount
 ) -> None:
+    directory = NodeDirectory(federation)  # kept current as an agent keeps it
     federation.set_node_addresses(members[0], [NODE, "/ip4/10.0.0.2/tcp/4001"])
     assert federation.node_addresses(members[0].address) == (NODE, "/ip4/10.0.0.2/tcp/4001")
+    assert directory.refresh() == {members[0].address: (NODE, "/ip4/10.0.0.2/tcp/4001")}
     assert federation.node_addresses(members[1].address) == ()
     with pytest.raises(ContractRevert) as refused:
         federation.set_node_addresses(outsider, [NODE])
@@ -91,11 +94,11 @@ def test_members_publish_node_addresses_for_as_long_as_they_are_members(
         federation.set_node_addresses(members[0], [])
     check(removed, "NotMember", account=members[0].address, round=2)
     federation.set_node_addresses(members[1], [NODE])
+    assert directory.refresh()[members[1].address] == (NODE,)
     federation.set_node_addresses(members[1], [])  # withdrawn
-    assert federation.node_announcements() == {
-        members[0].address: (NODE,),
-        outsider.address: (NODE,),
-    }
+    expected = {members[0].address: (NODE,), outsider.address: (NODE,)}
+    assert directory.refresh() == expected
+    assert NodeDirectory(federation).refresh() == expected  # the whole history at once
 
 
 def test_the_client_refuses_node_addresses_the_contract_would(

@@ -27,13 +27,12 @@ from daofed.agent.prefetch import Prefetcher
 from daofed.agent.retention import Retention
 from daofed.chain import Federation, Phase, RoundSnapshot, UpdateSubmitted
 from daofed.chain.commitment import derive_salt
-from daofed.chain.tx import rpc_errors
 from daofed.errors import ContractRevert, StorageError, TaskError
 from daofed.learning.aggregation import AggregationRule, parse_rule
 from daofed.learning.aggregation.server import max_global_model_size
 from daofed.learning.privacy import Adjacency, PrivacySettings, epsilon, noise_seed
 from daofed.learning.task import Scalar, Task
-from daofed.peering import join
+from daofed.peering import NodeDirectory, join
 from daofed.protocol import (
     Action,
     Genesis,
@@ -134,6 +133,7 @@ class MemberAgent:
         self._work = _RoundWork(0)
         self._prefetcher = Prefetcher(store)
         self._retention = Retention(store)
+        self._nodes = NodeDirectory(federation)
         self._snapshot: RoundSnapshot | None = None  # the last read, with its block
 
     @property
@@ -156,8 +156,7 @@ class MemberAgent:
         The round is read again only when a block has been added since the last read: at
         the same block every view gives the same answer, so an idle poll costs one request.
         """
-        with rpc_errors(self.federation.w3, "reading the block number"):
-            block = int(self.federation.w3.eth.block_number)
+        block = self.federation.block_number()
         if self._snapshot is None or self._snapshot.block != block:
             self._snapshot = self.federation.snapshot(self.address)
         return self.act(self._snapshot, until_round)
@@ -207,7 +206,7 @@ class MemberAgent:
             return
         base = self._work.base_ref = self.federation.round_info(round_number).base
         self._retention.release(round_number, keep=base)
-        peered = join(self.federation, node, self.account, self.settings.announce)
+        peered = join(self.federation, node, self.account, self._nodes, self.settings.announce)
         self._emit(Step.PEERED, round_number, peered.summary(), **asdict(peered))
 
     def aggregate(self, round_number: int) -> RoundAggregate:

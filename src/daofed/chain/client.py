@@ -40,22 +40,34 @@ class ContractClient:
         )
         self._decoder = RevertDecoder(artifact.abi)
 
-    def events(self, kind: type[E], *, from_block: int | None = None, **filters: Any) -> list[E]:
-        """Return events of ``kind`` from ``from_block`` (default: deployment), oldest first.
+    def events(
+        self,
+        kind: type[E],
+        *,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        **filters: Any,
+    ) -> list[E]:
+        """Return events of ``kind`` in ``from_block..to_block``, oldest first.
 
-        ``filters`` match indexed arguments by their Solidity names (``round=3``).
+        The range defaults to deployment through the latest block. ``filters`` match
+        indexed arguments by their Solidity names (``round=3``).
         """
         with rpc_errors(self.w3, f"reading {kind.__name__} events"):
-            latest = self.w3.eth.block_number
             return list(
                 query_logs(
                     self.contract,
                     kind,
                     from_block=self.deploy_block if from_block is None else from_block,
-                    to_block=latest,
+                    to_block=self.w3.eth.block_number if to_block is None else to_block,
                     filters=filters,
                 )
             )
+
+    def block_number(self) -> int:
+        """Return the latest block's number."""
+        with rpc_errors(self.w3, "reading the block number"):
+            return int(self.w3.eth.block_number)
 
     def _view(self, name: str, *args: Any, block: int | None = None) -> Any:
         with rpc_errors(self.w3, f"reading {name}", self._decoder):

@@ -34,7 +34,6 @@ from daofed.chain.events import (
     MemberAdded,
     MemberRemoved,
     ModelAccepted,
-    NodeAddressesSet,
     RoundClosed,
     RoundOpened,
     UpdateCommitted,
@@ -185,19 +184,15 @@ class Federation(FederationGovernance):
         moved on meanwhile, the snapshot is read again at the new head.
         """
         for _ in range(SNAPSHOT_ATTEMPTS - 1):
-            block = self._head()
+            block = self.block_number()
             try:
                 return self._snapshot_at(member, block)
             except ContractRevert:
                 raise
             except ChainError:
-                if self._head() == block:
+                if self.block_number() == block:
                     raise
-        return self._snapshot_at(member, self._head())
-
-    def _head(self) -> int:
-        with rpc_errors(self.w3, "reading the block number"):
-            return int(self.w3.eth.block_number)
+        return self._snapshot_at(member, self.block_number())
 
     def _snapshot_at(self, member: str, block: int) -> RoundSnapshot:
         me = _address(member)
@@ -418,15 +413,6 @@ class Federation(FederationGovernance):
             *self.events(MemberRemoved),
         ]
         return sorted(changes, key=_chain_order)
-
-    def node_announcements(self) -> dict[str, tuple[str, ...]]:
-        """Return every account's latest published node addresses, by checksum address.
-
-        From the events, so accounts that were members once (and may still hold old blobs)
-        are found too; an account that withdrew its addresses is left out.
-        """
-        latest = {event.account: event.addresses for event in self.events(NodeAddressesSet)}
-        return {account: tuple(text.split()) for account, text in latest.items() if text}
 
     def config_changes(self) -> list[ConfigChanged]:
         """Return every config version, oldest first."""

@@ -33,7 +33,7 @@ from daofed.cli.output import err_console, friendly_errors, limit_torch_threads
 from daofed.errors import BlobNotFound, ConfigError, DaofedError, TaskError
 from daofed.learning import DEFAULT_TASK, load_task
 from daofed.learning.privacy import PrivacySettings, epsilon
-from daofed.peering import join
+from daofed.peering import NodeDirectory, join
 from daofed.protocol import Genesis, UpdatePolicy, check_task, fetch_genesis
 from daofed.protocol.genesis import MAX_GENESIS_BYTES
 from daofed.session import FederationSession
@@ -192,8 +192,9 @@ def _first_genesis(
     if not isinstance(opened.store, IpfsStore):
         return fetch_genesis(opened.store, ref)
     said = ""
+    nodes = NodeDirectory(opened.federation)
     while not stop.is_set():
-        peered = join(opened.federation, opened.store, account, announce)
+        peered = join(opened.federation, opened.store, account, nodes, announce)
         try:
             opened.store.pin(ref, max_bytes=MAX_GENESIS_BYTES)  # kept for good, as every model
         except BlobNotFound:

@@ -174,3 +174,12 @@ def test_malformed_masked_updates_are_refused(sim: SimRound) -> None:
     garbage = blob[:header] + b"\xff" * (len(blob) - header)
     with pytest.raises(SecAggError, match="not a valid safetensors"):
         decode_masked(sim.context, garbage, sim.layout)
+
+
+def test_a_low_order_mask_key_is_refused_when_read(sim: SimRound) -> None:
+    data = bytearray(_setup_bytes(sim))
+    key_at = len(MAGIC) + 2 + len(sim.context.label()) + 20
+    data[key_at : key_at + 32] = bytes(32)
+    with pytest.raises(SecAggError, match=f"public key of {sim.setups[0].dealer}") as error:
+        decode_setup(sim.context, bytes(data))
+    assert error.value.reason == "bad-key"

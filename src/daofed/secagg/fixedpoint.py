@@ -86,16 +86,6 @@ class Layout:
             start = stop
         return tensors
 
-    def check(self, weights: Mapping[str, NDArray[Any]], what: str) -> None:
-        """Raise SecAggError unless ``weights`` has exactly these names and shapes."""
-        got = Layout.of(weights) if weights else None
-        if got != self:
-            raise SecAggError(
-                "wrong-layout",
-                f"{what} does not have the round's tensors and shapes; updates must come "
-                "from the federation's task",
-            )
-
 
 def check_capacity(total_samples: int) -> None:
     """Refuse sample totals for which the signed sum could wrap modulo 2^64."""

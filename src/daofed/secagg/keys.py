@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from daofed.secagg.errors import SecAggError
 
 KEY_BYTES = 32
+_PROBE = bytes(range(1, 33))
+"""A fixed private key to test public keys with: the result is discarded, so it is not secret."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -67,6 +69,16 @@ def agree(private: bytes, peer_public: bytes, peer: str) -> bytes:
         raise SecAggError(
             "bad-key", f"public key of {peer} is unusable for key agreement ({error})"
         ) from None
+
+
+def check_public_key(public: bytes, owner: str) -> None:
+    """Refuse a public key no one can agree a secret key with (wrong size or low order).
+
+    Checked when a setup message is read, so a member publishing such a key is refused at
+    once and named, instead of making every other member's masking fail later. The same
+    check belongs where long-term keys are registered.
+    """
+    agree(_PROBE, public, owner)
 
 
 def derive(secret: bytes, info: bytes) -> bytes:

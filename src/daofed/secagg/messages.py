@@ -26,7 +26,7 @@ from daofed.errors import InvalidBlob
 from daofed.secagg.context import Context, normalize
 from daofed.secagg.errors import SecAggError
 from daofed.secagg.fixedpoint import U64, Layout
-from daofed.secagg.keys import KEY_BYTES
+from daofed.secagg.keys import KEY_BYTES, check_public_key
 from daofed.secagg.shares import (
     CIPHERTEXT_BYTES,
     COMMITMENT_BYTES,
@@ -87,8 +87,9 @@ class SetupMessage:
         )
 
     def check(self, context: Context) -> None:
-        """Raise SecAggError unless the dealer and one envelope per member fit ``context``."""
+        """Raise SecAggError unless dealer, mask key and envelopes (one per member) fit."""
         context.position(self.dealer)
+        check_public_key(self.mask_public_key, self.dealer)
         recipients = tuple(envelope.recipient for envelope in self.envelopes)
         if recipients != context.members:
             raise SecAggError(
@@ -225,7 +226,9 @@ def decode_setup(context: Context, data: bytes) -> SetupMessage:
         for recipient in context.members
     )
     reader.finish()
-    return SetupMessage(dealer, mask_public_key, seed_commitment, envelopes)
+    message = SetupMessage(dealer, mask_public_key, seed_commitment, envelopes)
+    message.check(context)
+    return message
 
 
 def encode_masked(context: Context, update: MaskedUpdate) -> bytes:

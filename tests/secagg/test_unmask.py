@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import replace
 
@@ -16,9 +17,11 @@ from daofed.secagg import (
     build_masked_update,
     decode_masked,
     encode_masked,
+    shares,
     unmask,
 )
 from daofed.secagg.fixedpoint import MAX_TOTAL_SAMPLES, encode_input
+from daofed.secagg.shares import ShareBundle
 from tests.secagg.helpers import make_round, same_bytes
 
 
@@ -180,3 +183,32 @@ def test_sample_totals_that_could_wrap_are_refused() -> None:
     with pytest.raises(SecAggError, match="overflow") as error:
         unmask(sim.context, sim.setups, updates, sim.recoveries(sim.members, sim.members))
     assert error.value.reason == "overflow"
+
+
+def test_a_dealer_with_inconsistent_shares_is_named() -> None:
+    """A dealer can commit to a share off its polynomial; the rebuilt seed then fails its
+    commitment, and the round stops naming the dealer (not the honest recipient)."""
+    sim = make_round(members=4, threshold=2, seed=12)
+    m = sim.members
+    dealer, victim = m[3], m[0]
+    setup = next(s for s in sim.setups if s.dealer == dealer)
+    forged = ShareBundle(*(os.urandom(16) for _ in range(5)))
+    nonce, ciphertext = shares.seal(
+        sim.context, dealer, sim.identities[dealer].private, victim, sim.public_keys[victim], forged
+    )
+    envelopes = list(setup.envelopes)
+    envelopes[0] = replace(
+        envelopes[0],
+        nonce=nonce,
+        ciphertext=ciphertext,
+        commit_b=shares.commit_b(sim.context, dealer, victim, forged.b, forged.salt_b),
+        commit_s=shares.commit_s(sim.context, dealer, victim, forged.s, forged.salt_s),
+    )
+    sim.setups = [
+        replace(setup, envelopes=tuple(envelopes)) if s is setup else s for s in sim.setups
+    ]
+    updates = sim.masked(m)
+    recoveries = sim.recoveries(m, m)
+    with pytest.raises(SecAggError, match=f"for {dealer}, its seed shares rebuild") as error:
+        unmask(sim.context, sim.setups, updates, recoveries)
+    assert error.value.reason == "bad-secret"

@@ -170,7 +170,7 @@ def test_a_changed_masked_byte_changes_the_sum() -> None:
     updates = sim.masked(sim.members)
     recoveries = sim.recoveries(sim.members, sim.members)
     data = bytearray(encode_masked(sim.context, updates[0]))
-    data[-1] ^= 0x80
+    data[-6] ^= 0x80  # bit 23 of the last coordinate
     updates[0] = decode_masked(sim.context, bytes(data), sim.layout)
     result = unmask(sim.context, sim.setups, updates, recoveries)
     assert not same_bytes(result.delta, sim.reference(sim.members))
@@ -212,3 +212,14 @@ def test_a_dealer_with_inconsistent_shares_is_named() -> None:
     with pytest.raises(SecAggError, match=f"for {dealer}, its seed shares rebuild") as error:
         unmask(sim.context, sim.setups, updates, recoveries)
     assert error.value.reason == "bad-secret"
+
+
+def test_an_input_beyond_the_bound_makes_the_sum_refused() -> None:
+    """Masks hide a dishonest input, but not a sum no honest inputs could produce."""
+    sim = make_round(members=3, threshold=2, seed=13)
+    updates = sim.masked(sim.members)
+    updates[1].vector[5] += np.uint64(2**62)  # masking is additive: as if v_u were off
+    recoveries = sim.recoveries(sim.members, sim.members)
+    with pytest.raises(SecAggError, match="1 coordinate") as error:
+        unmask(sim.context, sim.setups, updates, recoveries)
+    assert error.value.reason == "out-of-range"

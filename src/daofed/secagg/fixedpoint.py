@@ -133,10 +133,22 @@ def decode_sum(total: NDArray[Any], total_samples: int, layout: Layout) -> Weigh
     """Turn the uint64 sum of inputs into the float32 FedAvg delta, tensor by tensor.
 
     One division and one rounding to float32 per coordinate, so the result is the same
-    bits on every machine; ``+ 0`` turns ``-0.0`` into ``0.0``.
+    bits on every machine; ``+ 0`` turns ``-0.0`` into ``0.0``. A sum no set of honest
+    inputs can produce (some ``|S| > sum n_u * B * 2^F``) is refused: masked inputs cannot
+    be range-checked one by one, but their sum can.
     """
     check_capacity(total_samples)
-    values = total.view(np.int64).astype(np.float64)
+    signed = total.view(np.int64)
+    bound = total_samples * LIMIT
+    outside = int(np.count_nonzero((signed > bound) | (signed < -bound)))
+    if outside:
+        raise SecAggError(
+            "out-of-range",
+            f"{outside} coordinate(s) of the sum lie outside what inputs within the bound can "
+            "produce: a submitter's input was not quantised honestly; this aggregate must "
+            "not be accepted",
+        )
+    values = signed.astype(np.float64)
     values /= float(total_samples) * SCALE
     result = values.astype(np.float32)
     result += np.float32(0)

@@ -121,3 +121,13 @@ def test_recovery_refuses_submitters_without_setup() -> None:
         build_recovery(
             sim.context, me, sim.identities[me], sim.setups[:2], sim.members, sim.public_keys
         )
+
+
+def test_a_non_finite_delta_is_refused_before_masking() -> None:
+    sim = make_round(members=3, threshold=2, seed=35)
+    me = sim.members[0]
+    delta = {name: array.copy() for name, array in sim.deltas[me].items()}
+    delta["out"][1, 1, 1] = float("nan")
+    with pytest.raises(SecAggError, match="tensor 'out' has NaN") as error:
+        build_masked_update(sim.context, sim.secrets[me], sim.setups, delta, 3)
+    assert error.value.reason == "non-finite"

@@ -70,12 +70,16 @@ def unmask(
     for member in submitted:
         seed = _rebuild(context, points, member, "b")
         if shares.commit_seed(context, member, seed) != by_dealer[member].seed_commitment:
-            raise _unrecoverable(member, "its seed shares rebuild a seed it did not commit to")
+            raise _unrecoverable(
+                "bad-secret", member, "its seed shares rebuild a seed it did not commit to"
+            )
         masks.apply(total, masks.self_key(context, member, seed), -1)
     for gone in dropped:
         private = _rebuild(context, points, gone, "s")
         if public_key_of(private) != by_dealer[gone].mask_public_key:
-            raise _unrecoverable(gone, "its key shares rebuild a key it did not publish")
+            raise _unrecoverable(
+                "bad-secret", gone, "its key shares rebuild a key it did not publish"
+            )
         for member in submitted:
             key = masks.pairwise_key(
                 context, private, gone, member, by_dealer[member].mask_public_key
@@ -174,6 +178,7 @@ def _rebuild(context: Context, points: _Points, dealer: str, kind: ShareKind) ->
     if len(valid) < context.threshold:
         what = "seed" if kind == "b" else "mask key"
         raise _unrecoverable(
+            "too-few-shares",
             dealer,
             f"{len(valid)} valid share(s) of its {what} were revealed, "
             f"{context.threshold} are needed",
@@ -187,9 +192,10 @@ def _rebuild(context: Context, points: _Points, dealer: str, kind: ShareKind) ->
     return low + high
 
 
-def _unrecoverable(dealer: str, why: str) -> SecAggError:
-    return SecAggError(
-        "too-few-shares" if "valid share" in why else "bad-secret",
-        f"the round cannot be unmasked: for {dealer}, {why}; wait for more recovery "
-        "messages or abandon the round",
+def _unrecoverable(reason: str, dealer: str, why: str) -> SecAggError:
+    advice = (
+        "wait for more recovery messages or abandon the round"
+        if reason == "too-few-shares"
+        else "the dealer cheated; abandon the round"
     )
+    return SecAggError(reason, f"the round cannot be unmasked: for {dealer}, {why}; {advice}")

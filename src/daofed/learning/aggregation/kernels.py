@@ -68,8 +68,12 @@ def kept_mean(rows: Sequence[Row], lo: int, hi: int) -> Row:
     if not 0 <= lo < hi <= len(flats):
         raise ValueError(f"kept positions {lo}..{hi - 1} are not within {len(flats)} rows")
     out = np.empty(flats[0].size, np.float32)
-    network = selection_network(len(flats), lo, hi)
-    if not _loops().kept_mean(addresses, network, leading_layer(network), lo, hi, out):
+    if len(flats) <= _loops().UNROLLED:
+        finite = _loops().unrolled_kept_mean(len(flats), lo, hi)(addresses, out)
+    else:
+        network = selection_network(len(flats), lo, hi)
+        finite = _loops().kept_mean(addresses, network, leading_layer(network), lo, hi, out)
+    if not finite:
         raise NonFiniteRows
     return out.reshape(np.shape(rows[0]))
 

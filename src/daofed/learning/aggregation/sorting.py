@@ -1,9 +1,9 @@
 """Sorting networks: a fixed list of compare-exchanges that sorts any ``n`` values.
 
 Order statistics (median, trimmed mean) need each coordinate's ``n`` values in order. A
-network does the same compare-exchanges whatever the values, so a compiled loop runs
-each one over a whole tile of coordinates at once (branch-free min/max, vectorised),
-where a comparison sort would branch per coordinate. Min and max are exact, so any
+network does the same compare-exchanges whatever the values, so a compiled loop does
+each one on many coordinates at once (branch-free min/max, vectorised), where a
+comparison sort would branch per coordinate. Min and max are exact, so any
 correct network gives the same sorted values, and the same aggregate bytes.
 """
 

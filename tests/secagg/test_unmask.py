@@ -218,7 +218,8 @@ def test_an_input_beyond_the_bound_makes_the_sum_refused() -> None:
     """Masks hide a dishonest input, but not a sum no honest inputs could produce."""
     sim = make_round(members=3, threshold=2, seed=13)
     updates = sim.masked(sim.members)
-    updates[1].vector[5] += np.uint64(2**62)  # masking is additive: as if v_u were off
+    off = updates[1].vector[5:6]
+    off += np.uint64(2**62)  # wraps silently (array op); masking is additive: as if v_u were off
     recoveries = sim.recoveries(sim.members, sim.members)
     with pytest.raises(SecAggError, match="1 coordinate") as error:
         unmask(sim.context, sim.setups, updates, recoveries)

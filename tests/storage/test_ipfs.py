@@ -64,7 +64,7 @@ def test_unreachable_node_raises_store_unavailable_naming_the_url_and_the_fix() 
             assert url in message
             assert "ipfs daemon" in message
             assert f"{RETRY.attempts} time(s)" in message
-            assert "ConnectError" in message
+            assert "ConnectionRefusedError" in message
             assert "\n" not in message
 
 

@@ -1,6 +1,7 @@
 """The IPFS backend: blobs on a Kubo node, through its RPC HTTP API (``/api/v0``).
 
-Spoken directly with httpx (see IPFS.md for why not ``ipfshttpclient``). Blobs are added
+Spoken directly over HTTP/1.1 (:mod:`daofed.storage.rpc`; see IPFS.md for why not
+``ipfshttpclient``). Blobs are added
 with ``cid-version=1``, ``raw-leaves=true`` and Kubo's default chunker pinned explicitly
 (``size-262144``): a blob of at most 256 KiB is then a single raw block whose CID is just
 its sha256 in multiformat dress, so for every model this project trains the CID and the
@@ -21,10 +22,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from http.client import HTTPResponse
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -32,6 +34,7 @@ import httpx
 
 from daofed.errors import BlobNotFound, ConfigError, StorageError, StoreUnavailable
 from daofed.retry import RETRY, RetryPolicy, ServiceBusy
+from daofed.storage.rpc import Body, RpcClient, read_answer
 from daofed.storage.store import BlobRef, check_size, sha256_digest, verify_digest
 
 CHUNK_SIZE = 262_144
@@ -110,11 +113,9 @@ class IpfsStore:
         self._timeout = timeout
         self._find_timeout = find_timeout
         self._retry = retry
-        # trust_env=False: the node is usually on loopback, and a proxy from the
-        # environment would only get in the way of reaching it.
-        self._client = httpx.Client(
-            base_url=f"{self._url}/api/v0/", timeout=timeout, trust_env=False
-        )
+        # No proxy from the environment: the node is usually on loopback, where a proxy
+        # would only get in the way of reaching it.
+        self._rpc = RpcClient(f"{self._url}/api/v0", timeout=timeout)
 
     @property
     def api_url(self) -> str:
@@ -141,9 +142,8 @@ class IpfsStore:
     def _add(self, data: bytes, params: Mapping[str, str], subject: str) -> BlobRef:
         """Run ``add`` with ``params``; check a single-chunk blob's CID against its sha256.
 
-        The bytes go to the socket in 64 KiB reads of an ``io.BytesIO`` that shares their
-        buffer: handing httpx the ``bytes`` whole made its HTTP/1.1 writer copy and
-        re-slice the payload (2.9 copies of a 200 MB blob at the peak; now 1.0).
+        The blob goes to the socket from its own buffer, between the multipart form's
+        head and tail (:func:`_form`): never copied into one request body.
         """
         digest = sha256_digest(data)
         cid = self._run("add", params, _added_cid, subject=subject, upload=data)
@@ -167,20 +167,23 @@ class IpfsStore:
             params["length"] = str(max_bytes + 1)
         source = f"{self.describe()} (CID {cid})"
 
-        def read(response: httpx.Response) -> bytes:
-            announced = response.headers.get("X-Content-Length") or response.headers.get(
-                "Content-Length"
-            )
-            if announced is not None and announced.isdigit():
-                check_size(int(announced), max_bytes, ref, source=source)
+        def read(response: HTTPResponse) -> bytes:
+            announced = _announced_size(response)
+            if announced is not None:
+                check_size(announced, max_bytes, ref, source=source)
             hasher = hashlib.sha256()
-            buffer = io.BytesIO()  # getvalue() hands its buffer over: one copy, not two
-            for chunk in response.iter_bytes():
-                check_size(buffer.tell() + len(chunk), max_bytes, ref, source=source)
-                hasher.update(chunk)
-                buffer.write(chunk)
+            received = 0
+
+            def take(piece: memoryview) -> None:
+                nonlocal received
+                received += len(piece)
+                check_size(received, max_bytes, ref, source=source)
+                hasher.update(piece)
+
+            # Only a size the limit bounds sizes the buffer: a node cannot make it huge.
+            data = read_answer(response, None if max_bytes is None else announced, take)
             verify_digest(hasher.digest(), ref, source=source)
-            return buffer.getvalue()
+            return data
 
         return self._run("cat", params, read, subject=f"blob {cid}")
 
@@ -254,7 +257,7 @@ class IpfsStore:
 
     def close(self) -> None:
         """Close pooled connections."""
-        self._client.close()
+        self._rpc.close()
 
     def __enter__(self) -> IpfsStore:
         return self
@@ -274,7 +277,7 @@ class IpfsStore:
         self,
         command: str,
         params: Mapping[str, str],
-        read: Callable[[httpx.Response], _T],
+        read: Callable[[HTTPResponse], _T],
         *,
         subject: str,
         upload: bytes | None = None,
@@ -289,34 +292,29 @@ class IpfsStore:
         self,
         command: str,
         params: Mapping[str, str],
-        read: Callable[[httpx.Response], _T],
+        read: Callable[[HTTPResponse], _T],
         *,
         upload: bytes | None = None,
     ) -> _T:
         """POST ``command`` (with ``upload`` as its file) and ``read`` the answer, retrying."""
         failures: list[str] = []
+        body, headers = ((), {}) if upload is None else _form(upload)
 
         def attempt() -> _T:
-            files = (
-                None
-                if upload is None
-                else {"file": ("blob", io.BytesIO(upload), "application/octet-stream")}
-            )  # a fresh reader per attempt: a failed attempt may have consumed the last one
             try:
-                with self._client.stream("POST", command, params=params, files=files) as answer:
-                    if answer.is_success:
-                        return read(answer)
-                    answer.read()
-                    node_message = _kubo_error(answer.content)
+                with self._rpc.post(command, params, body, headers) as answer:
+                    if 200 <= answer.status < 300:
+                        return self._read(command, answer, read)
+                    node_message = _kubo_error(answer.read())
                     if node_message is not None:
                         raise _NodeRefusalError(node_message)
-                    if answer.status_code < 500:
+                    if answer.status < 500:
                         raise StorageError(
-                            f"{self.describe()} answered HTTP {answer.status_code} to "
+                            f"{self.describe()} answered HTTP {answer.status} to "
                             f"/api/v0/{command}; is {self._url} a Kubo RPC API (usually port "
                             "5001) and not a gateway (usually 8080)?"
                         )
-                    raise ServiceBusy(f"HTTP {answer.status_code}")
+                    raise ServiceBusy(f"HTTP {answer.status}")
             except self._retry.transient as error:
                 failures.append(self._failure(error))
                 raise
@@ -330,6 +328,16 @@ class IpfsStore:
                 "searching the network for a CID nobody provides.)"
             ) from None
 
+    def _read(self, command: str, answer: HTTPResponse, read: Callable[[HTTPResponse], _T]) -> _T:
+        """Read a successful answer, naming the node if it is not what Kubo answers."""
+        try:
+            return read(answer)
+        except _UnexpectedAnswerError as unexpected:
+            raise StorageError(
+                f"{self.describe()} answered /api/v0/{command} {unexpected}; is {self._url} "
+                "a Kubo RPC API?"
+            ) from None
+
     def _fetch_timeout(self, max_bytes: int | None) -> str:
         """Kubo's ``timeout`` for a fetch of at most ``max_bytes`` (a Go duration)."""
         seconds = self._find_timeout + (max_bytes or 0) / SLOWEST_TRANSFER
@@ -337,7 +345,7 @@ class IpfsStore:
 
     def _failure(self, error: BaseException) -> str:
         """Say in a few words how one attempt failed."""
-        if isinstance(error, httpx.TimeoutException):
+        if isinstance(error, TimeoutError):
             return f"no answer within {self._timeout} s ({type(error).__name__})"
         if isinstance(error, ServiceBusy):
             return str(error)
@@ -353,6 +361,10 @@ class IpfsStore:
         return StorageError(
             f"{self.describe()} refused /api/v0/{command} for {subject}: {node_message}"
         )
+
+
+class _UnexpectedAnswerError(StorageError):
+    """A successful answer that is not what Kubo sends; says how, for the caller's message."""
 
 
 class _NodeRefusalError(StorageError):
@@ -378,19 +390,40 @@ def _kubo_error(body: bytes) -> str | None:
     return None
 
 
-def _json_object(response: httpx.Response) -> dict[str, Any]:
+def _announced_size(response: HTTPResponse) -> int | None:
+    """Return the size the node announced: Kubo's ``X-Content-Length``, else HTTP's."""
+    announced = response.headers.get("X-Content-Length") or response.headers.get("Content-Length")
+    return int(announced) if announced is not None and announced.isdigit() else None
+
+
+def _form(data: bytes) -> tuple[Body, dict[str, str]]:
+    """Wrap ``data`` as the one file of a multipart form: the pieces to send, the header.
+
+    The boundary is random, as every multipart client makes it: no blob can be crafted
+    to contain it.
+    """
+    boundary = secrets.token_hex(16)
+    head = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="blob"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode("ascii")
+    tail = f"\r\n--{boundary}--\r\n".encode("ascii")
+    pieces = (head, memoryview(data), tail)
+    return pieces, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def _json_object(response: HTTPResponse) -> dict[str, Any]:
     try:
         value = json.loads(response.read())
     except ValueError:
         value = None
     if not isinstance(value, dict):
-        raise StorageError(
-            f"{response.url} did not answer with a JSON object; is it a Kubo RPC API?"
-        )
+        raise _UnexpectedAnswerError("without a JSON object")
     return value
 
 
-def _added_cid(response: httpx.Response) -> str:
+def _added_cid(response: HTTPResponse) -> str:
     """Pick the root CID out of ``add``'s answer (one JSON object per line)."""
     cid: str | None = None
     for line in response.read().splitlines():
@@ -401,11 +434,11 @@ def _added_cid(response: httpx.Response) -> str:
         if isinstance(entry, dict) and isinstance(entry.get("Hash"), str):
             cid = str(entry["Hash"])
     if not cid:
-        raise StorageError(f"{response.url} answered add without a CID; is it a Kubo RPC API?")
+        raise _UnexpectedAnswerError("without a CID")
     return cid
 
 
-def _removed_blocks(response: httpx.Response) -> int:
+def _removed_blocks(response: HTTPResponse) -> int:
     """Count the blocks ``repo/gc`` removed (one JSON object per line; errors raise)."""
     removed = 0
     for line in response.read().splitlines():
@@ -414,12 +447,12 @@ def _removed_blocks(response: httpx.Response) -> int:
         except ValueError:
             continue
         if isinstance(entry, dict) and entry.get("Error"):
-            raise StorageError(f"{response.url} failed garbage collection: {entry['Error']}")
+            raise StorageError(f"the node failed garbage collection: {entry['Error']}")
         removed += isinstance(entry, dict) and "Key" in entry
     return removed
 
 
-def _discard(response: httpx.Response) -> None:
+def _discard(response: HTTPResponse) -> None:
     response.read()
 
 

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {FederationGovernance} from "./FederationGovernance.sol";
+import {FederationSecureAggregation} from "./FederationSecureAggregation.sol";
 
 /**
  * @title Federation
@@ -9,10 +10,11 @@ import {FederationGovernance} from "./FederationGovernance.sol";
  * model are fixed here; afterwards only proposals the members vote for change them, and
  * nobody holds a privileged role.
  * @dev Composes the modules: {FederationMembership} (governed state), {FederationRounds}
- * (round logic, optionally with commit-reveal) and {FederationGovernance} (proposals that
- * call the internal setters of the membership).
+ * (round logic, optionally with commit-reveal), {FederationSecureAggregation} (keys and
+ * messages of private rounds) and {FederationGovernance} (proposals that call the internal
+ * setters of the membership).
  */
-contract Federation is FederationGovernance {
+contract Federation is FederationGovernance, FederationSecureAggregation {
     /**
      * @param initialMembers members from round 1 on (nonzero, no duplicates).
      * @param initialConfig the parameters of round 1 on: quorum (1..number of members),

@@ -83,9 +83,7 @@ abstract contract FederationMembership is IFederation {
 
     /// @inheritdoc IFederation
     function setNodeAddresses(string calldata addresses) external {
-        Member storage m = _members[msg.sender];
-        uint64 round = currentRound();
-        if (m.fromRound == 0 || m.untilRound <= round) revert NotMember(msg.sender, round);
+        _checkCurrentOrComing(msg.sender);
         if (bytes(addresses).length > MAX_NODE_ADDRESSES_LENGTH) {
             revert NodeAddressesTooLong(bytes(addresses).length);
         }
@@ -119,6 +117,13 @@ abstract contract FederationMembership is IFederation {
         if (m.fromRound == 0 || round < m.fromRound || round >= m.untilRound) {
             revert NotMember(account, round);
         }
+    }
+
+    /// @dev Revert unless `account` is a member of the current round or admitted to a coming one.
+    function _checkCurrentOrComing(address account) internal view {
+        Member storage m = _members[account];
+        uint64 round = currentRound();
+        if (m.fromRound == 0 || m.untilRound <= round) revert NotMember(account, round);
     }
 
     /// @dev The record of `account`, member or not (all zero if never admitted).

@@ -237,6 +237,13 @@ abstract contract FederationRounds is FederationMembership {
         return (r.memberCount, r.configVersion);
     }
 
+    /// @dev Halfway through round `round`'s submission window (0: not opened).
+    function _setupDeadline(uint64 round) internal view returns (uint40) {
+        Round storage r = _rounds[round];
+        if (r.voteDeadline == 0) return 0;
+        return r.startTime + (r.submitDeadline - r.startTime) / 2;
+    }
+
     /// @dev Open the next round on `base` (fetched from `cid`) with the latest config and members.
     function _openRound(bytes32 base, string memory cid) internal {
         uint40 round = ++_currentRound;
@@ -280,7 +287,7 @@ abstract contract FederationRounds is FederationMembership {
 
     /// @dev The round `round` and the caller's member record, after checking the caller is a
     /// member of `round` and `round` is the current round.
-    function _enter(uint64 round) private view returns (Round storage r, Member storage m) {
+    function _enter(uint64 round) internal view returns (Round storage r, Member storage m) {
         m = _member(msg.sender, round);
         r = _rounds[round];
         // Only the current round is opened and pending: no need to read _currentRound here.
@@ -289,7 +296,7 @@ abstract contract FederationRounds is FederationMembership {
         }
     }
 
-    function _expectPhase(uint64 round, Round storage r, Phase expected) private view {
+    function _expectPhase(uint64 round, Round storage r, Phase expected) internal view {
         Phase current = _phaseOf(r);
         if (current != expected) revert WrongPhase(round, current, expected);
     }
@@ -325,7 +332,7 @@ abstract contract FederationRounds is FederationMembership {
         return keccak256(abi.encodePacked(digest, cid));
     }
 
-    function _checkBlob(bytes32 digest, string calldata cid) private pure {
+    function _checkBlob(bytes32 digest, string calldata cid) internal pure {
         if (digest == 0) revert ZeroDigest();
         if (bytes(cid).length == 0) revert EmptyCid();
     }

@@ -400,6 +400,95 @@ describe("Federation", function () {
     });
   });
 
+  describe("secure aggregation", function () {
+    const KEY = ethers.id("an X25519 public key");
+
+    it("registers and rotates members' encryption keys, refusing outsiders and zero", async function () {
+      const { federation, members, outsider } = await loadFixture(deployPlain);
+      const [m1] = members;
+      await expect(federation.connect(m1).setEncryptionKey(KEY))
+        .to.emit(federation, "EncryptionKeySet")
+        .withArgs(m1.address, KEY);
+      const rotated = ethers.id("its next key");
+      await expect(federation.connect(m1).setEncryptionKey(rotated))
+        .to.emit(federation, "EncryptionKeySet")
+        .withArgs(m1.address, rotated);
+      expect(await federation.encryptionKey(m1.address)).to.equal(rotated);
+      expect(await federation.encryptionKey(members[1].address)).to.equal(ethers.ZeroHash);
+      await expect(federation.connect(outsider).setEncryptionKey(KEY))
+        .to.be.revertedWithCustomError(federation, "NotMember")
+        .withArgs(outsider.address, 1);
+      await expect(federation.connect(m1).setEncryptionKey(ethers.ZeroHash))
+        .to.be.revertedWithCustomError(federation, "ZeroEncryptionKey");
+    });
+
+    it("takes setup messages in the first half of the submission window, before the update", async function () {
+      const { federation, members, outsider } = await loadFixture(deployPlain);
+      const [m1, m2, m3] = members;
+      const shares = blob("setup");
+      const start = (await federation.roundInfo(1)).startTime;
+      const deadline = await federation.setupDeadline(1);
+      expect(deadline).to.equal(start + BigInt(SUBMIT_WINDOW / 2));
+      expect(await federation.setupDeadline(2)).to.equal(0n);
+
+      await expect(federation.connect(m1).postShares(1, shares.digest, shares.cid))
+        .to.emit(federation, "SharesPosted")
+        .withArgs(1, m1.address, shares.digest, shares.cid);
+      expect(await federation.hasPostedShares(1, m1.address)).to.equal(true);
+      expect(await federation.hasPostedShares(1, m2.address)).to.equal(false);
+      await expect(federation.connect(m1).postShares(1, shares.digest, shares.cid))
+        .to.be.revertedWithCustomError(federation, "SharesAlreadyPosted")
+        .withArgs(1, m1.address);
+      await expect(federation.connect(outsider).postShares(1, shares.digest, shares.cid))
+        .to.be.revertedWithCustomError(federation, "NotMember")
+        .withArgs(outsider.address, 1);
+      await expect(federation.connect(m2).postShares(2, shares.digest, shares.cid))
+        .to.be.revertedWithCustomError(federation, "WrongRound")
+        .withArgs(2, 1);
+      await expect(federation.connect(m2).postShares(1, ethers.ZeroHash, shares.cid))
+        .to.be.revertedWithCustomError(federation, "ZeroDigest");
+      await expect(federation.connect(m2).postShares(1, shares.digest, ""))
+        .to.be.revertedWithCustomError(federation, "EmptyCid");
+
+      const update = blob("masked update");
+      await federation.connect(m2).submitUpdate(1, update.digest, update.cid, 5);
+      await expect(federation.connect(m2).postShares(1, shares.digest, shares.cid))
+        .to.be.revertedWithCustomError(federation, "AlreadySubmitted")
+        .withArgs(1, m2.address);
+
+      await time.increaseTo(deadline);
+      await expect(federation.connect(m3).postShares(1, shares.digest, shares.cid))
+        .to.be.revertedWithCustomError(federation, "SetupClosed")
+        .withArgs(1, deadline);
+    });
+
+    it("takes one recovery message per member in the vote phase only", async function () {
+      const { federation, members } = await loadFixture(deployPlain);
+      const [m1, m2] = members;
+      const recovery = blob("recovery");
+      await expect(federation.connect(m1).postRecovery(1, recovery.digest, recovery.cid))
+        .to.be.revertedWithCustomError(federation, "WrongPhase")
+        .withArgs(1, Phase.Submit, Phase.Vote);
+      for (const member of members) {
+        const update = blob(`masked ${member.address}`);
+        await federation.connect(member).submitUpdate(1, update.digest, update.cid, 5);
+      }
+      expect(await federation.phase(1)).to.equal(Phase.Vote);
+      await expect(federation.connect(m1).postRecovery(1, recovery.digest, recovery.cid))
+        .to.emit(federation, "RecoveryPosted")
+        .withArgs(1, m1.address, recovery.digest, recovery.cid);
+      expect(await federation.hasPostedRecovery(1, m1.address)).to.equal(true);
+      expect(await federation.hasPostedRecovery(1, m2.address)).to.equal(false);
+      await expect(federation.connect(m1).postRecovery(1, recovery.digest, recovery.cid))
+        .to.be.revertedWithCustomError(federation, "RecoveryAlreadyPosted")
+        .withArgs(1, m1.address);
+      const shares = blob("late setup");
+      await expect(federation.connect(m2).postShares(1, shares.digest, shares.cid))
+        .to.be.revertedWithCustomError(federation, "WrongPhase")
+        .withArgs(1, Phase.Vote, Phase.Submit);
+    });
+  });
+
   describe("commit-reveal", function () {
     it("hides updates until every member committed, then reveals them", async function () {
       const { federation, members } = await loadFixture(deployHidden);

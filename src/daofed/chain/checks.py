@@ -57,6 +57,11 @@ def check_address(address: object, what: str = "an address") -> str:
     return checksummed
 
 
+def check_round(round_number: object) -> int:
+    """Return ``round_number`` if it is a round number the contract takes (a uint64)."""
+    return check_uint("round", round_number, UINT64_MAX)
+
+
 def check_bytes32(name: str, value: object) -> bytes:
     """Return ``value`` if it is 32 bytes, else raise ConfigError."""
     if not isinstance(value, bytes) or len(value) != 32:

@@ -20,7 +20,7 @@ from eth_abi.abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from daofed.chain.checks import UINT64_MAX, check_address, check_bytes32, check_uint
+from daofed.chain.checks import UINT64_MAX, check_address, check_bytes32, check_round, check_uint
 
 SALT_BYTES = 32
 _SALT_DOMAIN = b"daofed commit-reveal salt v1"
@@ -37,7 +37,7 @@ def update_commitment(
     encoded = abi_encode(
         ["uint64", "address", "bytes32", "string", "uint64", "bytes32"],
         [
-            check_uint("round", round_number, UINT64_MAX),
+            check_round(round_number),
             check_address(member, "a member address"),
             check_bytes32("digest", digest),
             cid,
@@ -64,7 +64,7 @@ def derive_salt(account: LocalAccount, contract: str, round_number: int, digest:
         (
             _SALT_DOMAIN,
             bytes.fromhex(check_address(contract, "a contract address")[2:]),
-            check_uint("round", round_number, UINT64_MAX).to_bytes(8, "big"),
+            check_round(round_number).to_bytes(8, "big"),
             check_bytes32("digest", digest),
         )
     )

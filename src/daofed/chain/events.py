@@ -149,6 +149,44 @@ class NodeAddressesSet(ChainEvent):
 
 
 @dataclass(frozen=True)
+class EncryptionKeySet(ChainEvent):
+    """``account`` registered (or rotated to) an X25519 public key for encrypted shares."""
+
+    account: str
+    key: bytes
+
+
+@dataclass(frozen=True)
+class SharesPosted(ChainEvent):
+    """A member posted its setup message of a private round (mask key, encrypted shares)."""
+
+    round: int
+    member: str
+    digest: bytes
+    cid: str
+
+    @property
+    def ref(self) -> BlobRef:
+        """The setup message as a blob reference."""
+        return BlobRef(self.digest, self.cid)
+
+
+@dataclass(frozen=True)
+class RecoveryPosted(ChainEvent):
+    """A member posted its recovery message of a private round (the shares it reveals)."""
+
+    round: int
+    member: str
+    digest: bytes
+    cid: str
+
+    @property
+    def ref(self) -> BlobRef:
+        """The recovery message as a blob reference."""
+        return BlobRef(self.digest, self.cid)
+
+
+@dataclass(frozen=True)
 class ConfigChanged(ChainEvent):
     """Config ``version`` holds these parameters, for the rounds opened from ``from_round`` on."""
 

@@ -23,6 +23,7 @@ from daofed.chain.checks import (
     check_address,
     check_bytes32,
     check_period,
+    check_round,
     check_uint,
 )
 from daofed.chain.commitment import update_commitment
@@ -34,14 +35,17 @@ from daofed.chain.events import (
     MemberAdded,
     MemberRemoved,
     ModelAccepted,
+    RecoveryPosted,
     RoundClosed,
     RoundOpened,
+    SharesPosted,
     UpdateCommitted,
     UpdateSubmitted,
 )
 from daofed.chain.governance import FederationGovernance
 from daofed.chain.proposals import check_max_samples, check_rule
 from daofed.chain.revert import RevertDecoder
+from daofed.chain.secure_aggregation import FederationSecureAggregation
 from daofed.chain.tx import rpc_errors, send_transaction
 from daofed.chain.values import Phase, RoundInfo, RoundSnapshot, TxResult
 from daofed.errors import ChainError, ConfigError, ContractRevert
@@ -60,7 +64,7 @@ SNAPSHOT_ATTEMPTS = 3
 """Reads of a round snapshot when the node cannot answer at the head it named (a restart)."""
 
 
-class Federation(FederationGovernance):
+class Federation(FederationGovernance, FederationSecureAggregation):
     """One Federation contract on one chain."""
 
     def __init__(self, w3: Web3, address: str, deploy_block: int) -> None:
@@ -153,11 +157,11 @@ class Federation(FederationGovernance):
 
     def phase(self, round_number: int) -> Phase:
         """Return where round ``round_number`` stands now."""
-        return Phase(self._view("phase", _round(round_number)))
+        return Phase(self._view("phase", check_round(round_number)))
 
     def round_info(self, round_number: int) -> RoundInfo:
         """Return everything about round ``round_number``; ChainError if never opened."""
-        info = self._view("roundInfo", _round(round_number))
+        info = self._view("roundInfo", check_round(round_number))
         phase = Phase(info.phase)
         if phase is Phase.NONE:
             raise ChainError(
@@ -224,15 +228,15 @@ class Federation(FederationGovernance):
 
     def has_submitted(self, round_number: int, address: str) -> bool:
         """Tell whether ``address`` submitted (or revealed) an update in round ``round_number``."""
-        return bool(self._view("hasSubmitted", _round(round_number), _address(address)))
+        return bool(self._view("hasSubmitted", check_round(round_number), _address(address)))
 
     def has_voted(self, round_number: int, address: str) -> bool:
         """Tell whether ``address`` voted in round ``round_number``."""
-        return bool(self._view("hasVoted", _round(round_number), _address(address)))
+        return bool(self._view("hasVoted", check_round(round_number), _address(address)))
 
     def commitment_of(self, round_number: int, address: str) -> bytes | None:
         """Return the commitment ``address`` made in round ``round_number``, if any."""
-        found = bytes(self._view("commitmentOf", _round(round_number), _address(address)))
+        found = bytes(self._view("commitmentOf", check_round(round_number), _address(address)))
         return None if found == bytes(32) else found
 
     @staticmethod
@@ -251,17 +255,17 @@ class Federation(FederationGovernance):
 
     def tally(self, round_number: int, ref: BlobRef) -> int:
         """Count the votes for the aggregate ``ref`` (its digest at its CID) in a round."""
-        return int(self._view("tally", _round(round_number), ref.digest, ref.locator))
+        return int(self._view("tally", check_round(round_number), ref.digest, ref.locator))
 
     def is_member(self, address: str, round_number: int | None = None) -> bool:
         """Tell whether ``address`` is a member of round ``round_number`` (default: current)."""
         round_number = self.current_round() if round_number is None else round_number
-        return bool(self._view("isMember", _address(address), _round(round_number)))
+        return bool(self._view("isMember", _address(address), check_round(round_number)))
 
     def members(self, round_number: int | None = None) -> list[str]:
         """List the members of round ``round_number`` (default: current), by admission."""
         round_number = self.current_round() if round_number is None else round_number
-        return [to_checksum_address(a) for a in self._view("members", _round(round_number))]
+        return [to_checksum_address(a) for a in self._view("members", check_round(round_number))]
 
     def member_count(self) -> int:
         """Count the members the rounds opened from now on will have."""
@@ -269,7 +273,7 @@ class Federation(FederationGovernance):
 
     def rule_of(self, round_number: int) -> str:
         """Return the aggregation rule spec of round ``round_number``."""
-        return str(self._view("ruleOf", _round(round_number)))
+        return str(self._view("ruleOf", check_round(round_number)))
 
     def node_addresses(self, account: str) -> tuple[str, ...]:
         """Return the multiaddrs ``account`` last published for its IPFS node (none: never)."""
@@ -283,7 +287,7 @@ class Federation(FederationGovernance):
         """Commit ``account``'s update ``ref`` for round ``round_number``."""
         check_uint("num_samples", num_samples, UINT64_MAX)
         call = self.contract.functions.submitUpdate(
-            _round(round_number), ref.digest, ref.locator, num_samples
+            check_round(round_number), ref.digest, ref.locator, num_samples
         )
         return self._send(account, call, f"submitting the update of round {round_number}")
 
@@ -296,7 +300,7 @@ class Federation(FederationGovernance):
         salt the member keeps until it reveals.
         """
         call = self.contract.functions.commitUpdate(
-            _round(round_number), check_bytes32("commitment", commitment)
+            check_round(round_number), check_bytes32("commitment", commitment)
         )
         return self._send(account, call, f"committing to the update of round {round_number}")
 
@@ -311,20 +315,26 @@ class Federation(FederationGovernance):
         """Reveal the update ``ref`` that ``account`` committed to with ``salt``."""
         check_uint("num_samples", num_samples, UINT64_MAX)
         call = self.contract.functions.revealUpdate(
-            _round(round_number), ref.digest, ref.locator, num_samples, check_bytes32("salt", salt)
+            check_round(round_number),
+            ref.digest,
+            ref.locator,
+            num_samples,
+            check_bytes32("salt", salt),
         )
         return self._send(account, call, f"revealing the update of round {round_number}")
 
     def vote_aggregate(self, account: LocalAccount, round_number: int, ref: BlobRef) -> TxResult:
         """Vote for the aggregate ``ref`` of round ``round_number``."""
-        call = self.contract.functions.voteAggregate(_round(round_number), ref.digest, ref.locator)
+        call = self.contract.functions.voteAggregate(
+            check_round(round_number), ref.digest, ref.locator
+        )
         return self._send(
             account, call, f"voting in round {round_number}", gas_floor=ROUND_CHANGING_GAS
         )
 
     def close_round(self, account: LocalAccount, round_number: int) -> TxResult:
         """Close the expired round ``round_number`` (anyone may), opening the next one."""
-        call = self.contract.functions.closeRound(_round(round_number))
+        call = self.contract.functions.closeRound(check_round(round_number))
         return self._send(
             account, call, f"closing round {round_number}", gas_floor=ROUND_CHANGING_GAS
         )
@@ -353,6 +363,14 @@ class Federation(FederationGovernance):
         """Return the updates submitted (or revealed) in round ``round_number``, in order."""
         return self.round_events(UpdateSubmitted, round_number)
 
+    def share_posts(self, round_number: int) -> list[SharesPosted]:
+        """Return the setup messages posted in the private round ``round_number``, in order."""
+        return self.round_events(SharesPosted, round_number)
+
+    def recovery_posts(self, round_number: int) -> list[RecoveryPosted]:
+        """Return the recovery messages posted in the private round ``round_number``, in order."""
+        return self.round_events(RecoveryPosted, round_number)
+
     def commits(self, round_number: int) -> list[UpdateCommitted]:
         """Return the commitments made in round ``round_number`` (commit-reveal), in order."""
         return self.round_events(UpdateCommitted, round_number)
@@ -380,7 +398,7 @@ class Federation(FederationGovernance):
         """
         if round_number in self._opening_blocks:
             return self._opening_blocks[round_number]
-        start = int(self._view("roundInfo", _round(round_number)).startTime)
+        start = int(self._view("roundInfo", check_round(round_number)).startTime)
         with rpc_errors(self.w3, "reading block timestamps"):
             low, high = self.deploy_block, int(self.w3.eth.block_number)
             if start == 0:  # not opened yet: nothing to find, and nothing to remember
@@ -442,10 +460,6 @@ class Federation(FederationGovernance):
 
 def _chain_order(event: ChainEvent) -> tuple[int, int]:
     return (event.block_number, event.log_index)
-
-
-def _round(round_number: int) -> int:
-    return check_uint("round", round_number, UINT64_MAX)
 
 
 def _address(address: str) -> str:

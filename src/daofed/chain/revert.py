@@ -85,6 +85,19 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"node addresses of {a['length']} bytes are refused: publish at most 1,024 bytes "
         "(fewer multiaddrs)"
     ),
+    "ZeroEncryptionKey": lambda a: "the encryption key is zero: register an X25519 public key",
+    "SetupClosed": lambda a: (
+        f"round {a['round']} took setup messages until {a['deadline']}: a member that missed "
+        "it sits the private round out and joins the next one"
+    ),
+    "SharesAlreadyPosted": lambda a: (
+        f"{a['member']} already posted its setup message of round {a['round']}: "
+        "each member posts one; submit the masked update next"
+    ),
+    "RecoveryAlreadyPosted": lambda a: (
+        f"{a['member']} already posted its recovery message of round {a['round']}: "
+        "each member posts one; vote for the unmasked sum next"
+    ),
     "ZeroDigest": lambda a: "the digest is zero: give the sha256 of the stored bytes",
     "EmptyCid": lambda a: "the CID is empty: give the locator the blob store returned",
     "InvalidSampleCount": lambda a: (

@@ -45,6 +45,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import pytest
@@ -69,6 +70,7 @@ from daofed.chain import (
     AggregateVoted,
     ChainEvent,
     ConfigChanged,
+    EncryptionKeySet,
     Federation,
     FederationConfig,
     MemberAdded,
@@ -83,8 +85,10 @@ from daofed.chain import (
     ProposalState,
     ProposalValue,
     ProposalVoted,
+    RecoveryPosted,
     RoundClosed,
     RoundOpened,
+    SharesPosted,
     TxResult,
     UpdateSubmitted,
     Windows,
@@ -164,7 +168,7 @@ offsets = st.integers(-2, 1)
 clock_moves = st.one_of(
     st.builds(ClockMove, st.just("+"), st.integers(0, 120)),
     st.builds(ClockMove, st.just("+"), st.integers(0, 2 * (SUBMIT_WINDOW + VOTE_WINDOW))),
-    st.builds(ClockMove, st.sampled_from(["submit", "vote"]), offsets),
+    st.builds(ClockMove, st.sampled_from(["setup", "submit", "vote"]), offsets),
     st.builds(
         ClockMove,
         st.sampled_from(["vote end", "vote end", "execute by", "long after"]),
@@ -242,6 +246,7 @@ SETTLED = {ProposalState.EXECUTED, ProposalState.DEFEATED, ProposalState.STALE}
 EVENT_KINDS: list[type[ChainEvent]] = [
     RoundOpened, UpdateSubmitted, AggregateVoted, ModelAccepted, RoundClosed, ProposalCreated,
     ProposalVoted, ProposalExecuted, ConfigChanged, MemberAdded, MemberRemoved, NodeAddressesSet,
+    EncryptionKeySet, SharesPosted, RecoveryPosted,
 ]  # fmt: skip
 _ABI_EVENTS = Web3().eth.contract(abi=load_artifact("Federation").abi).events
 _BY_TOPIC = {HexBytes(_ABI_EVENTS[k.__name__].topic): k for k in EVENT_KINDS}
@@ -262,8 +267,15 @@ class ModelRound:
     vote_deadline: int
     submitted: set[str] = field(default_factory=set)
     voted: set[str] = field(default_factory=set)
+    shared: set[str] = field(default_factory=set)  # posted a setup message
+    recovered: set[str] = field(default_factory=set)  # posted a recovery message
     tallies: Counter[BlobRef] = field(default_factory=Counter)  # by (digest, CID)
     outcome: Phase | None = None  # ACCEPTED or CLOSED once decided
+
+    @property
+    def setup_deadline(self) -> int:
+        """Halfway through the submission window: setup messages come before it."""
+        return self.start + (self.submit_deadline - self.start) // 2
 
     def phase(self, now: int) -> Phase:
         if self.outcome is not None:
@@ -438,6 +450,8 @@ class FederationMachine(RuleBasedStateMachine):
         self.checked: set[tuple[object, ...]] = set()  # views checked once for good
         self.last_read: dict[tuple[str, int], object] = {}  # view -> the model's answer then
         self.node_log: list[tuple[str, str]] = []  # (account, addresses) of each publication
+        self.key_log: list[tuple[str, bytes]] = []  # (account, key) of each registration
+        self.post_log: dict[str, list[tuple[int, str, BlobRef]]] = {"shares": [], "recovery": []}
 
     # -- setup -----------------------------------------------------------------------
 
@@ -576,13 +590,46 @@ class FederationMachine(RuleBasedStateMachine):
             return "AlreadyVoted", {"round": number, "member": account}
         return None
 
-    def _predict_node_addresses(self, account: str, length: int) -> Revert | None:
-        """``setNodeAddresses``: a member of the current or a coming round, a bounded entry."""
+    def _current_or_coming_error(self, account: str) -> Revert | None:
+        """What publishing a node or a key needs: a member of the current or a coming round."""
         m = self.accounts.get(account)
         if m is None or m.until_round <= self.current:
             return "NotMember", {"account": account, "round": self.current}
+        return None
+
+    def _predict_node_addresses(self, account: str, length: int) -> Revert | None:
+        """``setNodeAddresses``: a member of the current or a coming round, a bounded entry."""
+        if error := self._current_or_coming_error(account):
+            return error
         if length > MAX_NODE_ADDRESSES_LENGTH:
             return "NodeAddressesTooLong", {"length": length}
+        return None
+
+    def _predict_post(
+        self, kind: str, account: str, number: int, blob: BlobRef, now: int
+    ) -> Revert | None:
+        """``postShares`` (setup, before its deadline and the update) or ``postRecovery`` (vote)."""
+        if blob.digest == ZERO.digest:
+            return "ZeroDigest", {}
+        if not blob.locator:
+            return "EmptyCid", {}
+        if error := self._entry_error(account, number):
+            return error
+        r = self.rounds[number]
+        if kind == "recovery":
+            if error := self._phase_error(number, Phase.VOTE, now):
+                return error
+            if account in r.recovered:
+                return "RecoveryAlreadyPosted", {"round": number, "member": account}
+            return None
+        if error := self._phase_error(number, Phase.SUBMIT, now):
+            return error
+        if now >= r.setup_deadline:
+            return "SetupClosed", {"round": number, "deadline": r.setup_deadline}
+        if account in r.submitted:
+            return "AlreadySubmitted", {"round": number, "member": account}
+        if account in r.shared:
+            return "SharesAlreadyPosted", {"round": number, "member": account}
         return None
 
     def _predict_close(self, number: int, now: int) -> Revert | None:
@@ -714,6 +761,8 @@ class FederationMachine(RuleBasedStateMachine):
             assert not self.fed.is_member(address, current)
             assert not self.fed.is_member(address, current + 1)
             assert not flags.hasVotedOn(len(self.proposals), address).call()
+            assert not self.fed.has_posted_shares(current, address)
+            assert not self.fed.has_posted_recovery(current, address)
 
     # -- round rules -----------------------------------------------------------------
 
@@ -994,6 +1043,54 @@ class FederationMachine(RuleBasedStateMachine):
         self._transact(account, call)
         self.node_log.append((account.address, text))
 
+    # -- secure aggregation ----------------------------------------------------------
+
+    @rule(caller=callers, zero=st.booleans(), force=mined)
+    def register_key(self, caller: int, zero: bool, force: bool) -> None:
+        """Anyone registers (or rotates to) an encryption key; ``zero``: the zero key."""
+        account = self._caller(caller)
+        key = bytes(32) if zero else hashlib.sha256(f"key {len(self.key_log)}".encode()).digest()
+        expected = ("ZeroEncryptionKey", {}) if zero else None
+        expected = expected or self._current_or_coming_error(account.address)
+        call = self.fed.contract.functions.setEncryptionKey(key)
+        if expected is not None:
+            send = partial(self.fed.set_encryption_key, account, key)
+            self._expect_revert(account, call, send, expected, force)
+            return
+        self._transact(account, call)
+        self.key_log.append((account.address, key))
+
+    @rule(
+        kind=st.sampled_from(["shares", "recovery"]),
+        member=senders,
+        choice=round_choices,
+        blob=update_refs,
+        force=mined,
+    )
+    def post(self, kind: str, member: int, choice: str, blob: BlobRef, force: bool) -> None:
+        """Anyone posts a setup or recovery message; ``member`` -1: one that did already."""
+        r = self.rounds[self.current]
+        if member == -1 and (done := r.shared if kind == "shares" else r.recovered):
+            account, number = self._repeater(done), self.current
+        else:
+            account, number = self._caller(max(member, 0)), self._round_number(choice)
+        now = self._timestamp("pending")
+        expected = self._predict_post(kind, account.address, number, blob, now)
+        f = self.fed.contract.functions
+        call = (f.postShares if kind == "shares" else f.postRecovery)(
+            number, blob.digest, blob.locator
+        )
+        if expected is not None:
+            post = self.fed.post_shares if kind == "shares" else self.fed.post_recovery
+            send = partial(post, account, number, blob)
+            self._expect_revert(account, call, send, expected, force)
+            return
+        assert account is not OUTSIDER
+        self._transact(account, call)
+        posted = self.rounds[number].shared if kind == "shares" else self.rounds[number].recovered
+        posted.add(account.address)
+        self.post_log[kind].append((number, account.address, blob))
+
     @rule(move=clock_moves)
     def advance(self, move: ClockMove) -> None:
         """Move the clock: some seconds on, or to a second or two of a deadline (if ahead).
@@ -1006,11 +1103,14 @@ class FederationMachine(RuleBasedStateMachine):
         if move.to == "+":
             advance_time(self.w3, move.by)
             return
-        if move.to in ("submit", "vote"):
+        if move.to in ("setup", "submit", "vote"):
             r = self.rounds[self.current]
-            self._advance_to(
-                (r.submit_deadline if move.to == "submit" else r.vote_deadline) + move.by
-            )
+            deadlines = {
+                "setup": r.setup_deadline,
+                "submit": r.submit_deadline,
+                "vote": r.vote_deadline,
+            }
+            self._advance_to(deadlines[move.to] + move.by)
             return
         if not (live := self._live()):
             return
@@ -1197,6 +1297,9 @@ class FederationMachine(RuleBasedStateMachine):
         ] == self.membership_log
         published = [(e.account, e.addresses) for e in history[NodeAddressesSet]]
         assert published == self.node_log
+        assert [(e.account, e.key) for e in history[EncryptionKeySet]] == self.key_log
+        for kind, posts in ((SharesPosted, "shares"), (RecoveryPosted, "recovery")):
+            assert [(e.round, e.member, e.ref) for e in history[kind]] == self.post_log[posts]
 
     @invariant()
     def views_follow_the_model(self) -> None:
@@ -1220,6 +1323,8 @@ class FederationMachine(RuleBasedStateMachine):
             if r.outcome is not None:
                 self.unsettled.discard(number)
         if ("round", self.current) not in self.checked:
+            assert self.fed.setup_deadline(self.current) == self.rounds[self.current].setup_deadline
+            assert self.fed.setup_deadline(self.current + 1) == 0
             assert self.fed.current_round() == self.current  # it only grows, one at a time
             assert self.fed.phase(self.current + 1) is Phase.NONE
             self.checked.add(("round", self.current))
@@ -1242,10 +1347,21 @@ class FederationMachine(RuleBasedStateMachine):
             self.checked.add(("proposal", len(self.proposals) + 1))
 
         published = dict(self.node_log)  # each account's latest
+        keys = dict(self.key_log)
+        r = self.rounds[self.current]
         for account in [*POOL, OUTSIDER]:
             text = published.get(account.address, "")
             if self._stale_view(("node", int(account.address, 16)), text, now):
                 assert f.nodeAddresses(account.address).call() == text
+            key = keys.get(account.address, bytes(32))
+            if self._stale_view(("key", int(account.address, 16)), key, now):
+                assert f.encryptionKey(account.address).call() == key
+            posted = (account.address in r.shared, account.address in r.recovered)
+            if self._stale_view((f"posts {account.address}", self.current), posted, now):
+                assert (
+                    self.fed.has_posted_shares(self.current, account.address),
+                    self.fed.has_posted_recovery(self.current, account.address),
+                ) == posted
 
         governed = ("governed", len(self.configs), len(self.membership_log), self.current)
         if governed not in self.checked:

@@ -74,6 +74,18 @@ class AggregationRule(ABC):
         """FedProx's mu for members' local training while this rule is in force (``prox=``)."""
         return 0.0
 
+    @property
+    def secure_threshold(self) -> int | None:
+        """Shamir threshold of the rounds this rule governs if they are private, else None.
+
+        A private round (``fedavg:secagg=<threshold>``, :mod:`.secure`) runs another
+        protocol: members publish masked updates and recovery shares instead of plain
+        updates, and the aggregate comes from unmasking their sum. Members, the agent and
+        the audit ask this one property which protocol a round follows (and how many
+        shares rebuild a secret), rather than inspecting the rule's type.
+        """
+        return None
+
     @abstractmethod
     def aggregate(self, updates: Sequence[MemberUpdate]) -> Weights:
         """Aggregate ``updates`` (any order) into one float32 delta."""
@@ -110,6 +122,11 @@ class RuleWrapper(AggregationRule):
     def proximal_mu(self) -> float:
         """Same as the inner rule."""
         return self.inner.proximal_mu
+
+    @property
+    def secure_threshold(self) -> int | None:
+        """Same as the inner rule."""
+        return self.inner.secure_threshold
 
     def aggregate(self, updates: Sequence[MemberUpdate]) -> Weights:
         """``inner.aggregate``."""

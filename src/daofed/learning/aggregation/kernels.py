@@ -82,44 +82,50 @@ def pair_distances(updates: Sequence[Sequence[Row]]) -> F64:
     """Squared Euclidean distances between updates: an ``(n, n)`` float64 matrix.
 
     ``updates[i]`` is update ``i``'s tensors in a fixed (sorted-name) order, taken as one
-    flat vector. Each distance is :func:`.numeric.ordered_sum` of ``(f64(a) - f64(b))**2``
-    over that vector: the pairwise tree over its length padded with zeros to a power of
-    two. Blocks of ``_compiled.BLOCK`` aligned leaves are subtrees of it (a shorter vector
-    is one block: its tree, then sums with zeros, which change nothing); the loop
-    computes each block's sum for all pairs while the block's rows are in cache, and the
-    tree over the block sums finishes it.
+    flat vector ``v_i``. The distance of ``i`` and ``j`` adds the squares
+    ``(f64(v_i[c]) - f64(v_j[c]))**2`` into ``_compiled.LANES`` running sums, element
+    ``c`` into sum ``c % LANES`` in order of ``c`` (each from ``+0.0``), then adds the
+    sums along :func:`.numeric.ordered_sum`'s tree. The order is fixed, so distances are
+    bit-exact; it is the one whose loop vectorises without reordering anything
+    (:func:`._compiled.pair_lane_sums`). Distances only decide which updates Multi-Krum
+    keeps; this order replaced a pairwise tree over the whole vector (2026-11-30), which
+    changed the scores' last bits, not the aggregates.
+
+    Blocks of ``_compiled.BLOCK`` elements inside one tensor are read in place, a block
+    across tensor boundaries (or the vector's end, zero-padded: adding ``+0.0`` changes
+    no sum) is gathered first; blocks are added in order.
     """
     n = len(updates)
     first, second = (np.array(side, np.intp) for side in np.triu_indices(n, 1))
     tensors = [[np.require(t, np.float32, ["C", "A"]).reshape(-1) for t in u] for u in updates]
     sizes = [t.size for t in tensors[0]] if tensors else []
-    length = sum(sizes)
-    padded = 1 << max(0, length - 1).bit_length()
-    block = _loops().BLOCK
-    sums = np.zeros((first.size, max(1, padded // block)), np.float64)
-    start = 0
-    inside: set[int] = set()
+    loops = _loops()
+    block = loops.BLOCK
+    lanes = np.zeros((first.size, loops.LANES), np.float64)
+
+    def add_gathered(blocks: range) -> None:
+        for b in blocks:
+            rows = [_gather(u, sizes, b * block, block) for u in tensors]
+            addresses = np.array([row.ctypes.data for row in rows], np.intp)
+            loops.pair_lane_sums(addresses, 1, first, second, lanes)
+
+    done = start = 0
     for k, size in enumerate(sizes):
         inner_first, inner_stop = -(-start // block), (start + size) // block
         if inner_stop > inner_first:
+            add_gathered(range(done, inner_first))
             offset = inner_first * block - start
             addresses = np.array([u[k][offset:].ctypes.data for u in tensors], np.intp)
-            _loops().pair_block_sums(
-                addresses, inner_stop - inner_first, first, second, sums, inner_first
-            )
-            inside.update(range(inner_first, inner_stop))
+            loops.pair_lane_sums(addresses, inner_stop - inner_first, first, second, lanes)
+            done = inner_stop
         start += size
-    for b in range(-(-length // block)):
-        if b not in inside:  # holds a tensor boundary, or the end of the vector
-            rows = [_gather(u, sizes, b * block, block) for u in tensors]
-            addresses = np.array([row.ctypes.data for row in rows], np.intp)
-            _loops().pair_block_sums(addresses, 1, first, second, sums, b)
-    while sums.shape[1] > 1:
-        sums = sums[:, 0::2] + sums[:, 1::2]
-    if not np.isfinite(sums).all():  # finite float32 inputs cannot overflow these sums
+    add_gathered(range(done, -(-start // block)))
+    if not np.isfinite(lanes).all():  # finite float32 inputs cannot overflow these sums
         raise NonFiniteRows
+    while lanes.shape[1] > 1:
+        lanes = lanes[:, 0::2] + lanes[:, 1::2]
     distances = np.zeros((n, n), np.float64)
-    distances[first, second] = distances[second, first] = sums[:, 0]
+    distances[first, second] = distances[second, first] = lanes[:, 0]
     return distances
 
 

@@ -43,7 +43,7 @@ def krum_scores(updates: Sequence[MemberUpdate], f: int) -> list[float]:
     An update's score is the sum of squared distances to its ``n - f - 2`` nearest
     other updates, over all tensors together.
 
-    Distances sum along a fixed tree over the tensors in sorted name order
+    Distances sum in a fixed order over the tensors in sorted name order
     (:func:`.kernels.pair_distances`) and each score adds its neighbours' distances in
     ascending order, so scores are bit-exact.
     """

@@ -16,6 +16,7 @@ from bench.compression import compression_table, sizes_table
 from bench.goals import GoalCheck, check_goals
 from bench.memory import memory_table, summary
 from bench.runner import BenchReport
+from bench.secagg import PLAIN_STEPS, PRIVATE_STEPS
 from bench.timeline import KINDS
 from daofed.jsonable import to_jsonable
 
@@ -143,6 +144,44 @@ def _scale_table(report: BenchReport) -> Table | None:
     return table
 
 
+def _secagg_tables(report: BenchReport) -> list[Table]:
+    result = report.secagg
+    if result is None:
+        return []
+    repeats = result.config.repeats
+    table = Table(
+        title="Private (fedavg:secagg=t, t = n//2 + 1) vs plain (fedavg) round, one member of n",
+        caption="MB up: its own messages (private: setup + masked update + recovery; plain: its "
+        "update). MB down: the other n-1 members' messages. The model it makes is not sent. "
+        f"1 MB = 10^6 bytes; CPU s = process time, best of {repeats}.",
+    )
+    for column in ("model", "params", "members", "t", "plain MB up", "plain MB down",
+                   "private MB up", "private MB down", "bytes x", "plain CPU s",
+                   "private CPU s", "CPU x"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "model" else "right")
+    steps = Table(
+        title=f"CPU s per step, one member: private round, then plain (best of {repeats})",
+        caption="A step includes encoding what it builds; 'read' decodes the others' messages.",
+    )
+    for column in ("model", "members", *PRIVATE_STEPS, *(f"plain {s}" for s in PLAIN_STEPS)):
+        steps.add_column(column, justify="left" if column == "model" else "right")
+    for case in result.cases:
+        table.add_row(
+            case.model, f"{case.parameters:,}", str(case.members), str(case.threshold),
+            f"{case.plain_up / 1e6:.1f}", f"{case.plain_down / 1e6:.1f}",
+            f"{case.private_up / 1e6:.1f}", f"{case.private_down / 1e6:.1f}",
+            f"{case.bytes_ratio:.2f}", f"{case.plain_cpu:.3f}", f"{case.private_cpu:.3f}",
+            f"{case.cpu_ratio:.1f}",
+        )  # fmt: skip
+        steps.add_row(
+            case.model,
+            str(case.members),
+            *(f"{case.private_steps[s]:.3f}" for s in PRIVATE_STEPS),
+            *(f"{case.plain_steps[s]:.3f}" for s in PLAIN_STEPS),
+        )
+    return [table, steps]
+
+
 def _goal_table(checks: tuple[GoalCheck, ...]) -> Table:
     table = Table(title="Goals")
     for column in ("goal", "measured", "met", "gap"):
@@ -167,6 +206,7 @@ def print_report(report: BenchReport, console: Console) -> None:
         *((compression_table(report.compression), sizes_table(report.compression))
           if report.compression is not None else ()),
         memory_table(report.memory) if report.memory is not None else None,
+        *_secagg_tables(report),
     ]  # fmt: skip
     for table in tables:
         if table is not None:

@@ -28,11 +28,12 @@ from bench.memory import MemoryConfig, MemoryResult, check_memory, run_memory
 from bench.models import MODELS
 from bench.overhead import OverheadResult, Services, run_overhead
 from bench.scale import ScaleResult, run_scale
+from bench.secagg import SecAggConfig, SecAggResult, check_secagg, measure_secagg
 from bench.store import StoreResult, measure_stores
 from daofed.errors import ConfigError
 from daofed.storage.ipfs_node import IpfsNode
 
-PARTS = ("gas", "aggregation", "store", "overhead", "scale", "compression", "memory")
+PARTS = ("gas", "aggregation", "store", "overhead", "scale", "compression", "memory", "secagg")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class BenchConfig:
     store_sizes_mb: tuple[int, ...]
     scale_sizes: tuple[int, ...]
     memory: MemoryConfig
+    secagg: SecAggConfig
     parts: tuple[str, ...] = PARTS
 
     @classmethod
@@ -71,6 +73,7 @@ class BenchConfig:
             store_sizes_mb=store.FULL_SIZES_MB,
             scale_sizes=scale.FULL_SIZES,
             memory=MemoryConfig(),
+            secagg=SecAggConfig(),
         )
 
     @classmethod
@@ -86,6 +89,7 @@ class BenchConfig:
             store_sizes_mb=store.QUICK_SIZES_MB,
             scale_sizes=scale.QUICK_SIZES,
             memory=MemoryConfig.quick(),
+            secagg=SecAggConfig.quick(),
         )
 
     def only(self, parts: tuple[str, ...]) -> BenchConfig:
@@ -113,6 +117,7 @@ class BenchReport:
     scale: tuple[ScaleResult, ...] = field(default_factory=tuple)
     compression: CompressionResult | None = None
     memory: MemoryResult | None = None
+    secagg: SecAggResult | None = None
 
 
 Progress = Callable[[str], None]
@@ -163,6 +168,8 @@ def run_bench(config: BenchConfig, progress: Progress = lambda _m: None) -> Benc
                 m = config.memory
                 progress(f"member agent memory over {m.rounds} rounds, {m.model} model")
                 results["memory"] = run_memory(services.w3, services.rpc_url, m, progress)
+            if "secagg" in config.parts:
+                results["secagg"] = measure_secagg(config.secagg, progress)
     finally:
         anvil.stop()
     report = BenchReport(
@@ -196,3 +203,5 @@ def check_correctness(report: BenchReport) -> None:
         check_compression(report.compression)
     if report.memory is not None:
         check_memory(report.memory)
+    if report.secagg is not None:
+        check_secagg(report.secagg)

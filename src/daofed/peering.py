@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from eth_account.signers.local import LocalAccount
 
 from daofed.chain import Federation, NodeAddressesSet
+from daofed.chain.cursor import EventCursor
 from daofed.errors import ConfigError, StorageError
 from daofed.storage.ipfs import IpfsStore
 
@@ -82,8 +83,7 @@ class NodeDirectory:
     """
 
     def __init__(self, federation: Federation) -> None:
-        self._federation = federation
-        self._next_block = federation.deploy_block
+        self._events = EventCursor(federation, NodeAddressesSet)
         self._addresses: dict[str, tuple[str, ...]] = {}
 
     def refresh(self) -> dict[str, tuple[str, ...]]:
@@ -91,13 +91,8 @@ class NodeDirectory:
 
         An account that withdrew its addresses is left out.
         """
-        head = self._federation.block_number()
-        if head >= self._next_block:
-            for event in self._federation.events(
-                NodeAddressesSet, from_block=self._next_block, to_block=head
-            ):
-                self._addresses[event.account] = tuple(event.addresses.split())
-            self._next_block = head + 1
+        for event in self._events.read():
+            self._addresses[event.account] = tuple(event.addresses.split())
         return {account: found for account, found in self._addresses.items() if found}
 
 

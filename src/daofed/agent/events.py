@@ -19,9 +19,11 @@ class Step(StrEnum):
 
     WAITING = "waiting"
     PEERED = "peered"  # connected to the members' IPFS nodes for a new round
+    SHARES_POSTED = "shares-posted"  # private rounds: the setup message
     COMMITTED = "committed"
     SUBMITTED = "submitted"
     EXCLUDED = "excluded"
+    RECOVERY_POSTED = "recovery-posted"  # private rounds: the shares the sum needs
     VOTED = "voted"
     CLOSED = "closed"
     LOST_RACE = "lost-race"  # another transaction got there first; the message says which

@@ -12,6 +12,11 @@ the contract's once-per-member rules make a repeated step harmless.
 A member does no work twice: it aggregates its own update from the delta it trained,
 never fetching or decoding its own bytes, and while it waits for the others it fetches
 their updates as they are submitted (:class:`~daofed.agent.prefetch.Prefetcher`).
+
+In a private round (a rule with ``secagg=``) it also posts a setup message before its
+update, submits its update masked, and posts a recovery message before it votes for the
+unmasked sum (:mod:`daofed.agent.private`). While a private rule is in force or coming, it
+registers its encryption key, so it takes part from the first private round on.
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ from eth_account.signers.local import LocalAccount
 
 from daofed.agent.events import AgentEvent, EventSink, Step, discard
 from daofed.agent.prefetch import Prefetcher
+from daofed.agent.private import MemberKeys, PrivateRound
 from daofed.agent.retention import Retention
 from daofed.chain import Federation, Phase, RoundSnapshot, UpdateSubmitted
 from daofed.chain.commitment import derive_salt
-from daofed.errors import ContractRevert, StorageError, TaskError
+from daofed.errors import BlobNotFound, ContractRevert, DigestMismatch, StorageError, TaskError
 from daofed.learning.aggregation import AggregationRule, parse_rule
 from daofed.learning.aggregation.server import max_global_model_size
 from daofed.learning.privacy import Adjacency, PrivacySettings, epsilon, noise_seed
@@ -36,6 +42,7 @@ from daofed.peering import NodeDirectory, join
 from daofed.protocol import (
     Action,
     Genesis,
+    PrivateFacts,
     RoundAggregate,
     Update,
     UpdatePolicy,
@@ -49,6 +56,7 @@ from daofed.protocol import (
     make_update,
     next_action,
 )
+from daofed.secagg import Layout, SecAggError
 from daofed.storage import BlobRef, BlobStore, Weights
 from daofed.storage.store import sha256_digest
 
@@ -99,6 +107,7 @@ class _RoundWork:
     aggregated: tuple[UpdateSubmitted, ...] = ()  # the submissions ``aggregate`` was made of
     aggregate_ref: BlobRef | None = None
     seen_block: int | None = None
+    private: PrivateRound | None = None  # a private round's keys, secrets and messages
 
     def next_round(self, round_number: int) -> _RoundWork:
         """Start the work of ``round_number``, carrying this round's aggregate if it follows."""
@@ -134,6 +143,7 @@ class MemberAgent:
         self._prefetcher = Prefetcher(store)
         self._retention = Retention(store)
         self._nodes = NodeDirectory(federation)
+        self._keys = MemberKeys(federation, account)
         self._snapshot: RoundSnapshot | None = None  # the last read, with its block
 
     @property
@@ -175,9 +185,15 @@ class MemberAgent:
             return self._emit(Step.DONE, until_round, "target round ended")
         if self._work.round != round_number:
             self._enter_round(round_number)
-        action = next_action(snapshot)
+        private = self._private(round_number)
+        facts = None if private is None else private.facts(snapshot)
+        action = next_action(snapshot, facts)
         if action is not Action.WAIT:
             _ = self.genesis  # stop before any work if this member's task is not the federation's
+        if action is Action.POST_SHARES:
+            return self._post_shares(round_number)
+        if action is Action.POST_RECOVERY:
+            return self._post_recovery(round_number)
         if action is Action.SUBMIT:
             return self._submit(round_number)
         if action is Action.COMMIT:
@@ -188,9 +204,10 @@ class MemberAgent:
             return self._aggregate_and_vote(round_number)
         if action is Action.CLOSE:
             return self._close(round_number)
-        if snapshot.submitted and snapshot.phase in (Phase.SUBMIT, Phase.REVEAL):
+        submitting = snapshot.phase in (Phase.SUBMIT, Phase.REVEAL)
+        if private is None and snapshot.submitted and submitting:  # no use for masked updates
             self._prefetch(snapshot)
-        return self._emit(Step.WAITING, round_number, _waiting(snapshot))
+        return self._emit(Step.WAITING, round_number, _waiting(snapshot, facts))
 
     def _enter_round(self, round_number: int) -> None:
         """Drop the last round's work and, on an IPFS node, prepare the node for this round.
@@ -201,6 +218,8 @@ class MemberAgent:
         """
         self._work = self._work.next_round(round_number)
         self._prefetcher.clear()
+        if parse_rule(self.federation.config().rule).secure_threshold is not None:
+            self._keys.register()  # counts from the next round it opens before
         node = self._retention.node
         if node is None:
             return
@@ -210,10 +229,19 @@ class MemberAgent:
         self._emit(Step.PEERED, round_number, peered.summary(), **asdict(peered))
 
     def aggregate(self, round_number: int) -> RoundAggregate:
-        """Return this member's aggregate of a round (kept for the current round only)."""
+        """Return this member's aggregate of a round (kept for the current round only).
+
+        In a private round, raises SecAggError while the sum cannot be unmasked yet.
+        """
         work = self._work
         if work.round == round_number and work.aggregate is not None:
             return work.aggregate
+        private = self._private(round_number)
+        if private is not None:
+            unmasked = private.aggregate(self._base(round_number), self._rule(round_number))
+            work.aggregate = unmasked
+            work.aggregated = tuple(self.federation.updates(round_number))
+            return unmasked
         held = self._prefetcher.held() if work.round == round_number else {}
         if work.round == round_number and work.delta is not None and work.update_ref is not None:
             held[work.update_ref.digest] = work.delta
@@ -261,6 +289,68 @@ class MemberAgent:
             config=config,
             spec=self.genesis.spec,
             recipe=recipe,
+        )
+
+    def _private(self, round_number: int) -> PrivateRound | None:
+        """Return the private round ``round_number`` is, or None for a plain round."""
+        work = self._work
+        threshold = self._rule(round_number).secure_threshold
+        if threshold is None or work.round != round_number:
+            return None
+        if work.private is None:
+            work.private = PrivateRound.open(
+                self.federation,
+                self.store,
+                self._keys,
+                self.account,
+                round_number,
+                threshold,
+                Layout.of_spec(self.genesis.spec),
+            )
+        return work.private
+
+    def _post_shares(self, round_number: int) -> AgentEvent:
+        """Upload this member's setup message and post its digest."""
+        private = self._private(round_number)
+        assert private is not None  # decided for a private round
+        ref = self.store.put(private.setup_blob())  # kept for good, as its updates
+        if lost := self._transact(
+            round_number,
+            Action.POST_SHARES,
+            lambda: self.federation.post_shares(self.account, round_number, ref),
+        ):
+            return lost
+        return self._emit(
+            Step.SHARES_POSTED,
+            round_number,
+            f"posted setup message {ref.hex[:12]} (mask key and encrypted shares)",
+            digest=ref.digest,
+            cid=ref.locator,
+        )
+
+    def _post_recovery(self, round_number: int) -> AgentEvent:
+        """Reveal the shares the sum needs, once every message it depends on is readable."""
+        private = self._private(round_number)
+        assert private is not None  # decided for a private round
+        try:
+            blob = private.recovery_blob()
+        except (SecAggError, BlobNotFound, DigestMismatch) as waiting:
+            return self._emit(
+                Step.WAITING, round_number, f"waiting to post the recovery message: {waiting}"
+            )
+        ref = self.store.put(blob)  # kept for good, as its updates
+        if lost := self._transact(
+            round_number,
+            Action.POST_RECOVERY,
+            lambda: self.federation.post_recovery(self.account, round_number, ref),
+        ):
+            return lost
+        return self._emit(
+            Step.RECOVERY_POSTED,
+            round_number,
+            f"posted recovery message {ref.hex[:12]} (the shares the sum needs)",
+            digest=ref.digest,
+            cid=ref.locator,
         )
 
     def _rule(self, round_number: int) -> AggregationRule:
@@ -327,11 +417,13 @@ class MemberAgent:
                     error="TaskError",
                 )
             else:
-                work.update, work.num_examples, work.delta = (
-                    update.blob,
-                    update.num_examples,
-                    update.delta,
+                private = self._private(round_number)
+                blob = (
+                    update.blob
+                    if private is None
+                    else private.masked_blob(update.delta, update.num_examples)
                 )
+                work.update, work.num_examples, work.delta = blob, update.num_examples, update.delta
         return work.update
 
     def _update_ref(self, round_number: int, *, publish: bool) -> BlobRef | None:
@@ -461,7 +553,12 @@ class MemberAgent:
         }
 
     def _aggregate_and_vote(self, round_number: int) -> AgentEvent:
-        ref = self._aggregate_ref(round_number)
+        try:
+            ref = self._aggregate_ref(round_number)
+        except (SecAggError, BlobNotFound, DigestMismatch) as waiting:
+            if self._private(round_number) is None:
+                raise
+            return self._emit(Step.WAITING, round_number, f"waiting to unmask the sum: {waiting}")
         detail = {
             "digest": ref.digest,
             "cid": ref.locator,
@@ -566,7 +663,14 @@ def _overtaken_by(revert: ContractRevert) -> str:
     return f"an earlier transaction of this member's already did it ({revert.error})"
 
 
-def _waiting(snapshot: RoundSnapshot) -> str:
+def _waiting(snapshot: RoundSnapshot, private: PrivateFacts | None) -> str:
     if not snapshot.is_member:
         return "not a member of this round"
+    if private is not None and not private.participant:
+        return (
+            f"sitting out private round {snapshot.round}: no encryption key of this member "
+            "was in force when it opened (registered now, it counts from the next round)"
+        )
+    if private is not None and snapshot.phase is Phase.SUBMIT and not private.setup_closed:
+        return "waiting for the other members' setup messages (private round)"
     return f"waiting ({snapshot.phase.label} phase)"

@@ -27,11 +27,13 @@ from daofed.chain.checks import (
     check_uint,
 )
 from daofed.chain.commitment import update_commitment
+from daofed.chain.cursor import EventCursor
 from daofed.chain.events import (
     AggregateVoted,
     ChainEvent,
     ConfigChanged,
     E,
+    EncryptionKeySet,
     MemberAdded,
     MemberRemoved,
     ModelAccepted,
@@ -71,6 +73,8 @@ class Federation(FederationGovernance, FederationSecureAggregation):
         super().__init__(w3, address, deploy_block)
         self._base_cids: dict[int, str] = {}  # round -> base CID, from RoundOpened
         self._opening_blocks: dict[int, int] = {}  # round -> where its events start
+        self._key_cursor = EventCursor(self, EncryptionKeySet)
+        self._key_events: list[EncryptionKeySet] = []  # every registration read so far
 
     # -- creation ----------------------------------------------------------------------
 
@@ -362,6 +366,23 @@ class Federation(FederationGovernance, FederationSecureAggregation):
     def updates(self, round_number: int) -> list[UpdateSubmitted]:
         """Return the updates submitted (or revealed) in round ``round_number``, in order."""
         return self.round_events(UpdateSubmitted, round_number)
+
+    def encryption_keys(self, round_number: int) -> dict[str, bytes]:
+        """Return the encryption keys in force in round ``round_number``, by account.
+
+        An account's key in force is the last one it registered before the round opened
+        (in chain order), so every member deals a private round's shares to the same keys,
+        and a key registered or rotated during a round counts from the next one.
+        """
+        opened = self.round_events(RoundOpened, round_number)
+        if not opened:
+            raise ChainError(f"round {round_number} has not been opened")
+        self._key_events += self._key_cursor.read()
+        keys: dict[str, bytes] = {}
+        for event in self._key_events:
+            if _chain_order(event) < _chain_order(opened[0]):
+                keys[event.account] = event.key
+        return keys
 
     def share_posts(self, round_number: int) -> list[SharesPosted]:
         """Return the setup messages posted in the private round ``round_number``, in order."""

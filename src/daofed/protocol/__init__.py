@@ -22,7 +22,7 @@ from daofed.protocol.aggregate import (
     check_policy,
     fetch_delta,
 )
-from daofed.protocol.decide import Action, next_action
+from daofed.protocol.decide import Action, PrivateFacts, next_action
 from daofed.protocol.genesis import (
     Genesis,
     check_task,
@@ -46,6 +46,7 @@ __all__ = [
     "Action",
     "Exclusion",
     "Genesis",
+    "PrivateFacts",
     "RoundAggregate",
     "Submission",
     "SubmittedUpdate",

@@ -10,7 +10,7 @@ to the chain and the agent is a separate layer. See docs/privacy.md.
 from daofed.secagg.context import Context
 from daofed.secagg.errors import Finding, SecAggError
 from daofed.secagg.fixedpoint import BOUND, FRACTION_BITS, Layout, fixed_point_fedavg
-from daofed.secagg.keys import KeyPair, check_public_key
+from daofed.secagg.keys import KeyPair, check_public_key, derive_identity
 from daofed.secagg.member import RoundSecrets, build_masked_update, build_recovery, build_setup
 from daofed.secagg.messages import (
     MaskedUpdate,
@@ -47,6 +47,7 @@ __all__ = [
     "decode_masked",
     "decode_recovery",
     "decode_setup",
+    "derive_identity",
     "encode_masked",
     "encode_recovery",
     "encode_setup",

@@ -63,6 +63,11 @@ class Layout:
         """Describe the layout of ``weights`` (e.g. the genesis model's or a delta's)."""
         return cls(tuple((name, tuple(np.shape(array))) for name, array in weights.items()))
 
+    @classmethod
+    def of_spec(cls, spec: ModelSpec) -> Layout:
+        """Describe the layout of the updates of a model with ``spec`` (its genesis's)."""
+        return cls(tuple((tensor.name, tensor.shape) for tensor in spec.tensors))
+
     @property
     def size(self) -> int:
         """Number of coordinates in the flattened vector."""

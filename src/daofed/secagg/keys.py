@@ -84,3 +84,21 @@ def check_public_key(public: bytes, owner: str) -> None:
 def derive(secret: bytes, info: bytes) -> bytes:
     """HKDF-SHA256 of ``secret`` to 32 bytes, bound to ``info`` (label and purpose)."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
+
+
+IDENTITY_TAG = b"daofed-secagg-v1-identity"
+
+
+def derive_identity(master: bytes, chain_id: int, contract: bytes, generation: int) -> KeyPair:
+    """Derive a member's long-term encryption key pair from its ``master`` secret.
+
+    HKDF-SHA256 bound to the federation (chain id, contract address) and a ``generation``
+    counter: rotating the key means registering generation ``g + 1``, unrelated to ``g``
+    to anyone without ``master``, while the member can still re-derive the older ones to
+    open shares dealt to them. An agent uses its account's private key as ``master``, so
+    it keeps no second secret on disk.
+    """
+    if not 0 <= generation < 2**32:
+        raise SecAggError("bad-key", f"key generation must be 0 to 2**32 - 1, got {generation}")
+    info = IDENTITY_TAG + chain_id.to_bytes(8, "big") + contract + generation.to_bytes(4, "big")
+    return KeyPair.from_private(derive(master, info))

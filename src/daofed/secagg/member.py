@@ -16,10 +16,10 @@ from typing import Any
 from numpy.typing import NDArray
 
 from daofed.secagg import masks, shares
-from daofed.secagg.context import Context, normalize
+from daofed.secagg.context import Context, address_bytes, normalize
 from daofed.secagg.errors import Finding, SecAggError
 from daofed.secagg.fixedpoint import Layout, encode_input
-from daofed.secagg.keys import KeyPair
+from daofed.secagg.keys import KeyPair, derive
 from daofed.secagg.messages import (
     Envelope,
     MaskedUpdate,
@@ -47,14 +47,38 @@ class RoundSecrets:
     def __repr__(self) -> str:
         return f"RoundSecrets(member={self.member}, mask_public={self.mask_key.public.hex()})"
 
+    @classmethod
+    def fresh(cls, member: str) -> RoundSecrets:
+        """Draw new secrets from the operating system's randomness."""
+        return cls(normalize(member), KeyPair.generate(), os.urandom(SEED_BYTES))
+
+    @classmethod
+    def derive(cls, context: Context, member: str, master: bytes) -> RoundSecrets:
+        """Derive the secrets of ``member`` for ``context``'s round from its ``master`` secret.
+
+        HKDF-SHA256 bound to the round's label: a member restarted between its setup and
+        its masked update finds the very secrets its setup message shared, with nothing
+        kept on disk; secrets of different rounds are unrelated. ``master`` must be a
+        secret only this member holds (an agent uses its account's private key).
+        """
+        member = normalize(member)
+        info = context.label() + b"round-secrets" + address_bytes(member)
+        key = derive(master, info + b"mask-key")
+        return cls(member, KeyPair.from_private(key), derive(master, info + b"seed")[:SEED_BYTES])
+
 
 def build_setup(
-    context: Context, member: str, identity: KeyPair, encryption_keys: Mapping[str, bytes]
+    context: Context,
+    member: str,
+    identity: KeyPair,
+    encryption_keys: Mapping[str, bytes],
+    secrets: RoundSecrets | None = None,
 ) -> tuple[SetupMessage, RoundSecrets]:
-    """Make ``member``'s setup message: fresh round secrets, shared with every member.
+    """Make ``member``'s setup message: its round secrets, shared with every member.
 
     ``encryption_keys`` maps every member (including this one) to the long-term public key
-    registered for it; this member's entry must be ``identity.public``.
+    registered for it; this member's entry must be ``identity.public``. ``secrets``
+    default to fresh ones (:meth:`RoundSecrets.fresh`).
     """
     member = normalize(member)
     keys = {normalize(address): key for address, key in encryption_keys.items()}
@@ -65,7 +89,9 @@ def build_setup(
         )
     if keys.get(member) != identity.public:
         raise SecAggError("bad-key", f"identity key of {member} is not the one registered")
-    secrets = RoundSecrets(member, KeyPair.generate(), os.urandom(SEED_BYTES))
+    secrets = RoundSecrets.fresh(member) if secrets is None else secrets
+    if secrets.member != member:
+        raise SecAggError("bad-key", f"round secrets of {secrets.member} given for {member}")
     bundles = shares.deal(
         context.threshold, len(context.members), secrets.seed, secrets.mask_key.private
     )

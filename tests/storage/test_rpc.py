@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from daofed.storage.rpc import FIRST_BUFFER, RpcClient, TransportError, read_answer
+from daofed.storage.rpc import READ_SIZE, RpcClient, TransportError, read_answer
 
 
 @contextmanager
@@ -95,18 +95,19 @@ def test_an_answer_cut_short_is_a_transport_error() -> None:
         read_answer(answer)
 
 
-@pytest.mark.parametrize("hint", [None, 0, 10, 5000])
-def test_read_answer_fills_and_grows_one_buffer_and_shows_every_piece(hint: int | None) -> None:
-    blob = b"x" * (FIRST_BUFFER + 12345)
-    seen: list[int] = []
+@pytest.mark.parametrize("hint", [None, 0, 10, 5000, READ_SIZE + 12345, READ_SIZE + 12346])
+def test_read_answer_reads_the_whole_answer_whatever_was_announced(hint: int | None) -> None:
+    """An announced size only sizes the buffer: an answer longer or shorter is read whole."""
+    blob = bytes(range(256)) * ((READ_SIZE + 12345) // 256) + b"end"
+    seen: list[bytes] = []
     with (
         http11_server(echo_chunked) as (url, _),
         RpcClient(url, timeout=5.0) as rpc,
         rpc.post("echo", {}, (blob,)) as answer,
     ):
-        data = read_answer(answer, hint, lambda piece: seen.append(len(piece)))
+        data = read_answer(answer, hint, lambda piece: seen.append(bytes(piece)))
     assert data == blob and isinstance(data, bytes)
-    assert sum(seen) == len(blob)
+    assert b"".join(seen) == blob  # each byte shown once, in order
 
 
 def test_a_piece_refused_stops_the_read_and_closes_the_connection() -> None:

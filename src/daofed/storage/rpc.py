@@ -8,7 +8,7 @@ chunk over as a new ``bytes`` and cost 2.5x the CPU of the standard library's
 against 28 ms for 20 MB, sha256 included, measured on a Helia node). So this module
 speaks HTTP/1.1 with ``http.client``: it keeps idle connections for reuse, sends a body
 given as pieces (the blob's own buffer among them, never joined), and reads an answer
-into one buffer.
+straight into the ``bytes`` it returns.
 
 Transport failures come out as ``TimeoutError`` (no answer within ``timeout`` seconds) or
 ``ConnectionError`` (anything else on the way, ``http.client``'s own errors included),
@@ -18,16 +18,19 @@ which the caller's retry policy treats as transient.
 from __future__ import annotations
 
 import http.client
+import io
 import select
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 READ_SIZE = 1 << 20
 """Bytes asked of the socket per read: large, so a 20 MB answer takes few Python calls."""
-FIRST_BUFFER = 1 << 20
-"""Initial buffer when the answer's size is not announced; it doubles as needed."""
 
 Body = Sequence[bytes | memoryview]
 """A request body as pieces, sent one after the other (a blob is not copied into one)."""
@@ -126,23 +129,44 @@ def read_answer(
     size_hint: int | None = None,
     received: Callable[[memoryview], None] = lambda _piece: None,
 ) -> bytes:
-    """Read the whole answer into one buffer; pass each piece to ``received`` as it comes.
+    """Read the whole answer; pass each piece to ``received`` as it arrives, in order.
 
-    ``size_hint`` (the size the server announced) sizes the buffer, so the bytes are
-    written once where they stay, then copied once into the ``bytes`` returned.
-    ``received`` may raise to stop reading (e.g. once too many bytes arrived).
+    With ``size_hint`` (the size the server announced) the answer is read straight into
+    the ``bytes`` returned, never through another buffer: ``io.BufferedReader.read(n)``
+    makes a ``bytes`` of ``n`` and has the raw stream fill it in place. Each buffer of a
+    20 MB blob costs a page fault per 4 KiB of fresh memory (15 ms on a loaded machine)
+    besides the copy. An answer longer than announced is read on and joined (a copy no
+    server that keeps its word causes). ``received`` may raise to stop reading (e.g.
+    once too many bytes arrived).
     """
-    buffer = bytearray(FIRST_BUFFER if size_hint is None else size_hint + 1)
-    size = 0
-    while True:
-        if size == len(buffer):
-            buffer.extend(bytes(len(buffer)))  # full: double it (no view may be held here)
+    reader = io.BufferedReader(_Pieces(response, received))
+    if size_hint is None:
+        return reader.read()
+    data = reader.read(size_hint + 1)
+    return data if len(data) <= size_hint else data + reader.read()
+
+
+class _Pieces(io.RawIOBase):
+    """An answer's body as a raw stream that shows each piece read to ``received``."""
+
+    def __init__(
+        self, response: http.client.HTTPResponse, received: Callable[[memoryview], None]
+    ) -> None:
+        super().__init__()
+        self._response = response
+        self._received = received
+
+    def readable(self) -> bool:
+        """Say yes: this stream is read."""
+        return True
+
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
+        """Read at most READ_SIZE bytes of the body into ``buffer``; 0 at its end."""
         with memoryview(buffer) as view:
-            count = response.readinto(view[size : size + READ_SIZE])
-            if not count:
-                return bytes(view[:size])
-            received(view[size : size + count])
-        size += count
+            count = self._response.readinto(view[:READ_SIZE])
+            if count:
+                self._received(view[:count])
+        return count
 
 
 def _still_open(connection: http.client.HTTPConnection) -> bool:

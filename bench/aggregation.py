@@ -6,7 +6,9 @@ once, write once), measured in the same process right before each rule; the fast
 those copies is the floor every rule is held to, so a busy moment on a shared machine
 cannot lower it. Throughput is in GB/s of update bytes read (1 GB = 1e9 bytes); the goal
 is at least half the floor. Each rule runs once untimed first: its compiled loops load
-(or, on a fresh install, compile) then, as in a member's first round.
+(or, on a fresh install, compile) then, as in a member's first round; the median's and
+trimmed mean's loops are generated for the member count and compile then in every
+process. That first call's seconds are reported apart (``first_call``).
 
 Correctness checked while measuring: repeated runs of a rule give the same bytes (the
 aggregate's sha256), since members vote on that digest.

@@ -288,6 +288,24 @@ def test_accepts_the_safetensors_library_own_layout() -> None:
     np.testing.assert_array_equal(decoded["half"], model()["half"])
 
 
+def test_a_canonical_blob_and_another_writers_decode_alike() -> None:
+    """The canonical blob is recognised by its header, the other parsed: same arrays."""
+    recognised = decode(encode(model()), SPEC)
+    parsed = decode(safetensors.numpy.save(model()), SPEC)
+    assert list(recognised) == list(parsed) == list(SPEC.names)
+    for name, array in parsed.items():
+        assert recognised[name].dtype == array.dtype and recognised[name].shape == array.shape
+        assert recognised[name].flags.writeable and recognised[name].flags.c_contiguous
+        np.testing.assert_array_equal(recognised[name], array)
+
+
+def test_a_canonical_header_does_not_excuse_a_bad_body() -> None:
+    blob = encode(model())
+    assert reason_of(blob[:-1]).reason == "not-safetensors"
+    nan = encode({**model(), "half": np.array([[np.nan, 0], [0, 0]], dtype=np.float16)})
+    assert reason_of(nan).reason == "non-finite"
+
+
 # --- what cannot be encoded ------------------------------------------------------------
 
 

@@ -6,7 +6,8 @@ acceptance, membership and config change), so :func:`read_history` asks for each
 once, all up to the same block, and assembles them per round. Besides the events it reads
 the chain id (which chain the history is from), the time of every block with an event
 (deadlines are checked against it) and who sent the transactions that closed rounds or
-executed proposals (anyone may).
+executed proposals (anyone may). Private rounds add their setup and recovery messages and
+the members' encryption keys, which say who took part in which round.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from daofed.audit.records import (
     CommitRecord,
     DigestTally,
     History,
+    KeyRecord,
     Outcome,
+    PostRecord,
     RoundRecord,
     UpdateRecord,
     VoteRecord,
@@ -31,10 +34,13 @@ from daofed.audit.records import (
 from daofed.chain import (
     AggregateVoted,
     ConfigChanged,
+    EncryptionKeySet,
     Federation,
     ModelAccepted,
+    RecoveryPosted,
     RoundClosed,
     RoundOpened,
+    SharesPosted,
     UpdateCommitted,
     UpdateSubmitted,
 )
@@ -94,6 +100,9 @@ def _assemble(log: EventLog) -> History:
     commits = _by_round(log.all(UpdateCommitted))
     updates = _by_round(log.all(UpdateSubmitted))
     votes = _by_round(log.all(AggregateVoted))
+    posts = _Posts(
+        _by_round(_optional(log, SharesPosted)), _by_round(_optional(log, RecoveryPosted))
+    )
     accepted = {event.round: event for event in log.all(ModelAccepted)}
     closings = log.all(RoundClosed)
     closers = log.senders(closings)
@@ -107,6 +116,7 @@ def _assemble(log: EventLog) -> History:
             commits.get(event.round, []),
             updates.get(event.round, []),
             votes.get(event.round, []),
+            posts,
             times,
             _Ending(accepted.get(event.round), closed_by.get(event.round), log.to_timestamp),
         )
@@ -124,7 +134,31 @@ def _assemble(log: EventLog) -> History:
         configs=configs,
         membership=membership,
         proposals=read_proposals(log),
+        encryption_keys=tuple(key_record(event) for event in _optional(log, EncryptionKeySet)),
     )
+
+
+_Posted = TypeVar("_Posted", SharesPosted, RecoveryPosted, EncryptionKeySet)
+
+
+def _optional(log: EventLog, kind: type[_Posted]) -> list[_Posted]:
+    """Every ``kind`` event, or none when the contract predates private rounds."""
+    return log.all(kind) if log.has_event(kind.__name__) else []
+
+
+@dataclass(frozen=True)
+class _Posts:
+    """Private rounds' setup and recovery messages, by round."""
+
+    setups: Mapping[int, Sequence[SharesPosted]]
+    recoveries: Mapping[int, Sequence[RecoveryPosted]]
+
+    def of(self, round_number: int) -> tuple[tuple[PostRecord, ...], tuple[PostRecord, ...]]:
+        """Return round ``round_number``'s setup and recovery records."""
+        return (
+            tuple(post_record(e) for e in self.setups.get(round_number, [])),
+            tuple(post_record(e) for e in self.recoveries.get(round_number, [])),
+        )
 
 
 @dataclass(frozen=True)
@@ -151,11 +185,13 @@ def _round(
     commits: Sequence[UpdateCommitted],
     updates: Sequence[UpdateSubmitted],
     votes: Sequence[AggregateVoted],
+    posts: _Posts,
     times: Mapping[int, int],
     ending: _Ending,
 ) -> RoundRecord:
     accepted = ending.accepted
     vote_records = tuple(vote_record(v, times) for v in votes)
+    setups, recoveries = posts.of(opened.round)
     return RoundRecord(
         round=opened.round,
         base_digest=opened.base_digest,
@@ -171,8 +207,11 @@ def _round(
         commit_reveal=opened.commit_reveal,
         opened_block=opened.block_number,
         opened_timestamp=times[opened.block_number],
+        opened_log_index=opened.log_index,
         commits=tuple(commit_record(c, times) for c in commits),
         updates=tuple(update_record(u, times) for u in updates),
+        setups=setups,
+        recoveries=recoveries,
         votes=vote_records,
         tallies=tally(vote_records),
         outcome=ending.outcome(opened.vote_deadline),
@@ -219,6 +258,18 @@ def vote_record(event: AggregateVoted, times: Mapping[int, int]) -> VoteRecord:
         event.tx_hash,
         event.log_index,
     )
+
+
+def post_record(event: SharesPosted | RecoveryPosted) -> PostRecord:
+    """Turn a SharesPosted or RecoveryPosted event into its record."""
+    return PostRecord(
+        event.member, event.digest, event.cid, event.block_number, event.tx_hash, event.log_index
+    )
+
+
+def key_record(event: EncryptionKeySet) -> KeyRecord:
+    """Turn an EncryptionKeySet event into its record."""
+    return KeyRecord(event.account, event.key, event.block_number, event.tx_hash, event.log_index)
 
 
 def tally(votes: Iterable[VoteRecord]) -> tuple[DigestTally, ...]:

@@ -19,6 +19,7 @@ from daofed.chain import (
     ProposalValue,
     describe_proposal,
 )
+from daofed.storage import BlobRef
 
 
 class Outcome(StrEnum):
@@ -70,6 +71,41 @@ class VoteRecord:
 
 
 @dataclass(frozen=True)
+class PostRecord:
+    """A private round's setup or recovery message on record: who posted which bytes.
+
+    The blob holds the message; the digest decides which bytes count, as for updates.
+    """
+
+    member: str
+    digest: bytes
+    cid: str
+    block_number: int
+    tx_hash: str
+    log_index: int
+
+    @property
+    def ref(self) -> BlobRef:
+        """Where to fetch the message (what :mod:`daofed.protocol.private` reads)."""
+        return BlobRef(self.digest, self.cid)
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """An account registered (or rotated to) an X25519 key for private rounds' shares.
+
+    Block and log index place it against a round's opening: a key counts from the first
+    round opened after it (see :meth:`History.keys_in_force`).
+    """
+
+    account: str
+    key: bytes
+    block_number: int
+    tx_hash: str
+    log_index: int
+
+
+@dataclass(frozen=True)
 class DigestTally:
     """The votes one aggregate (a digest at one CID) received in a round, and from whom."""
 
@@ -102,8 +138,11 @@ class RoundRecord:
     commit_reveal: bool
     opened_block: int
     opened_timestamp: int  # the deadlines count from it
+    opened_log_index: int  # orders key registrations of the same block against the opening
     commits: tuple[CommitRecord, ...]  # commit-reveal only
-    updates: tuple[UpdateRecord, ...]  # submitted, or revealed with commit-reveal
+    updates: tuple[UpdateRecord, ...]  # submitted, or revealed with commit-reveal (masked)
+    setups: tuple[PostRecord, ...]  # private rounds only: setup messages, in chain order
+    recoveries: tuple[PostRecord, ...]  # private rounds only: recovery messages
     votes: tuple[VoteRecord, ...]
     tallies: tuple[DigestTally, ...]  # most votes first
     outcome: Outcome
@@ -116,6 +155,18 @@ class RoundRecord:
         """Members who committed but never revealed: their updates are left out."""
         revealed = {update.member for update in self.updates}
         return tuple(c.member for c in self.commits if c.member not in revealed)
+
+    def message_kind(self, digest: bytes) -> str:
+        """Name the kind of this round's message with ``digest``, for findings' sentences."""
+        kinds = (
+            (self.setups, "setup message"),
+            (self.recoveries, "recovery message"),
+            (self.updates, "masked update" if self.setups else "update"),
+        )
+        for posts, kind in kinds:
+            if any(post.digest == digest for post in posts):
+                return kind
+        return "message"
 
     @property
     def result_digest(self) -> bytes:
@@ -215,6 +266,7 @@ class History:
     configs: tuple[ConfigChanged, ...]
     membership: tuple[MembershipChange, ...]
     proposals: tuple[ProposalRecord, ...]
+    encryption_keys: tuple[KeyRecord, ...]  # in chain order
 
     def round(self, number: int) -> RoundRecord:
         """Return round ``number``; KeyError if the history has no such round."""
@@ -222,3 +274,18 @@ class History:
             if record.round == number:
                 return record
         raise KeyError(number)
+
+    def keys_in_force(self, number: int) -> dict[str, bytes]:
+        """Return the encryption keys in force in round ``number``, by account.
+
+        The contract's and the agents' rule (:meth:`daofed.chain.Federation.encryption_keys`):
+        an account's last key registered before the round's RoundOpened event in chain
+        order, so a key set or rotated during a round counts from the next one.
+        """
+        record = self.round(number)
+        opened = (record.opened_block, record.opened_log_index)
+        keys: dict[str, bytes] = {}
+        for registered in self.encryption_keys:
+            if (registered.block_number, registered.log_index) < opened:
+                keys[registered.account] = registered.key
+        return keys

@@ -8,6 +8,10 @@ the protocol core every member runs, under the rule in force at that round (its 
 version).
 The recomputed digest must equal the accepted one.
 
+A private round (its rule has a ``secure_threshold``) is recomputed by :mod:`.private`
+with :mod:`daofed.protocol.private`, from its setup messages, masked updates and recovery
+messages: only their sum is ever unmasked, never one member's update.
+
 An update whose bytes a member got wrong (not safetensors, wrong shape, not in the store)
 was excluded by every honest member at the time too: when the recomputed aggregate still
 matches, it is listed as an *exclusion* of a verified round. When the aggregate does not
@@ -31,6 +35,7 @@ from enum import StrEnum
 
 from daofed.audit.findings import Finding, short
 from daofed.audit.governance import GovernanceFinding, check_governance
+from daofed.audit.private import PrivateCheck, PrivateSetting, recompute_private
 from daofed.audit.records import History, Outcome, RoundRecord, UpdateRecord
 from daofed.audit.rules import check_rounds
 from daofed.errors import BlobNotFound, DigestMismatch, InvalidBlob, LearningError
@@ -44,6 +49,7 @@ from daofed.protocol import (
     aggregate_round,
 )
 from daofed.protocol.genesis import Genesis, fetch_genesis, fetch_model
+from daofed.secagg import Layout
 from daofed.storage import BlobRef, BlobStore, ModelSpec, Weights
 
 
@@ -68,7 +74,7 @@ class RoundVerification:
     accepted_digest: bytes | None
     recomputed_digest: bytes | None
     included: tuple[str, ...]  # members whose updates the recomputed aggregate used
-    exclusions: tuple[Exclusion, ...]  # updates left out, as the protocol requires
+    exclusions: tuple[Exclusion, ...]  # updates (private: messages, shares) left out, by rule
     findings: tuple[Finding, ...]
 
 
@@ -117,7 +123,9 @@ def verify_history(
         broken[finding.round].append(finding)
     rounds: list[RoundVerification] = []
     for record in history.rounds:
-        rounds.append(_verify_round(record, broken[record.round], models, policy or UpdatePolicy()))
+        rounds.append(
+            _verify_round(history, record, broken[record.round], models, policy or UpdatePolicy())
+        )
         if progress is not None:
             progress(len(rounds), len(history.rounds))
     return Verification(
@@ -158,7 +166,11 @@ _VERDICTS = {
 
 
 def _verify_round(
-    record: RoundRecord, broken_rules: list[Finding], models: _Models, policy: UpdatePolicy
+    history: History,
+    record: RoundRecord,
+    broken_rules: list[Finding],
+    models: _Models,
+    policy: UpdatePolicy,
 ) -> RoundVerification:
     """Recompute one round; ``broken_rules`` are its findings from the events alone."""
     findings = list(broken_rules)
@@ -166,18 +178,51 @@ def _verify_round(
     rule = _rule(record, findings)
     if base is None or rule is None or record.outcome is Outcome.OPEN:
         return _result(record, findings, None)
+    if rule.secure_threshold is not None:
+        return _verify_private(history, record, findings, models, base, rule)
     submissions = [_submission(update) for update in record.updates]
     aggregate = aggregate_round(
         record.round, base, submissions, models.store, models.spec, rule, policy
     )
     if record.outcome is Outcome.ACCEPTED:
-        findings.extend(_aggregate_findings(record, aggregate, models))
+        findings.extend(_aggregate_findings(record, aggregate, models, aggregate.excluded))
     return _result(record, findings, aggregate)
 
 
-def _result(
-    record: RoundRecord, findings: list[Finding], aggregate: RoundAggregate | None
+def _verify_private(
+    history: History,
+    record: RoundRecord,
+    findings: list[Finding],
+    models: _Models,
+    base: Weights,
+    rule: AggregationRule,
 ) -> RoundVerification:
+    """Recompute a private round from its messages (see :mod:`.private`)."""
+    assert rule.secure_threshold is not None  # a private round's rule
+    setting = PrivateSetting(
+        history.chain_id,
+        history.contract,
+        history.keys_in_force(record.round),
+        rule.secure_threshold,
+        Layout.of_spec(models.spec),
+    )
+    check: PrivateCheck = recompute_private(record, setting, base, rule, models.store)
+    findings.extend(check.findings)
+    aggregate = check.aggregate
+    if aggregate is not None and record.outcome is Outcome.ACCEPTED:
+        findings.extend(_aggregate_findings(record, aggregate, models, check.exclusions))
+    return _result(record, findings, aggregate, check.exclusions)
+
+
+def _result(
+    record: RoundRecord,
+    findings: list[Finding],
+    aggregate: RoundAggregate | None,
+    exclusions: tuple[Exclusion, ...] | None = None,
+) -> RoundVerification:
+    """Assemble the round's verification; ``exclusions`` default to the aggregate's."""
+    if exclusions is None:
+        exclusions = aggregate.excluded if aggregate else ()
     return RoundVerification(
         round=record.round,
         verdict=Verdict.MISMATCH if findings else _VERDICTS[record.outcome],
@@ -186,13 +231,16 @@ def _result(
         accepted_digest=record.accepted_digest,
         recomputed_digest=hashlib.sha256(aggregate.blob).digest() if aggregate else None,
         included=aggregate.included if aggregate else (),
-        exclusions=aggregate.excluded if aggregate else (),
+        exclusions=exclusions,
         findings=tuple(findings),
     )
 
 
 def _aggregate_findings(
-    record: RoundRecord, aggregate: RoundAggregate, models: _Models
+    record: RoundRecord,
+    aggregate: RoundAggregate,
+    models: _Models,
+    exclusions: tuple[Exclusion, ...],
 ) -> list[Finding]:
     """Compare the recomputed aggregate with the accepted one, and check the accepted blob."""
     r, accepted = record.round, record.accepted_digest
@@ -213,7 +261,7 @@ def _aggregate_findings(
                 f"{len(record.updates)} updates usable)",
             )
         )
-        findings.extend(_suspect(r, exclusion) for exclusion in aggregate.excluded)
+        findings.extend(_suspect(record, exclusion) for exclusion in exclusions)
     return findings + _accepted_blob_findings(record, models)
 
 
@@ -276,18 +324,20 @@ def _accepted_blob_findings(record: RoundRecord, models: _Models) -> list[Findin
     return []
 
 
-def _suspect(round_number: int, exclusion: Exclusion) -> Finding:
-    """Report an update the mismatching recomputation left out: likely what changed."""
+def _suspect(record: RoundRecord, exclusion: Exclusion) -> Finding:
+    """Report what the mismatching recomputation left out: likely what changed."""
+    kind = record.message_kind(exclusion.digest)
     what = {
         "wrong-digest": "does not match its blob",
         "missing-blob": "has no blob in the store",
-    }.get(exclusion.reason, "is not a valid update")
+    }.get(exclusion.reason, f"is not a valid {kind}")
+    r = record.round
     return Finding(
-        round_number,
+        r,
         exclusion.member,
         exclusion.digest,
         exclusion.reason,
-        f"round {round_number}: update of {exclusion.member} (digest "
+        f"round {r}: {kind} of {exclusion.member} (digest "
         f"{short(exclusion.digest)}) {what}: {exclusion.reason}",
     )
 

@@ -102,6 +102,8 @@ def test_deploy_against_a_dead_node_leaves_no_store_behind(tmp_path: Path) -> No
         ["vote", "aggregate", "1", "ab" * 32, *KEY],
         ["propose", "set-quorum", "2", *KEY],
         ["agent", "run", "--data", "member.npz", *KEY],
+        ["encryption-key", "register", *KEY],
+        ["encryption-key", "rotate", *KEY],
     ],
 )
 def test_a_bracketed_missing_deployment_file_is_named_as_it_is(command: list[str]) -> None:
@@ -130,6 +132,8 @@ def test_a_bad_contract_address_is_named(command: list[str], address: str) -> No
         ["vote", "proposal", "1", "no", *KEY],
         ["propose", "set-quorum", "2", *KEY],
         ["propose", "add-member", GOOD, *KEY],
+        ["encryption-key", "register", *KEY],
+        ["encryption-key", "rotate", *KEY],
     ],
 )
 def test_a_deployment_whose_node_is_dead_names_the_node(

@@ -11,11 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 import daofed
-from daofed.chain import AnvilNode, advance_time, dev_account
+from daofed.agent.private import MemberKeys
+from daofed.chain import AnvilNode, EncryptionKeySet, advance_time, dev_account
 from daofed.chain.keystore import load_keystore
 from daofed.cli import app
 from daofed.errors import ConfigError
-from daofed.session import abi_version
+from daofed.session import abi_version, open_session
 
 runner = CliRunner()
 PASSWORD = "s3cret passphrase"
@@ -115,6 +116,22 @@ def test_governance_errors_say_what_to_do(deployment: Path) -> None:
     assert "not a member" in fail("propose", "set-quorum", "1", *d, "--dev", "5")
     assert "no key given" in fail("propose", "set-quorum", "1", *d)
     assert "no deployment file" in fail("proposals", "--deployment", "missing.toml")
+
+
+def test_encryption_keys_are_registered_once_and_rotated_by_generation(deployment: Path) -> None:
+    d = ["--deployment", str(deployment), "--dev", "1", "--json"]
+    federation = open_session(deployment).federation
+    keys = MemberKeys(federation, dev_account(1))
+    registered = invoke("encryption-key", "register", *d)
+    assert registered["encryption_key"] == "0x" + keys.generation(0).public.hex()
+    assert invoke("encryption-key", "register", *d)["status"] == "already registered"
+    rotated = invoke("encryption-key", "rotate", *d)
+    assert rotated["encryption_key"] == "0x" + keys.generation(1).public.hex()
+    assert rotated["status"] == "rotated to generation 1"
+    changes = [(e.account, e.key) for e in federation.events(EncryptionKeySet)]
+    assert changes == [(dev_account(1).address, keys.generation(g).public) for g in (0, 1)]
+    outsider = fail("encryption-key", "register", "--deployment", str(deployment), "--dev", "5")
+    assert "not a member" in outsider and "Traceback" not in outsider
 
 
 def test_version_as_json_names_the_abi_it_speaks() -> None:

@@ -14,6 +14,7 @@ from daofed.cli.demo import demo
 from daofed.cli.explorer import explorer
 from daofed.cli.governance import PROPOSE_HELP, execute, proposals, propose, vote_on_proposal
 from daofed.cli.ipfs import ipfs_app
+from daofed.cli.keys import keys_app
 from daofed.cli.options import JsonOpt
 from daofed.cli.output import print_json
 from daofed.cli.status import members, status
@@ -34,6 +35,7 @@ app.add_typer(agent_app, name="agent")
 app.add_typer(chain_app, name="chain")
 app.add_typer(data_app, name="data")
 app.add_typer(ipfs_app, name="ipfs")
+app.add_typer(keys_app, name="encryption-key")
 app.add_typer(vote_app, name="vote")
 app.command(help=PROPOSE_HELP)(propose)
 app.command()(proposals)

@@ -150,3 +150,29 @@ def test_members_that_drop_out_leave_the_survivors_sum(
     assert info.accepted is not None
     assert not federation.has_posted_recovery(2, late.address)
     assert info.accepted.digest == expected_model(federation, store, running, 2, [late, *survivors])
+
+
+def test_agents_restarted_between_the_private_steps_carry_on(
+    federation: Federation,
+    store: LocalStore,
+    agents: Callable[[list[AgentEvent]], list[MemberAgent]],
+) -> None:
+    """Fresh agents (as after SIGKILL) re-derive their secrets: same masks, same sum."""
+    events: list[AgentEvent] = []
+    step_until(agents(events), lambda: federation.current_round() == 2)
+    running = agents(events)  # restarted before the private round's first step
+    step_until(running, lambda: len(federation.share_posts(2)) == MEMBERS)
+    running = agents(events)  # restarted after their setup messages
+    step_until(running, lambda: federation.phase(2) is Phase.VOTE)
+    running = agents(events)  # restarted after their masked updates
+    step_until(running, lambda: len(federation.recovery_posts(2)) == MEMBERS)
+    running = agents(events)  # restarted after their recovery messages
+    step_until(running, lambda: federation.current_round() == 3)
+
+    for member in running:  # each step was taken once, the restarts notwithstanding
+        mine = [e.step for e in events if e.round == 2 and e.member == member.address]
+        assert mine.count(Step.SHARES_POSTED) == mine.count(Step.RECOVERY_POSTED) == 1
+        assert mine.count(Step.SUBMITTED) == 1
+    accepted = federation.round_info(2).accepted
+    assert accepted is not None
+    assert accepted.digest == expected_model(federation, store, running, 2, running)

@@ -1,6 +1,6 @@
 """Time every round of a demo federation on both chains, to see whether rounds slow down.
 
-``python -m bench.round_times [--members 9] [--rounds 30]`` runs ``daofed demo`` (real
+``python -m bench.round_times [--members 10] [--rounds 30]`` runs ``daofed demo`` (real
 agents, real training, one process) on the embedded chain and on anvil and prints each
 round's wall time, and on anvil how many JSON-RPC requests the round sent, by method.
 The figure that matters is the last round's time over the second's (the first pays for
@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--members", type=int, default=9, help="members (default 9)")
+    parser.add_argument("--members", type=int, default=10, help="members (default 10)")
     parser.add_argument("--rounds", type=int, default=30, help="rounds (default 30)")
     parser.add_argument(
         "--chain", choices=["embedded", "anvil"], action="append", help="default: both"

@@ -144,6 +144,7 @@ class Follower:
                 *(c.tx_hash for c in record.commits),
                 *(u.tx_hash for u in record.updates),
                 *(v.tx_hash for v in record.votes),
+                *(p.tx_hash for p in (*record.setups, *record.recoveries)),
             }
             for record in history.rounds
         }

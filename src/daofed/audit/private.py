@@ -151,10 +151,5 @@ def _share_exclusion(recoveries: Sequence[PostRecord], finding: ShareFinding) ->
     """Name the recovery message whose revealed share the unmasking ignored, and why."""
     sender = to_checksum_address(finding.sender)
     digest = next(post.digest for post in recoveries if post.member.lower() == finding.sender)
-    dealer = "" if finding.dealer is None else f" for {to_checksum_address(finding.dealer)}"
-    return Exclusion(
-        sender,
-        digest,
-        finding.reason,
-        f"recovery message of {sender}{dealer}: {finding.detail}",
-    )
+    dealer = "" if finding.dealer is None else f" (dealer {to_checksum_address(finding.dealer)})"
+    return Exclusion(sender, digest, finding.reason, f"{finding.detail}{dealer}")

@@ -222,7 +222,7 @@ def _updates_table(history: History, verdicts: dict[int, RoundVerification]) -> 
         table.add_column("audit")
     for r in history.rounds:
         votes = {v.member: v.digest for v in r.votes}
-        excluded = {e.member: e.reason for e in verdicts[r.round].exclusions} if verdicts else {}
+        excluded = {e.digest: e.reason for e in verdicts[r.round].exclusions} if verdicts else {}
         included = set(verdicts[r.round].included) if verdicts else set()
         for u in r.updates:
             row = [
@@ -233,7 +233,7 @@ def _updates_table(history: History, verdicts: dict[int, RoundVerification]) -> 
                 _digest(votes.get(u.member)),
             ]
             if verdicts:
-                row.append(_update_audit(u.member, included, excluded))
+                row.append(_update_audit(u.member, u.digest, included, excluded))
             table.add_row(*row)
         for member in r.unrevealed:
             row = [str(r.round), _address(member), "not revealed", "-", _digest(votes.get(member))]
@@ -241,10 +241,29 @@ def _updates_table(history: History, verdicts: dict[int, RoundVerification]) -> 
     return table
 
 
-def _update_audit(member: str, included: set[str], excluded: dict[str, str]) -> str:
-    if member in excluded:
-        return f"[yellow]excluded ({excluded[member]})[/]"
+def _update_audit(
+    member: str, digest: bytes, included: set[str], excluded: dict[bytes, str]
+) -> str:
+    """By digest: in a private round a member's other messages may be left out, not its update."""
+    if digest in excluded:
+        return f"[yellow]excluded ({excluded[digest]})[/]"
     return "included" if member in included else "-"
+
+
+def _left_out_messages(report: AuditReport) -> list[str]:
+    """Private rounds' setup and recovery messages (or shares) the verification left out."""
+    assert report.verification is not None
+    lines = []
+    for verified in report.verification.rounds:
+        record = report.history.round(verified.round)
+        updates = {u.digest for u in record.updates}
+        for e in verified.exclusions:
+            if e.digest not in updates:
+                lines.append(
+                    f"round {verified.round}: {record.message_kind(e.digest)} of {e.member}: "
+                    f"{e.reason}, ignored: {e.message}"
+                )
+    return lines
 
 
 def _proposals_table(history: History) -> Table:
@@ -283,6 +302,8 @@ def _print_verdict(report: AuditReport) -> None:
         console.print(f"[green]{code.message}[/]", highlight=False)
     else:
         err_console.print(f"[bold red]{code.message}[/]", highlight=False)
+    for line in _left_out_messages(report):
+        console.print(f"[yellow]{escape(line)}[/]", highlight=False)
     for message in [f.message for f in verification.findings] + [
         f.message for f in verification.governance
     ]:

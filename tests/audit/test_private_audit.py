@@ -10,17 +10,21 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
+from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from daofed.audit import History, Verdict, read_history, verify_history
+from daofed.audit import AuditSource, History, Verdict, read_history, verify_history
 from daofed.chain import AnvilNode
 from daofed.cli.audit import audit
 from daofed.cli.status import status
+from daofed.explorer import create_app
 from daofed.storage import LocalStore
 
 from .private import MEMBERS, PrivateFederation, build_private
@@ -144,6 +148,46 @@ def test_audit_verify_json_exits_1_on_a_tampered_private_round(
     assert document["ok"] is False
     findings = document["verification"]["rounds"][1]["findings"]
     assert [(f["member"], f["reason"]) for f in findings] == [(victim.member, "wrong-digest")]
+
+
+def test_audit_table_names_the_ignored_share(
+    private: PrivateFederation, own_anvil: AnvilNode
+) -> None:
+    target = ["--rpc-url", own_anvil.url, "--contract", private.federation.address]
+    target += ["--store", f"local:{private.store.root}", "--verify"]
+    result = CliRunner().invoke(app, ["audit", *target])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())  # rich's line wrapping undone
+    cheater = private.cheater.address
+    assert f"round 3: recovery message of {cheater}: bad-share, ignored" in output
+    assert "history verified" in output
+
+
+def test_the_explorer_shows_private_messages_and_the_ignored_share(
+    private: PrivateFederation, history: History
+) -> None:
+    """Here rather than in tests/explorer: it reads this module's federation."""
+    app = create_app(AuditSource(private.federation, private.store), poll_interval=0.05)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        wait(lambda: client.get("/api/head").json()["version"] >= 1)
+        rounds = client.get("/rounds").text
+        for post in history.round(2).setups:
+            assert f'data-setup data-member="{post.member}"' in rounds
+        for post in history.round(2).recoveries:
+            assert f'data-digest="0x{post.digest.hex()}"' in rounds
+        client.post("/api/verify")
+        wait(lambda: client.get("/api/verify").json()["state"] == "done")
+        assert client.get("/api/verify").json()["ok"] is True
+        cheater = private.cheater.address
+        exclusion = f'data-exclusion data-member="{cheater}" data-reason="bad-share"'
+        assert exclusion in client.get("/rounds").text
+
+
+def wait(condition: Callable[[], bool], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
 
 
 def runner_json(arguments: list[str], exit_code: int) -> dict[str, Any]:

@@ -7,6 +7,7 @@ revealed share, round 4 open.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -128,6 +129,38 @@ def test_an_overwritten_recovery_message_names_its_sender(
     assert f"round 2: recovery message of {victim.member}" in finding.message
     # the other four still reveal enough shares: the sum is the accepted model all the same
     assert two.recomputed_digest == history.round(2).accepted_digest
+
+
+def test_an_overwritten_setup_message_stops_the_recomputation_naming_its_dealer(
+    private: PrivateFederation, history: History, tmp_path: Path
+) -> None:
+    store = store_copy(private, tmp_path)
+    victim = history.round(2).setups[2]
+    store.path_for(victim.digest).unlink()
+
+    two = verify_history(history, store).rounds[1]
+
+    assert two.verdict is Verdict.MISMATCH and two.recomputed_digest is None
+    (finding,) = two.findings
+    assert (finding.member, finding.reason) == (victim.member, "missing-blob")
+    assert f"round 2: setup message of {victim.member}" in finding.message
+
+
+def test_a_key_counts_from_the_first_round_opened_after_it(history: History) -> None:
+    """A key set in the block that opened a round counts if its log comes first."""
+    two = history.round(2)
+    first, *rest = history.encryption_keys
+    same_block = dataclasses.replace(first, block_number=two.opened_block)
+
+    def keys(log_index: int, round_number: int) -> dict[str, bytes]:
+        moved = dataclasses.replace(same_block, log_index=log_index)
+        return dataclasses.replace(history, encryption_keys=(moved, *rest)).keys_in_force(
+            round_number
+        )
+
+    assert first.account in keys(two.opened_log_index - 1, 2)
+    assert first.account not in keys(two.opened_log_index + 1, 2)
+    assert first.account in keys(two.opened_log_index + 1, 3)
 
 
 def test_audit_verify_json_exits_1_on_a_tampered_private_round(

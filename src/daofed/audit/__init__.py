@@ -11,8 +11,9 @@ Typical use, against any chain (no deployment file needed)::
 or piece by piece: :func:`read_history` (events only), :func:`check_code` (is the code at
 the address the shipped Federation?), :func:`check_rounds` (the round rules, from the
 events alone), :func:`verify_history` (those rules, then re-fetch and re-aggregate every
-round, and the governance record), :func:`evaluate_history` (the federation's task's
-metrics of every round's model) and :func:`plot_history`.
+round, a private round by unmasking only its sum, and the governance record),
+:func:`evaluate_history` (the federation's task's metrics of every round's model) and
+:func:`plot_history`.
 :func:`read_status` and :func:`read_members` describe the running round and the members.
 """
 
@@ -35,8 +36,10 @@ from daofed.audit.records import (
     CommitRecord,
     DigestTally,
     History,
+    KeyRecord,
     MembershipChange,
     Outcome,
+    PostRecord,
     ProposalRecord,
     ProposalVoteRecord,
     RoundRecord,
@@ -61,11 +64,13 @@ __all__ = [
     "GovernanceFinding",
     "History",
     "HistoryReader",
+    "KeyRecord",
     "MemberInfo",
     "MemberState",
     "Membership",
     "MembershipChange",
     "Outcome",
+    "PostRecord",
     "ProposalRecord",
     "ProposalVoteRecord",
     "RoundMetrics",

@@ -209,8 +209,12 @@ def _verify_private(
     check: PrivateCheck = recompute_private(record, setting, base, rule, models.store)
     findings.extend(check.findings)
     aggregate = check.aggregate
-    if aggregate is not None and record.outcome is Outcome.ACCEPTED:
-        findings.extend(_aggregate_findings(record, aggregate, models, check.exclusions))
+    if record.outcome is Outcome.ACCEPTED:
+        findings.extend(
+            _accepted_blob_findings(record, models)
+            if aggregate is None
+            else _aggregate_findings(record, aggregate, models, check.exclusions)
+        )
     return _result(record, findings, aggregate, check.exclusions)
 
 

@@ -19,6 +19,7 @@ from daofed.chain import (
     ProposalValue,
     describe_proposal,
 )
+from daofed.chain.secure_aggregation import keys_in_force
 from daofed.storage import BlobRef
 
 
@@ -283,9 +284,4 @@ class History:
         order, so a key set or rotated during a round counts from the next one.
         """
         record = self.round(number)
-        opened = (record.opened_block, record.opened_log_index)
-        keys: dict[str, bytes] = {}
-        for registered in self.encryption_keys:
-            if (registered.block_number, registered.log_index) < opened:
-                keys[registered.account] = registered.key
-        return keys
+        return keys_in_force(self.encryption_keys, (record.opened_block, record.opened_log_index))

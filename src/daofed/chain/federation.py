@@ -47,7 +47,7 @@ from daofed.chain.events import (
 from daofed.chain.governance import FederationGovernance
 from daofed.chain.proposals import check_max_samples, check_rule
 from daofed.chain.revert import RevertDecoder
-from daofed.chain.secure_aggregation import FederationSecureAggregation
+from daofed.chain.secure_aggregation import FederationSecureAggregation, keys_in_force
 from daofed.chain.tx import rpc_errors, send_transaction
 from daofed.chain.values import Phase, RoundInfo, RoundSnapshot, TxResult
 from daofed.errors import ChainError, ConfigError, ContractRevert
@@ -378,11 +378,7 @@ class Federation(FederationGovernance, FederationSecureAggregation):
         if not opened:
             raise ChainError(f"round {round_number} has not been opened")
         self._key_events += self._key_cursor.read()
-        keys: dict[str, bytes] = {}
-        for event in self._key_events:
-            if _chain_order(event) < _chain_order(opened[0]):
-                keys[event.account] = event.key
-        return keys
+        return keys_in_force(self._key_events, _chain_order(opened[0]))
 
     def share_posts(self, round_number: int) -> list[SharesPosted]:
         """Return the setup messages posted in the private round ``round_number``, in order."""

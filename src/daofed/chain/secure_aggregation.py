@@ -8,6 +8,9 @@ final. The contract orders and records them (their digests and CIDs), as it does
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Protocol
+
 from eth_account.signers.local import LocalAccount
 
 from daofed.chain.checks import check_address, check_bytes32, check_round
@@ -58,3 +61,41 @@ class FederationSecureAggregation(ContractClient):
         return bool(
             self._view("hasPostedRecovery", check_round(round_number), check_address(address))
         )
+
+
+class KeyRegistration(Protocol):
+    """A key registration where it happened in chain order (``EncryptionKeySet`` is one)."""
+
+    @property
+    def account(self) -> str:
+        """The account that registered the key."""
+
+    @property
+    def key(self) -> bytes:
+        """The X25519 public key."""
+
+    @property
+    def block_number(self) -> int:
+        """The block of the registration."""
+
+    @property
+    def log_index(self) -> int:
+        """Its log's index in that block."""
+
+
+def keys_in_force(
+    registrations: Iterable[KeyRegistration], opened: tuple[int, int]
+) -> dict[str, bytes]:
+    """Return the keys in force in a round whose RoundOpened log is at ``opened``.
+
+    ``opened`` is (block, log index). An account's key in force is the last one it
+    registered before the round opened, in chain order: every member deals the round's
+    shares to the same keys, and a key registered or rotated during a round counts from
+    the next one. Members (:meth:`daofed.chain.Federation.encryption_keys`) and the audit
+    apply this one rule.
+    """
+    keys: dict[str, bytes] = {}
+    for registration in registrations:
+        if (registration.block_number, registration.log_index) < opened:
+            keys[registration.account] = registration.key
+    return keys

@@ -12,11 +12,15 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from daofed.chain import EncryptionKeySet, Federation, Phase, ProposalKind
+from daofed.chain.artifacts import load_artifact
+from daofed.chain.revert import RevertDecoder
+from daofed.chain.tx import send_transaction
 from daofed.errors import ConfigError, ContractRevert
 
 from .conftest import SUBMIT_WINDOW, accept_round, blob, check, enact, wait_until
 
 KEY = bytes(range(32))
+DECODER = RevertDecoder(load_artifact("Federation").abi)
 
 
 def test_members_register_and_rotate_encryption_keys_as_events(
@@ -30,9 +34,12 @@ def test_members_register_and_rotate_encryption_keys_as_events(
     keys = [(e.account, e.key) for e in federation.events(EncryptionKeySet)]
     assert keys == [(members[0].address, KEY), (members[0].address, rotated)]
 
-    with pytest.raises(ContractRevert) as zero:
-        federation.set_encryption_key(members[1], bytes(32))
+    with pytest.raises(ContractRevert) as zero:  # the client refuses it too: sent raw
+        call = federation.contract.functions.setEncryptionKey(bytes(32))
+        send_transaction(federation.w3, members[1], call, DECODER, what="registering")
     check(zero, "ZeroEncryptionKey")
+    with pytest.raises(ConfigError, match="not an encryption key"):
+        federation.set_encryption_key(members[1], bytes(32))  # a low-order point
     with pytest.raises(ContractRevert) as outside:
         federation.set_encryption_key(outsider, KEY)
     check(outside, "NotMember", account=outsider.address, round=1)

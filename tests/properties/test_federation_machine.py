@@ -1053,8 +1053,12 @@ class FederationMachine(RuleBasedStateMachine):
         expected = ("ZeroEncryptionKey", {}) if zero else None
         expected = expected or self._current_or_coming_error(account.address)
         call = self.fed.contract.functions.setEncryptionKey(key)
-        if expected is not None:
-            send = partial(self.fed.set_encryption_key, account, key)
+        if expected is not None:  # the client refuses the zero key itself: sent raw
+            send = (
+                partial(send_transaction, self.w3, account, call, DECODER, what="registering")
+                if zero
+                else partial(self.fed.set_encryption_key, account, key)
+            )
             self._expect_revert(account, call, send, expected, force)
             return
         self._transact(account, call)

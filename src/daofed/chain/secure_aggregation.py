@@ -16,6 +16,9 @@ from eth_account.signers.local import LocalAccount
 from daofed.chain.checks import check_address, check_bytes32, check_round
 from daofed.chain.client import ContractClient
 from daofed.chain.values import TxResult
+from daofed.errors import ConfigError
+from daofed.secagg.errors import SecAggError
+from daofed.secagg.keys import check_public_key
 from daofed.storage import BlobRef
 
 
@@ -23,8 +26,16 @@ class FederationSecureAggregation(ContractClient):
     """Encryption keys and the messages of private rounds."""
 
     def set_encryption_key(self, account: LocalAccount, public_key: bytes) -> TxResult:
-        """Register (or rotate) ``account``'s X25519 public key for the shares dealt to it."""
-        call = self.contract.functions.setEncryptionKey(check_bytes32("public_key", public_key))
+        """Register (or rotate) ``account``'s X25519 public key for the shares dealt to it.
+
+        A key no one can agree a secret with (a low-order point) is refused here: members
+        would leave its owner out of every private round.
+        """
+        try:
+            check_public_key(check_bytes32("public_key", public_key), account.address)
+        except SecAggError as error:
+            raise ConfigError(f"not an encryption key: {error}") from None
+        call = self.contract.functions.setEncryptionKey(public_key)
         return self._send(account, call, "registering this member's encryption key")
 
     def encryption_key(self, address: str) -> bytes | None:

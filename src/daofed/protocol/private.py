@@ -39,6 +39,7 @@ from daofed.secagg import (
     RecoveryMessage,
     SecAggError,
     SetupMessage,
+    check_public_key,
     decode_masked,
     decode_recovery,
     decode_setup,
@@ -103,8 +104,21 @@ class PrivateMessages:
 
 
 def participants(members: Sequence[str], keys: Mapping[str, bytes]) -> tuple[str, ...]:
-    """Return the members who take part in a private round: those with a key in force."""
-    return tuple(member for member in members if member in keys)
+    """Return the members who take part in a private round: those with a usable key in force.
+
+    A registered key no one can agree a secret with (a low-order X25519 point: the
+    contract stores any nonzero 32 bytes) leaves its member out, the same for everyone,
+    rather than failing every other member's setup.
+    """
+    return tuple(member for member in members if member in keys and _usable(keys[member], member))
+
+
+def _usable(key: bytes, owner: str) -> bool:
+    try:
+        check_public_key(key, owner)
+    except SecAggError:
+        return False
+    return True
 
 
 def setup_limit(context: Context) -> int:

@@ -289,7 +289,7 @@ def test_accepts_the_safetensors_library_own_layout() -> None:
 
 
 def test_a_canonical_blob_and_another_writers_decode_alike() -> None:
-    """The canonical blob is recognised by its header, the other parsed: same arrays."""
+    """Another valid writer's blob of the same tensors decodes to the very same arrays."""
     recognised = decode(encode(model()), SPEC)
     parsed = decode(safetensors.numpy.save(model()), SPEC)
     assert list(recognised) == list(parsed) == list(SPEC.names)

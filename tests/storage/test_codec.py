@@ -290,13 +290,13 @@ def test_accepts_the_safetensors_library_own_layout() -> None:
 
 def test_a_canonical_blob_and_another_writers_decode_alike() -> None:
     """Another valid writer's blob of the same tensors decodes to the very same arrays."""
-    recognised = decode(encode(model()), SPEC)
-    parsed = decode(safetensors.numpy.save(model()), SPEC)
-    assert list(recognised) == list(parsed) == list(SPEC.names)
-    for name, array in parsed.items():
-        assert recognised[name].dtype == array.dtype and recognised[name].shape == array.shape
-        assert recognised[name].flags.writeable and recognised[name].flags.c_contiguous
-        np.testing.assert_array_equal(recognised[name], array)
+    ours = decode(encode(model()), SPEC)
+    theirs = decode(safetensors.numpy.save(model()), SPEC)
+    assert list(ours) == list(theirs) == list(SPEC.names)
+    for name, array in theirs.items():
+        assert ours[name].dtype == array.dtype and ours[name].shape == array.shape
+        assert ours[name].flags.writeable and ours[name].flags.c_contiguous
+        np.testing.assert_array_equal(ours[name], array)
 
 
 def test_a_canonical_header_does_not_excuse_a_bad_body() -> None:

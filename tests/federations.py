@@ -1,12 +1,14 @@
-"""Shared test helper: deploy a federation whose genesis pins a task."""
+"""Shared test helpers: deploy a federation whose genesis pins a task; step its agents."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from daofed.agent import MemberAgent
 from daofed.chain import Federation
 from daofed.learning import Task, load_task
 from daofed.protocol import genesis_blob
@@ -41,3 +43,13 @@ def deploy(
         genesis=store.put(genesis_blob(task, seed)),
         **options,
     )
+
+
+def step_until(agents: list[MemberAgent], done: Callable[[], bool], steps: int = 20) -> None:
+    """Step every agent in turn until ``done()``; fail after ``steps`` passes."""
+    for _ in range(steps):
+        if done():
+            return
+        for agent in agents:
+            agent.step()
+    assert done()

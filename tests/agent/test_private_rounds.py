@@ -24,7 +24,7 @@ from daofed.protocol import fetch_model
 from daofed.storage import LocalStore, encode
 from daofed.storage.store import sha256_digest
 from tests.chain.conftest import enact, wait_until
-from tests.federations import DIGITS, deploy
+from tests.federations import DIGITS, deploy, step_until
 
 MEMBERS = 5
 WINDOW = 600
@@ -71,15 +71,6 @@ def agents(
         ]
 
     return make
-
-
-def step_until(agents: list[MemberAgent], done: Callable[[], bool], steps: int = 12) -> None:
-    for _ in range(steps):
-        if done():
-            return
-        for agent in agents:
-            agent.step()
-    assert done()
 
 
 def expected_model(

@@ -12,7 +12,6 @@ Rounds (5 members, quorum 3, one local epoch of ``digits-mlp``):
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from daofed.learning import split_federated
 from daofed.secagg import Layout, decode_recovery, encode_recovery
 from daofed.storage import LocalStore
 from tests.chain.conftest import enact
-from tests.federations import DIGITS, deploy
+from tests.federations import DIGITS, deploy, step_until
 
 MEMBERS = 5
 THRESHOLD = 3
@@ -60,10 +59,10 @@ def build_private(w3: Web3, store_dir: Path) -> PrivateFederation:
         MemberAgent(federation, store, account, DIGITS, DIGITS.as_data(share.train), SETTINGS)
         for account, share in zip(members, split.members, strict=True)
     ]
-    _step_until(agents, lambda: federation.current_round() == 2)
-    _step_until(agents, lambda: federation.current_round() == 3)
+    step_until(agents, lambda: federation.current_round() == 2)
+    step_until(agents, lambda: federation.current_round() == 3)
     _cheat(federation, store, agents, 3)
-    _step_until(agents, lambda: federation.current_round() == 4)
+    step_until(agents, lambda: federation.current_round() == 4)
     return PrivateFederation(federation, store, tuple(members))
 
 
@@ -100,12 +99,3 @@ def _cheat(
     message = dataclasses.replace(honest, shares=(spoiled, *rest))
     ref = store.put(encode_recovery(private.context, message))
     federation.post_recovery(cheater.account, round_number, ref)
-
-
-def _step_until(agents: list[MemberAgent], done: Callable[[], bool], steps: int = 20) -> None:
-    for _ in range(steps):
-        if done():
-            return
-        for agent in agents:
-            agent.step()
-    assert done()

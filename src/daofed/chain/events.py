@@ -157,8 +157,8 @@ class EncryptionKeySet(ChainEvent):
 
 
 @dataclass(frozen=True)
-class SharesPosted(ChainEvent):
-    """A member posted its setup message of a private round (mask key, encrypted shares)."""
+class MessagePosted(ChainEvent):
+    """A member posted a message of a private round: its digest, and where to fetch it."""
 
     round: int
     member: str
@@ -167,23 +167,18 @@ class SharesPosted(ChainEvent):
 
     @property
     def ref(self) -> BlobRef:
-        """The setup message as a blob reference."""
+        """The message as a blob reference."""
         return BlobRef(self.digest, self.cid)
 
 
 @dataclass(frozen=True)
-class RecoveryPosted(ChainEvent):
+class SharesPosted(MessagePosted):
+    """A member posted its setup message of a private round (mask key, encrypted shares)."""
+
+
+@dataclass(frozen=True)
+class RecoveryPosted(MessagePosted):
     """A member posted its recovery message of a private round (the shares it reveals)."""
-
-    round: int
-    member: str
-    digest: bytes
-    cid: str
-
-    @property
-    def ref(self) -> BlobRef:
-        """The recovery message as a blob reference."""
-        return BlobRef(self.digest, self.cid)
 
 
 @dataclass(frozen=True)

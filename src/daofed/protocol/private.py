@@ -158,14 +158,7 @@ def read_setups(
     context: Context, posts: Sequence[PostedMessage], store: BlobStore
 ) -> Reading[SetupMessage]:
     """Fetch and decode the participants' setup messages (U1 is :attr:`Reading.found`)."""
-
-    def decode(post: PostedMessage) -> SetupMessage:
-        message = decode_setup(context, store.get(post.ref, max_bytes=setup_limit(context)))
-        if message.dealer != post.member.lower():
-            raise SecAggError("wrong-sender", f"setup message of {message.dealer}, not the poster")
-        return message
-
-    return _read(decode, [post for post in posts if context.is_member(post.member)])
+    return _read_posted(context, posts, store, decode_setup, lambda m: m.dealer, "setup message")
 
 
 def read_updates(
@@ -212,12 +205,26 @@ def read_updates(
 def read_recoveries(
     context: Context, posts: Sequence[PostedMessage], store: BlobStore
 ) -> Reading[RecoveryMessage]:
-    """Fetch and decode the recovery messages on record."""
+    """Fetch and decode the participants' recovery messages on record."""
+    return _read_posted(
+        context, posts, store, decode_recovery, lambda m: m.sender, "recovery message"
+    )
 
-    def decode(post: PostedMessage) -> RecoveryMessage:
-        message = decode_recovery(context, store.get(post.ref, max_bytes=setup_limit(context)))
-        if message.sender != post.member.lower():
-            raise SecAggError("wrong-sender", f"recovery of {message.sender}, not the poster")
+
+def _read_posted(
+    context: Context,
+    posts: Sequence[PostedMessage],
+    store: BlobStore,
+    parse: Callable[[Context, bytes], T],
+    sender: Callable[[T], str],
+    what: str,
+) -> Reading[T]:
+    """Read the participants' posts of one kind; a message must name its poster."""
+
+    def decode(post: PostedMessage) -> T:
+        message = parse(context, store.get(post.ref, max_bytes=setup_limit(context)))
+        if sender(message) != post.member.lower():
+            raise SecAggError("wrong-sender", f"{what} of {sender(message)}, not the poster")
         return message
 
     return _read(decode, [post for post in posts if context.is_member(post.member)])

@@ -33,7 +33,14 @@ from daofed.agent.private import MemberKeys, PrivateRound
 from daofed.agent.retention import Retention
 from daofed.chain import Federation, Phase, RoundSnapshot, UpdateSubmitted
 from daofed.chain.commitment import derive_salt
-from daofed.errors import BlobNotFound, ContractRevert, DigestMismatch, StorageError, TaskError
+from daofed.errors import (
+    BlobNotFound,
+    ContractRevert,
+    DigestMismatch,
+    LearningError,
+    StorageError,
+    TaskError,
+)
 from daofed.learning.aggregation import AggregationRule, parse_rule
 from daofed.learning.aggregation.server import max_global_model_size
 from daofed.learning.privacy import Adjacency, PrivacySettings, epsilon, noise_seed
@@ -218,7 +225,7 @@ class MemberAgent:
         """
         self._work = self._work.next_round(round_number)
         self._prefetcher.clear()
-        if parse_rule(self.federation.config().rule).secure_threshold is not None:
+        if _is_private(self.federation.config().rule):
             self._keys.register()  # counts from the next round it opens before
         node = self._retention.node
         if node is None:
@@ -661,6 +668,18 @@ def _overtaken_by(revert: ContractRevert) -> str:
     if revert.error == "WrongRound":
         return f"round {args['given']} had already ended; round {args['current']} is open"
     return f"an earlier transaction of this member's already did it ({revert.error})"
+
+
+def _is_private(spec: str) -> bool:
+    """Whether the rule ``spec`` makes rounds private; an unparsable one does not.
+
+    A coming rule is read only to register the key in time: a rule no one can parse is
+    the round's problem when it opens (every member reports it then), not this one's.
+    """
+    try:
+        return parse_rule(spec).secure_threshold is not None
+    except LearningError:
+        return False
 
 
 def _waiting(snapshot: RoundSnapshot, private: PrivateFacts | None) -> str:

@@ -10,7 +10,7 @@ import dataclasses
 from typing import Any
 
 from daofed.audit import History, Verdict, check_rounds, verify_history
-from daofed.audit.records import CommitRecord, VoteRecord
+from daofed.audit.records import CommitRecord, PostRecord, UpdateRecord, VoteRecord
 from daofed.chain import dev_accounts
 
 from .scenario import Scenario
@@ -141,3 +141,44 @@ def test_broken_rules_make_their_round_a_mismatch(scenario: Scenario, history: H
         Verdict.CLOSED,
         Verdict.OPEN,
     ]
+
+
+def post(member: str, block: int, timestamp: int, log_index: int = 0) -> PostRecord:
+    """A setup or recovery message of ``member`` at that place and time."""
+    return PostRecord(
+        member, b"\x11" * 32, "QmMessage", block, timestamp, "0x" + "ab" * 32, log_index
+    )
+
+
+def test_private_messages_keep_their_phases(history: History) -> None:
+    one = history.round(1)
+    first, last = min(one.updates, key=position), max(one.updates, key=position)
+    setup = post(first.member, one.opened_block, one.opened_timestamp)
+    recovery = post(first.member, last.block_number, last.timestamp, last.log_index + 1)
+    assert check_rounds(forge(history, 1, setups=(setup,), recoveries=(recovery,))) == ()
+
+    late = post(last.member, last.block_number, one.setup_deadline, last.log_index + 1)
+    stranger = post(OUTSIDER, one.opened_block, one.opened_timestamp)
+    early = post(last.member, first.block_number, first.timestamp, first.log_index + 1)
+    after_votes = dataclasses.replace(recovery, timestamp=one.vote_deadline)
+    forged = forge(
+        history,
+        1,
+        setups=(setup, setup, late, stranger),
+        recoveries=(early, after_votes),
+    )
+    found = sorted((f.member, f.reason) for f in check_rounds(forged))
+    assert found == sorted(
+        [
+            (first.member, "repeated-setup"),
+            (last.member, "late-setup"),  # at the setup deadline
+            (last.member, "late-setup"),  # after its own update
+            (OUTSIDER, "non-member-setup"),
+            (last.member, "early-recovery"),  # before every update was in
+            (first.member, "late-recovery"),  # at the vote deadline
+        ]
+    )
+
+
+def position(update: UpdateRecord) -> tuple[int, int]:
+    return (update.block_number, update.log_index)

@@ -94,15 +94,21 @@ def _assemble(log: EventLog) -> History:
     configs = tuple(log.all(ConfigChanged))
     membership = read_membership(log)
     spans = tenures(membership)
+    setups, recoveries = _optional(log, SharesPosted), _optional(log, RecoveryPosted)
     times = log.timestamps(
-        [*opened, *log.all(UpdateCommitted), *log.all(UpdateSubmitted), *log.all(AggregateVoted)]
+        [
+            *opened,
+            *log.all(UpdateCommitted),
+            *log.all(UpdateSubmitted),
+            *log.all(AggregateVoted),
+            *setups,
+            *recoveries,
+        ]
     )
     commits = _by_round(log.all(UpdateCommitted))
     updates = _by_round(log.all(UpdateSubmitted))
     votes = _by_round(log.all(AggregateVoted))
-    posts = _Posts(
-        _by_round(_optional(log, SharesPosted)), _by_round(_optional(log, RecoveryPosted))
-    )
+    posts = _Posts(_by_round(setups), _by_round(recoveries), times)
     accepted = {event.round: event for event in log.all(ModelAccepted)}
     closings = log.all(RoundClosed)
     closers = log.senders(closings)
@@ -152,12 +158,13 @@ class _Posts:
 
     setups: Mapping[int, Sequence[SharesPosted]]
     recoveries: Mapping[int, Sequence[RecoveryPosted]]
+    times: Mapping[int, int]  # block -> timestamp
 
     def of(self, round_number: int) -> tuple[tuple[PostRecord, ...], tuple[PostRecord, ...]]:
         """Return round ``round_number``'s setup and recovery records."""
         return (
-            tuple(post_record(e) for e in self.setups.get(round_number, [])),
-            tuple(post_record(e) for e in self.recoveries.get(round_number, [])),
+            tuple(post_record(e, self.times) for e in self.setups.get(round_number, [])),
+            tuple(post_record(e, self.times) for e in self.recoveries.get(round_number, [])),
         )
 
 
@@ -260,10 +267,16 @@ def vote_record(event: AggregateVoted, times: Mapping[int, int]) -> VoteRecord:
     )
 
 
-def post_record(event: SharesPosted | RecoveryPosted) -> PostRecord:
-    """Turn a SharesPosted or RecoveryPosted event into its record."""
+def post_record(event: SharesPosted | RecoveryPosted, times: Mapping[int, int]) -> PostRecord:
+    """Turn a SharesPosted or RecoveryPosted event into its record (``times``: block -> time)."""
     return PostRecord(
-        event.member, event.digest, event.cid, event.block_number, event.tx_hash, event.log_index
+        event.member,
+        event.digest,
+        event.cid,
+        event.block_number,
+        times[event.block_number],
+        event.tx_hash,
+        event.log_index,
     )
 
 

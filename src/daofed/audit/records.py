@@ -82,6 +82,7 @@ class PostRecord:
     digest: bytes
     cid: str
     block_number: int
+    timestamp: int  # of its block: when the contract saw it
     tx_hash: str
     log_index: int
 
@@ -150,6 +151,14 @@ class RoundRecord:
     accepted_digest: bytes | None
     accepted_cid: str | None
     closed_by: str | None  # who sent the transaction that closed it (CLOSED only)
+
+    @property
+    def setup_deadline(self) -> int:
+        """When the round stopped taking setup messages: halfway through its submission window.
+
+        The contract's ``setupDeadline``; it matters only in private rounds.
+        """
+        return self.opened_timestamp + (self.submit_deadline - self.opened_timestamp) // 2
 
     @property
     def unrevealed(self) -> tuple[str, ...]:

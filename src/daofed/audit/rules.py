@@ -12,6 +12,10 @@ events themselves prove them, whatever code emitted them (:mod:`.code` checks th
   commit-reveal every reveal follows a commitment, without it nobody commits;
 - commitments and plain submissions came before the submission deadline, reveals before
   the reveal deadline, votes before the vote deadline, and none before the round opened;
+- in private rounds, every setup and recovery message came from a member, once; a setup
+  message before the setup deadline (halfway through the submission window) and before
+  its member's own update, a recovery message once the vote phase had begun (after every
+  update it could follow) and before the vote deadline;
 - every update claims 1 to the round's ``maxSamples`` samples;
 - an accepted model had at least the round's quorum of votes from distinct members for
   that very digest and CID (votes for the same digest at another CID count apart).
@@ -42,6 +46,7 @@ def check_rounds(history: History) -> tuple[Finding, ...]:
         findings += _members(record, acts)
         findings += _once(record, acts)
         findings += _windows(record, acts)
+        findings += _private_order(record, acts)
         findings += _samples(record, versions.get(record.config_version))
         findings += _quorum(record)
         expected = (record.result_digest, record.result_cid)
@@ -51,21 +56,44 @@ def check_rounds(history: History) -> tuple[Finding, ...]:
 class _Act(NamedTuple):
     """One member's commitment, update or vote in a round."""
 
-    kind: str  # "commit", "update" or "vote": the tag in a finding's reason
+    kind: str  # "commit", "update", "vote", "setup" or "recovery": the tag in a finding's reason
     member: str
-    digest: bytes | None  # of the update or the aggregate voted for; None for a commitment
+    digest: bytes | None  # of the update, the aggregate voted for or the message; None: commitment
     block: int
     timestamp: int
+    log_index: int
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """Where the act is in chain order."""
+        return (self.block, self.log_index)
 
 
-_VERBS = {"commit": "committed", "update": "submitted an update", "vote": "voted"}
+_VERBS = {
+    "commit": "committed",
+    "update": "submitted an update",
+    "vote": "voted",
+    "setup": "posted a setup message",
+    "recovery": "posted a recovery message",
+}
 
 
 def _acts(record: RoundRecord) -> list[_Act]:
     return [
-        *(_Act("commit", c.member, None, c.block_number, c.timestamp) for c in record.commits),
-        *(_Act("update", u.member, u.digest, u.block_number, u.timestamp) for u in record.updates),
-        *(_Act("vote", v.member, v.digest, v.block_number, v.timestamp) for v in record.votes),
+        *(
+            _Act("commit", c.member, None, c.block_number, c.timestamp, c.log_index)
+            for c in record.commits
+        ),
+        *(
+            _Act(kind, r.member, r.digest, r.block_number, r.timestamp, r.log_index)
+            for kind, records in (
+                ("update", record.updates),
+                ("vote", record.votes),
+                ("setup", record.setups),
+                ("recovery", record.recoveries),
+            )
+            for r in records
+        ),
     ]
 
 
@@ -183,6 +211,11 @@ def _windows(record: RoundRecord, acts: list[_Act]) -> list[Finding]:
         if record.commit_reveal
         else ("submission", record.submit_deadline),
         "vote": ("vote", record.vote_deadline),
+        "setup": (
+            "setup",
+            record.opened_timestamp + (record.submit_deadline - record.opened_timestamp) // 2,
+        ),
+        "recovery": ("vote", record.vote_deadline),
     }
     findings = []
     for act in acts:
@@ -207,6 +240,48 @@ def _windows(record: RoundRecord, acts: list[_Act]) -> list[Finding]:
                     f"{verb} at {act.timestamp}, not before the {phase} deadline {deadline}",
                 )
             )
+    return findings
+
+
+def _private_order(record: RoundRecord, acts: list[_Act]) -> list[Finding]:
+    """Check setup messages precede their member's update, recoveries the vote phase's start.
+
+    The vote phase begins at the last deadline of the submissions (the reveal deadline,
+    which is the submission deadline without commit-reveal), or earlier once everyone who
+    could has submitted: every member, or with commit-reveal every committer.
+    """
+    findings = []
+    entered = {
+        (act.kind, act.member): act.position for act in acts if act.kind in ("commit", "update")
+    }
+    updates = sorted(act.position for act in acts if act.kind == "update")
+    expected = len(record.commits) if record.commit_reveal else record.member_count
+    for act in acts:
+        if act.kind == "setup":
+            first = min(
+                (
+                    entered[k]
+                    for k in (("commit", act.member), ("update", act.member))
+                    if k in entered
+                ),
+                default=None,
+            )
+            if first is not None and first < act.position:
+                findings.append(
+                    _act_finding(record, act, "late", "posted a setup message after its update")
+                )
+        if act.kind == "recovery":
+            before = sum(1 for position in updates if position < act.position)
+            if act.timestamp < record.reveal_deadline and before < expected:
+                findings.append(
+                    _act_finding(
+                        record,
+                        act,
+                        "early",
+                        f"posted a recovery message with {before} of {expected} updates in, "
+                        "before the vote phase",
+                    )
+                )
     return findings
 
 

@@ -148,6 +148,6 @@ def test_a_snapshot_is_read_again_when_a_restarted_node_lost_the_block_it_named(
 
         head = int(again.web3().eth.block_number)
         heads = iter([before_restart, head, head])  # the head named before the restart, then now
-        monkeypatch.setattr(restored, "_head", lambda: next(heads))
+        monkeypatch.setattr(restored, "block_number", lambda: next(heads))
         snapshot = restored.snapshot(member)
     assert (snapshot.block, snapshot.round, snapshot.is_member) == (head, 1, True)

@@ -59,7 +59,7 @@ def test_a_flower_client_reaches_consensus_with_builtin_members(tmp_path: Path) 
         assert len(digests) == 1, f"round {round_number}: members disagree: {digests}"
         assert federation.phase(round_number) is Phase.ACCEPTED
         info = federation.round_info(round_number)
-        assert info.accepted is not None and info.accepted.hex in digests
+        assert info.accepted is not None and info.accepted.digest in digests
         aggregate = agents[2].aggregate(round_number)
         assert len(aggregate.included) == MEMBERS and not aggregate.excluded
 

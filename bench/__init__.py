@@ -1,4 +1,4 @@
-"""daofed's benchmarks: gas, overhead, aggregation, stores, scale, compression, memory.
+"""daofed's benchmarks: gas, overhead, aggregation, stores, scale, compression, memory, secagg.
 
 One module per measurement, each returning frozen result values; :mod:`.runner` runs
 them (full or quick), :mod:`.goals` checks the issue's goals with their gaps, and

@@ -89,7 +89,12 @@ def test_kept_mean_is_its_definition_for_every_trim(n: int, shape: tuple[int, ..
     ],
 )
 @pytest.mark.parametrize("n", [2, 3, 6])
-def test_pair_distances_add_in_lanes(n: int, shapes: list[tuple[int, ...]]) -> None:
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_pair_distances_add_in_lanes(
+    n: int, shapes: list[tuple[int, ...]], workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the threads, each pair's sum is the same additions in the same order."""
+    monkeypatch.setattr(kernels, "_workers", lambda: workers)
     rng = np.random.default_rng(n)
     updates = [
         [(rng.standard_normal(s) * 10.0 ** rng.uniform(-3, 1)).astype(np.float32) for s in shapes]

@@ -14,7 +14,9 @@ when a row holds NaN or infinity, found while computing instead of in a pass of 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from types import ModuleType
 
@@ -94,14 +96,44 @@ def pair_distances(updates: Sequence[Sequence[Row]]) -> F64:
     Blocks of ``_compiled.BLOCK`` elements inside one tensor are read in place, a block
     across tensor boundaries (or the vector's end, zero-padded: adding ``+0.0`` changes
     no sum) is gathered first; blocks are added in order.
+
+    The pairs are shared among the CPUs this process may use (:func:`_workers`), each
+    thread walking every block for its own pairs: a pair's sums are the same additions
+    in the same order whichever thread does them, so the bytes do not depend on the
+    split. The loop is arithmetic-bound (``n(n-1)/2`` pairs per element), so a second
+    core nearly halves its time.
     """
     n = len(updates)
     first, second = (np.array(side, np.intp) for side in np.triu_indices(n, 1))
     tensors = [[np.require(t, np.float32, ["C", "A"]).reshape(-1) for t in u] for u in updates]
+    lanes = np.zeros((first.size, _loops().LANES), np.float64)
+    groups = np.array_split(np.arange(first.size), min(_workers(), max(first.size, 1)))
+    parts = [(first[g], second[g], lanes[g[0] : g[-1] + 1]) for g in groups if g.size]
+    if len(parts) == 1:
+        _add_pair_lanes(tensors, *parts[0])
+    else:
+        with ThreadPoolExecutor(len(parts)) as pool:
+            for done in [pool.submit(_add_pair_lanes, tensors, *part) for part in parts]:
+                done.result()
+    if not np.isfinite(lanes).all():  # finite float32 inputs cannot overflow these sums
+        raise NonFiniteRows
+    while lanes.shape[1] > 1:
+        lanes = lanes[:, 0::2] + lanes[:, 1::2]
+    distances = np.zeros((n, n), np.float64)
+    distances[first, second] = distances[second, first] = lanes[:, 0]
+    return distances
+
+
+def _add_pair_lanes(
+    tensors: Sequence[Sequence[Row]],
+    first: npt.NDArray[np.intp],
+    second: npt.NDArray[np.intp],
+    lanes: F64,
+) -> None:
+    """Add the squared differences of pair ``(first[p], second[p])`` into ``lanes[p]``."""
     sizes = [t.size for t in tensors[0]] if tensors else []
     loops = _loops()
     block = loops.BLOCK
-    lanes = np.zeros((first.size, loops.LANES), np.float64)
 
     def add_gathered(blocks: range) -> None:
         for b in blocks:
@@ -120,13 +152,13 @@ def pair_distances(updates: Sequence[Sequence[Row]]) -> F64:
             done = inner_stop
         start += size
     add_gathered(range(done, -(-start // block)))
-    if not np.isfinite(lanes).all():  # finite float32 inputs cannot overflow these sums
-        raise NonFiniteRows
-    while lanes.shape[1] > 1:
-        lanes = lanes[:, 0::2] + lanes[:, 1::2]
-    distances = np.zeros((n, n), np.float64)
-    distances[first, second] = distances[second, first] = lanes[:, 0]
-    return distances
+
+
+@cache
+def _workers() -> int:
+    """Count the CPUs this process may run on (its affinity mask where the OS has one)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
 def _gather(tensors: Sequence[Row], sizes: Sequence[int], start: int, block: int) -> Row:

@@ -14,13 +14,14 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
-from web3.types import TxReceipt
+from web3.types import TxParams, TxReceipt
 
 from daofed.chain.artifacts import load_artifact
 from daofed.chain.events import E, from_log, query_logs
 from daofed.chain.revert import RevertDecoder
 from daofed.chain.tx import result_of, rpc_errors, send_transaction
 from daofed.chain.values import TxResult
+from daofed.chain.views import view_functions
 from daofed.errors import ChainError
 
 
@@ -39,6 +40,7 @@ class ContractClient:
             address=self.address, abi=artifact.abi, decode_tuples=True
         )
         self._decoder = RevertDecoder(artifact.abi)
+        self._views = view_functions(artifact.abi)
 
     def events(
         self,
@@ -70,9 +72,12 @@ class ContractClient:
             return int(self.w3.eth.block_number)
 
     def _view(self, name: str, *args: Any, block: int | None = None) -> Any:
+        """Call the view ``name`` with ``args`` at ``block`` (default: the latest)."""
+        view = self._views[name]
+        call: TxParams = {"to": self.address, "data": HexBytes(view.encode(args))}
         with rpc_errors(self.w3, f"reading {name}", self._decoder):
-            call = self.contract.functions[name](*args)
-            return call.call() if block is None else call.call(block_identifier=block)
+            answer = self.w3.eth.call(call, "latest" if block is None else block)
+        return view.decode(bytes(answer), self.address)
 
     def _send(self, account: LocalAccount, call: Any, what: str, gas_floor: int = 0) -> TxResult:
         return result_of(self._transact(account, call, what, gas_floor))

@@ -21,6 +21,7 @@ from daofed.chain import (
 )
 from daofed.chain.node import find_anvil
 from daofed.errors import ChainError, ConfigError, RpcUnavailable
+from daofed.retry import RetryPolicy
 
 from .conftest import blob
 
@@ -66,6 +67,21 @@ def test_connect_names_the_url_it_could_not_reach() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(RpcUnavailable, match=url.replace(".", r"\.")):
         connect(url, timeout=2)
+
+
+def test_connect_goes_through_the_environment_s_proxy_unless_told_not_to(
+    anvil: AnvilNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proxy settings are read once, at connection, the way requests reads them."""
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")  # nobody listens
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with pytest.raises(RpcUnavailable, match="no Ethereum JSON-RPC node answers"):
+        connect(anvil.url, timeout=2, retry=RetryPolicy(attempts=1))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    w3 = connect(anvil.url, timeout=2)
+    monkeypatch.delenv("NO_PROXY")  # read at connection: this one keeps going direct
+    assert w3.eth.block_number >= 0
 
 
 def test_anvil_keeps_its_chain_in_the_state_file_across_restarts(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from web3 import Web3
 
 from daofed.agent import AgentEvent, MemberAgent, MemberSettings, Step, discard
 from daofed.chain import AnvilNode, Federation, dev_accounts, embedded_chain
+from daofed.chain.node import RECENT_STATES
 from daofed.errors import ConfigError, TaskError
 from daofed.learning import DEFAULT_TASK, Dataset, Metrics, Task, load_task, split_federated
 from daofed.learning.aggregation.server import model_weights
@@ -112,7 +113,7 @@ def _chain(kind: ChainKind, accounts: int) -> Iterator[tuple[Web3, str]]:
         yield embedded_chain(accounts), "embedded (py-evm)"
         return
     if kind == "anvil":
-        with AnvilNode.start(accounts=accounts) as node:
+        with AnvilNode.start(accounts=accounts, kept_states=RECENT_STATES) as node:
             yield node.web3(), f"anvil at {node.url}"
         return
     raise ConfigError(f"unknown chain {kind!r}: use 'embedded' or 'anvil'")

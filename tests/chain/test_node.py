@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from web3 import Web3
+from web3.exceptions import Web3RPCError
 from web3.types import RPCEndpoint
 
 from daofed import nodeproc
@@ -104,6 +105,30 @@ def test_anvil_keeps_its_chain_in_the_state_file_across_restarts(tmp_path: Path)
         restored = Federation.at(again.web3(), federation.address)
         assert restored.current_round() == 1
         assert restored.round_info(1).base == blob("genesis")
+
+
+def test_anvil_keeping_recent_states_drops_old_ones_and_still_restores(tmp_path: Path) -> None:
+    """``kept_states``: old blocks lose their state, the chain and its state file do not."""
+    state = tmp_path / "chain.json"
+    with AnvilNode.start(state_file=state, kept_states=4) as node:
+        w3 = node.web3()
+        federation = Federation.deploy(
+            w3,
+            dev_account(0),
+            members=[dev_account(1).address],
+            quorum=1,
+            submit_window=60,
+            vote_window=60,
+            rule="fedavg",
+            genesis=blob("genesis"),
+        )
+        for _ in range(10):
+            w3.provider.make_request(RPCEndpoint("evm_mine"), [])
+        assert federation.current_round() == 1
+        with pytest.raises(Web3RPCError, match="requested was"):
+            w3.eth.get_balance(dev_account(0).address, federation.deploy_block)
+    with AnvilNode.start(state_file=state, kept_states=4) as again:
+        assert Federation.at(again.web3(), federation.address).current_round() == 1
 
 
 def test_a_missing_anvil_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ import typer
 from daofed.chain import AnvilNode, Federation, connect, fund
 from daofed.chain.checks import MAX_SAMPLES_LIMIT, check_address
 from daofed.chain.deployment import Deployment
+from daofed.chain.node import RECENT_STATES
 from daofed.cli.bind import check_bindable
 from daofed.cli.options import (
     DEFAULT_DEPLOYMENT,
@@ -60,7 +61,13 @@ def up(
         signal.signal(signum, lambda *_: stop.set())
     with (
         friendly_errors(),
-        AnvilNode.start(host=host, port=port, state_file=state, block_time=block_time) as node,
+        AnvilNode.start(
+            host=host,
+            port=port,
+            state_file=state,
+            block_time=block_time,
+            kept_states=RECENT_STATES,
+        ) as node,
     ):
         where = node.url
         if host == EVERY_INTERFACE:

@@ -85,20 +85,24 @@ def test_connect_goes_through_the_environment_s_proxy_unless_told_not_to(
     assert w3.eth.block_number >= 0
 
 
+def _deploy_one_member(w3: Web3) -> Federation:
+    return Federation.deploy(
+        w3,
+        dev_account(0),
+        members=[dev_account(1).address],
+        quorum=1,
+        submit_window=60,
+        vote_window=60,
+        rule="fedavg",
+        genesis=blob("genesis"),
+    )
+
+
 def test_anvil_keeps_its_chain_in_the_state_file_across_restarts(tmp_path: Path) -> None:
     state = tmp_path / "chain.json"
     with AnvilNode.start(state_file=state) as node:
         assert node.url.startswith("http://127.0.0.1:")
-        federation = Federation.deploy(
-            node.web3(),
-            dev_account(0),
-            members=[dev_account(1).address],
-            quorum=1,
-            submit_window=60,
-            vote_window=60,
-            rule="fedavg",
-            genesis=blob("genesis"),
-        )
+        federation = _deploy_one_member(node.web3())
     assert not node.process.running
     assert state.is_file()
     with AnvilNode.start(state_file=state) as again:
@@ -112,16 +116,7 @@ def test_anvil_keeping_recent_states_drops_old_ones_and_still_restores(tmp_path:
     state = tmp_path / "chain.json"
     with AnvilNode.start(state_file=state, kept_states=4) as node:
         w3 = node.web3()
-        federation = Federation.deploy(
-            w3,
-            dev_account(0),
-            members=[dev_account(1).address],
-            quorum=1,
-            submit_window=60,
-            vote_window=60,
-            rule="fedavg",
-            genesis=blob("genesis"),
-        )
+        federation = _deploy_one_member(w3)
         for _ in range(10):
             w3.provider.make_request(RPCEndpoint("evm_mine"), [])
         assert federation.current_round() == 1

@@ -128,15 +128,19 @@ def _check_accepted(
     assert posted == {_address(m) for m in recovered}
     info = federation.round_info(round_number)
     assert info.phase is Phase.ACCEPTED and info.accepted is not None
-    votes = [
-        e["detail"]
-        for member in recovered
-        for e in federated.events(member)
-        if e["step"] == "voted" and e["round"] == round_number
-    ]
-    assert len(votes) >= QUORUM  # the last may find the round accepted already
-    assert all(v["included"] == len(submitted) for v in votes)  # type: ignore[index]
-    assert all(v["digest"] == "0x" + info.accepted.hex for v in votes)  # type: ignore[index]
+
+    def votes() -> list[object]:
+        return [
+            e["detail"]
+            for member in recovered
+            for e in federated.events(member)
+            if e["step"] == "voted" and e["round"] == round_number
+        ]
+
+    # the chain accepts on the quorum's last vote before its sender has logged it
+    federated.wait_for(lambda: len(votes()) >= QUORUM, f"the round {round_number} votes logged")
+    assert all(v["included"] == len(submitted) for v in votes())  # type: ignore[index]
+    assert all(v["digest"] == "0x" + info.accepted.hex for v in votes())  # type: ignore[index]
     expected = _fixed_point_fedavg(federated, federation, round_number, submitted)
     assert info.accepted.digest == expected
 
